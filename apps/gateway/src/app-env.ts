@@ -1,0 +1,35 @@
+import type { DatabaseHandle } from '@gateway/db';
+import type { ProviderAdapter } from '@gateway/providers';
+import type { Logger } from 'pino';
+import type { KeyRecord } from './services/key-cache.ts';
+import type { KeyService } from './services/key-service.ts';
+import type { ModelRouter } from './services/model-router.ts';
+import type { RequestEvent } from './services/request-event.ts';
+import type { SpendWriter } from './services/spend-writer.ts';
+
+/** Who is calling: the master key (proxy admin) or a virtual key. */
+export type Caller = { kind: 'master'; keyHash: string } | { kind: 'virtual'; key: KeyRecord };
+
+/** Typed per-request variables of the Hono context. */
+export interface AppEnv {
+  Variables: {
+    event: RequestEvent;
+    caller: Caller;
+  };
+}
+
+/** Everything the app needs, built once by main.ts (or by a test). createApp does no I/O. */
+export interface AppDeps {
+  /** SHA-256 hex of the master key. */
+  masterKeyHash: string;
+  database: DatabaseHandle;
+  keys: KeyService;
+  spendWriter: Pick<SpendWriter, 'enqueue' | 'depth'>;
+  router: ModelRouter;
+  /** Adapter per provider id; a provider without one is refused with a clear 400. */
+  adapters: ReadonlyMap<string, ProviderAdapter>;
+  logger: Logger;
+  /** `"redis"` when a shared cache is configured, else null (reported by readiness). */
+  cacheKind: 'redis' | null;
+  version: string;
+}

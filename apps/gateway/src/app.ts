@@ -1,0 +1,46 @@
+import { Hono } from 'hono';
+import type { AppDeps, AppEnv } from './app-env.ts';
+import { errorHeaders, GatewayHttpError, statusOf, toErrorBody } from './errors.ts';
+import { requestContext } from './middleware/request-context.ts';
+import { chatCompletionRoutes } from './routes/chat-completions.ts';
+import { healthRoutes } from './routes/health.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { modelRoutes } from './routes/models.ts';
+import { createFinishRequestEvent } from './services/finish-request-event.ts';
+
+/**
+ * Builds the gateway's HTTP app from ready-made dependencies. Does no I/O: main.ts (or a test)
+ * opens databases and connections and passes them in.
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const finish = createFinishRequestEvent(deps.logger, deps.spendWriter);
+  const app = new Hono<AppEnv>();
+
+  app.use('*', requestContext(finish));
+
+  app.route('/', healthRoutes(deps));
+  app.route('/', keyRoutes(deps));
+  app.route('/', modelRoutes(deps));
+  app.route('/', chatCompletionRoutes(deps, finish));
+
+  app.notFound((c) => {
+    const error = { kind: 'not_found' as const, message: `Route ${c.req.method} ${c.req.path} not found.` };
+    return c.json(toErrorBody(error, c.get('event').requestId), 404);
+  });
+
+  // The one place errors become responses, in the LiteLLM/OpenAI envelope.
+  app.onError((cause, c) => {
+    const event = c.get('event');
+    const error =
+      cause instanceof GatewayHttpError
+        ? cause.error
+        : ({ kind: 'internal', message: cause instanceof Error ? cause.message : String(cause) } as const);
+    if (!(cause instanceof GatewayHttpError))
+      deps.logger.error({ err: cause, requestId: event.requestId }, 'unhandled error');
+    event.error = error;
+    if (error.kind === 'client_closed') event.outcome = 'client_closed';
+    const status = statusOf(error);
+    return c.json(toErrorBody(error, event.requestId), status as 400, errorHeaders(error));
+  });
+  return app;
+}

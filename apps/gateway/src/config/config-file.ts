@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { priceOverrideFields } from '@gateway/pricing';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const ENV_REFERENCE = /^os\.environ\/([A-Za-z_][A-Za-z0-9_]*)$/;
+
+const priceFields = Object.fromEntries(
+  priceOverrideFields.map((field) => [field, z.coerce.number().nonnegative().optional()]),
+) as Record<(typeof priceOverrideFields)[number], z.ZodOptional<z.ZodCoercedNumber>>;
+
+/** One `model_list` entry, LiteLLM format (contract §8.2). Unknown fields are kept, not refused. */
+const modelEntrySchema = z.object({
+  model_name: z.string().min(1),
+  litellm_params: z.looseObject({
+    model: z.string().min(1),
+    api_base: z.url().optional(),
+    api_key: z.string().optional(),
+    ...priceFields,
+  }),
+  model_info: z.looseObject({ id: z.string().optional() }).optional(),
+});
+
+/** The parts of LiteLLM's `config.yaml` the gateway reads. */
+export const configFileSchema = z.looseObject({
+  model_list: z.array(modelEntrySchema).default([]),
+  general_settings: z
+    .looseObject({
+      master_key: z.string().min(1).optional(),
+      database_url: z.string().min(1).optional(),
+      database_connection_pool_limit: z.coerce.number().int().positive().optional(),
+      /** Seconds between spend batch writes (LiteLLM default 10; ours 1). */
+      proxy_batch_write_at: z.coerce.number().positive().optional(),
+    })
+    .default({}),
+  litellm_settings: z.looseObject({}).default({}),
+  router_settings: z
+    .looseObject({
+      /** Upstream timeout, seconds. */
+      timeout: z.coerce.number().positive().optional(),
+    })
+    .default({}),
+  environment_variables: z.record(z.string(), z.string()).default({}),
+});
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Replaces every `os.environ/NAME` string, at any depth, with the environment variable NAME.
+ * A reference to an unset variable is an error naming both the field and the variable.
+ */
+export function resolveEnvReferences(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
+  if (typeof value === 'string') {
+    const match = ENV_REFERENCE.exec(value);
+    if (!match) return value;
+    const name = match[1]!;
+    const resolved = env[name];
+    if (resolved === undefined) {
+      throw new ConfigError(`${path.join('.') || 'value'}: environment variable ${name} is not set`);
+    }
+    return resolved;
+  }
+  if (Array.isArray(value))
+    return value.map((item, i) => resolveEnvReferences(item, env, [...path, String(i)]));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, resolveEnvReferences(item, env, [...path, key])]),
+    );
+  }
+  return value;
+}
+
+/** Parses and validates config text; errors name the offending field, e.g. `model_list.0.model_name`. */
+export function parseConfigFile(text: string, env: NodeJS.ProcessEnv, source = 'config'): ConfigFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError(`${source}: not valid YAML: ${(error as Error).message}`);
+  }
+  // `environment_variables` are set before any reference is resolved, as LiteLLM does.
+  const declared =
+    raw && typeof raw === 'object' && 'environment_variables' in raw ? raw.environment_variables : undefined;
+  const mergedEnv = {
+    ...env,
+    ...(declared && typeof declared === 'object' ? (declared as Record<string, string>) : {}),
+  };
+  const resolved = resolveEnvReferences(raw, mergedEnv);
+  const parsed = configFileSchema.safeParse(resolved);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new ConfigError(`${source} is invalid:\n  ${issues.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+export function readConfigFile(path: string, env: NodeJS.ProcessEnv): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  return parseConfigFile(text, env, path);
+}

@@ -1,0 +1,147 @@
+import { resolve } from 'node:path';
+import { type PriceOverrides, priceOverrideFields } from '@gateway/pricing';
+import { type ProviderId, parseProviderModel } from '@gateway/providers';
+import { z } from 'zod';
+import { ConfigError, type ConfigFile, type ModelEntry, readConfigFile } from './config-file.ts';
+
+/** One upstream deployment behind a public model name. */
+export interface Deployment {
+  /** The public name clients send as `model`. */
+  modelName: string;
+  /** A stable id (`model_info.id`, else derived from the entry's position). */
+  deploymentId: string;
+  provider: ProviderId;
+  /** The provider-facing model id, without the provider prefix. */
+  upstreamModel: string;
+  apiBase: string;
+  apiKey?: string;
+  priceOverrides: PriceOverrides;
+}
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  /** From env or config; undefined means main.ts generates and persists one. */
+  masterKey: string | undefined;
+  database: { kind: 'postgres'; url: string; poolMax: number } | { kind: 'pglite'; dataDir: string };
+  dataDir: string;
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  deployments: Deployment[];
+  /** No config file was given: main.ts serves the demo model list from the built-in mock. */
+  demo: boolean;
+  spendFlushIntervalMs: number;
+  upstreamTimeoutMs: number;
+  logLevel: string;
+}
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().min(1).optional(),
+  REDIS_URL: z.string().min(1).optional(),
+  REDIS_KEY_PREFIX: z.string().default('litellm-gw:'),
+  LITELLM_MASTER_KEY: z.string().min(1).optional(),
+  CONFIG_FILE: z.string().min(1).optional(),
+  GATEWAY_DATA_DIR: z.string().min(1).default('.gateway'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_API_BASE: z.string().optional(),
+});
+
+/** The default base URL and key variable of each provider, as in LiteLLM. */
+const providerDefaults: Record<ProviderId, { apiBase: string; apiKeyEnv?: string; apiBaseEnv?: string }> = {
+  openai: {
+    apiBase: 'https://api.openai.com/v1',
+    apiKeyEnv: 'OPENAI_API_KEY',
+    apiBaseEnv: 'OPENAI_API_BASE',
+  },
+  anthropic: {
+    apiBase: 'https://api.anthropic.com',
+    apiKeyEnv: 'ANTHROPIC_API_KEY',
+    apiBaseEnv: 'ANTHROPIC_API_BASE',
+  },
+  deepseek: { apiBase: 'https://api.deepseek.com', apiKeyEnv: 'DEEPSEEK_API_KEY' },
+  openrouter: {
+    apiBase: 'https://openrouter.ai/api/v1',
+    apiKeyEnv: 'OPENROUTER_API_KEY',
+    apiBaseEnv: 'OPENROUTER_API_BASE',
+  },
+  ollama: { apiBase: 'http://localhost:11434', apiBaseEnv: 'OLLAMA_API_BASE' },
+  ollama_chat: { apiBase: 'http://localhost:11434', apiBaseEnv: 'OLLAMA_API_BASE' },
+};
+
+/** `--config PATH` or `--config=PATH` from the command line. */
+export function configPathFromArgs(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--config') {
+      const next = argv[i + 1];
+      if (!next) throw new ConfigError('--config needs a file path');
+      return next;
+    }
+    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
+  }
+  return undefined;
+}
+
+/**
+ * Reads env, the `--config` flag (which wins over `CONFIG_FILE`) and the config file into one
+ * validated config. Throws ConfigError with a message naming the bad field.
+ */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): GatewayConfig {
+  const parsedEnv = envSchema.safeParse(env);
+  if (!parsedEnv.success) {
+    const issues = parsedEnv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`environment is invalid:\n  ${issues.join('\n  ')}`);
+  }
+  const e = parsedEnv.data;
+  const configPath = configPathFromArgs(argv) ?? e.CONFIG_FILE;
+  const file: ConfigFile | undefined = configPath ? readConfigFile(configPath, env) : undefined;
+  const general = file?.general_settings ?? {};
+  const databaseUrl = e.DATABASE_URL ?? general.database_url;
+  const dataDir = resolve(e.GATEWAY_DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    masterKey: e.LITELLM_MASTER_KEY ?? general.master_key,
+    database: databaseUrl
+      ? { kind: 'postgres', url: databaseUrl, poolMax: general.database_connection_pool_limit ?? 10 }
+      : { kind: 'pglite', dataDir: resolve(dataDir, 'pgdata') },
+    dataDir,
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    deployments: (file?.model_list ?? []).map((entry, index) => toDeployment(entry, index, env)),
+    demo: file === undefined,
+    spendFlushIntervalMs: Math.round((general.proxy_batch_write_at ?? 1) * 1000),
+    upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export function toDeployment(entry: ModelEntry, index: number, env: NodeJS.ProcessEnv): Deployment {
+  const params = entry.litellm_params;
+  const parsed = parseProviderModel(params.model);
+  if (!parsed) {
+    throw new ConfigError(
+      `model_list.${index}.litellm_params.model: unknown provider prefix in "${params.model}"`,
+    );
+  }
+  const defaults = providerDefaults[parsed.provider];
+  const apiKey = params.api_key ?? (defaults.apiKeyEnv ? env[defaults.apiKeyEnv] : undefined);
+  const priceOverrides: PriceOverrides = {};
+  for (const field of priceOverrideFields) {
+    const value = params[field];
+    if (value !== undefined) priceOverrides[field] = value;
+  }
+  return {
+    modelName: entry.model_name,
+    deploymentId: entry.model_info?.id ?? `${entry.model_name}#${index}`,
+    provider: parsed.provider,
+    upstreamModel: parsed.model,
+    apiBase:
+      params.api_base ?? (defaults.apiBaseEnv ? env[defaults.apiBaseEnv] : undefined) ?? defaults.apiBase,
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    priceOverrides,
+  };
+}

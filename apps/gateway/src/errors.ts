@@ -1,0 +1,88 @@
+import type { GatewayError } from '@gateway/providers';
+
+/** Thrown by middleware and routes; the app's one error handler renders it. */
+export class GatewayHttpError extends Error {
+  constructor(readonly error: GatewayError) {
+    super(error.message);
+    this.name = 'GatewayHttpError';
+  }
+}
+
+/** The one place an error kind becomes an HTTP status. */
+export function statusOf(error: GatewayError): number {
+  switch (error.kind) {
+    case 'invalid_request':
+      return 400;
+    case 'unauthenticated':
+      return 401;
+    case 'forbidden':
+      return 403;
+    case 'not_found':
+      return 404;
+    case 'rate_limited':
+      return 429;
+    case 'upstream_error':
+      return error.status >= 400 && error.status < 600 ? error.status : 502;
+    // LiteLLM answers a provider timeout with 408 (litellm.Timeout); clients retry on it.
+    case 'upstream_timeout':
+      return 408;
+    // Nobody is listening any more; 499 only reaches logs.
+    case 'client_closed':
+      return 499;
+    case 'service_unavailable':
+      return 503;
+    case 'internal':
+      return 500;
+  }
+}
+
+function typeOf(error: GatewayError): string {
+  switch (error.kind) {
+    case 'invalid_request':
+      return 'invalid_request_error';
+    case 'unauthenticated':
+    case 'forbidden':
+      return error.type ?? 'auth_error';
+    case 'not_found':
+      return 'not_found_error';
+    case 'rate_limited':
+      return 'rate_limit_error';
+    case 'upstream_error':
+      return error.vendorType ?? (error.status >= 500 ? 'internal_server_error' : 'invalid_request_error');
+    case 'upstream_timeout':
+      return 'timeout_error';
+    case 'service_unavailable':
+      return error.type ?? 'service_unavailable';
+    case 'client_closed':
+    case 'internal':
+      return 'internal_server_error';
+  }
+}
+
+function paramOf(error: GatewayError): string | null {
+  if ('param' in error && error.param !== undefined) return error.param;
+  // LiteLLM sends the literal string "None" for auth errors (contract §1.6).
+  if (error.kind === 'unauthenticated' || error.kind === 'forbidden') return 'None';
+  return null;
+}
+
+export interface ErrorBody {
+  error: { message: string; type: string; param: string | null; code: string };
+}
+
+/**
+ * The LiteLLM/OpenAI error envelope: `code` is the HTTP status as a string (contract §1.6).
+ * 5xx messages are generic and carry the call id; details go to the log.
+ */
+export function toErrorBody(error: GatewayError, callId: string): ErrorBody {
+  const status = statusOf(error);
+  const message = error.kind === 'internal' ? `Internal server error. Request id: ${callId}` : error.message;
+  return { error: { message, type: typeOf(error), param: paramOf(error), code: String(status) } };
+}
+
+/** Headers that travel with an error response (`retry-after` on rate limits). */
+export function errorHeaders(error: GatewayError): Record<string, string> {
+  const retryAfter =
+    error.kind === 'rate_limited' || error.kind === 'upstream_error' ? error.retryAfterSeconds : undefined;
+  return retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {};
+}

@@ -1,0 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+import type { FinishRequestEvent } from '../services/finish-request-event.ts';
+
+/**
+ * Opens the request's wide event and closes it when the response is ready, unless a
+ * streaming handler took that over (`event.deferred`). The call id is always ours: it keys
+ * the spend row, so a client must not be able to choose it (and collide with another row).
+ */
+export function requestContext(finish: FinishRequestEvent): MiddlewareHandler<AppEnv> {
+  return async function requestContextMiddleware(c, next) {
+    const event = { requestId: randomUUID(), method: c.req.method, path: c.req.path, startedAt: new Date() };
+    c.set('event', event);
+    await next();
+    c.res.headers.set('x-litellm-call-id', event.requestId);
+    if (!c.get('event').deferred) finish(c.get('event'), c.res.status);
+  };
+}

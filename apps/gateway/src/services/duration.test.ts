@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { addDuration } from './duration.ts';
+
+const from = new Date('2026-01-31T12:00:00.000Z');
+
+describe('addDuration', () => {
+  it.each([
+    ['30s', '2026-01-31T12:00:30.000Z'],
+    ['30m', '2026-01-31T12:30:00.000Z'],
+    ['2h', '2026-01-31T14:00:00.000Z'],
+    ['30d', '2026-03-02T12:00:00.000Z'],
+    ['1w', '2026-02-07T12:00:00.000Z'],
+    ['90', '2026-01-31T12:01:30.000Z'],
+  ])('adds %s', (duration, expected) => {
+    expect(addDuration(from, duration)?.toISOString()).toBe(expected);
+  });
+
+  it('adds calendar months', () => {
+    expect(addDuration(new Date('2026-03-15T00:00:00Z'), '1mo')?.toISOString()).toBe(
+      '2026-04-15T00:00:00.000Z',
+    );
+  });
+
+  it('refuses what is not a duration', () => {
+    expect(addDuration(from, 'soon')).toBeUndefined();
+    expect(addDuration(from, '-5d')).toBeUndefined();
+  });
+});

@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import { type RequestEvent, toSpendRow } from './request-event.ts';
+import type { SpendWriter } from './spend-writer.ts';
+
+export type FinishRequestEvent = (event: RequestEvent, status: number) => void;
+
+/**
+ * Builds the function that closes a request's wide event: stamps its end, logs it once and
+ * queues its spend row. Calling it twice for one event does nothing the second time.
+ */
+export function createFinishRequestEvent(
+  logger: Logger,
+  spendWriter: Pick<SpendWriter, 'enqueue'>,
+): FinishRequestEvent {
+  const finished = new WeakSet<RequestEvent>();
+  return function finishRequestEvent(event, status) {
+    if (finished.has(event)) return;
+    finished.add(event);
+    event.endedAt ??= new Date();
+    event.status = status;
+    event.outcome ??= status < 400 ? 'success' : 'failure';
+    const row = toSpendRow(event);
+    if (row) spendWriter.enqueue(row);
+    const call = event.call;
+    const price = call?.price;
+    const fields = {
+      requestId: event.requestId,
+      method: event.method,
+      path: event.path,
+      status,
+      outcome: event.outcome,
+      durationMs: event.endedAt.getTime() - event.startedAt.getTime(),
+      keyHash: event.keyHash,
+      keyAlias: event.keyAlias ?? undefined,
+      teamId: event.teamId ?? undefined,
+      userId: event.userId ?? undefined,
+      ...(call
+        ? {
+            modelGroup: call.modelGroup,
+            provider: call.provider,
+            model: call.responseModel ?? call.upstreamModel,
+            stream: call.stream,
+            endUser: call.endUser,
+            tags: call.tags.length > 0 ? call.tags : undefined,
+            inputTokens: call.usage.inputTokens,
+            outputTokens: call.usage.outputTokens,
+            cacheReadTokens: call.usage.cacheReadTokens,
+            cacheWriteTokens: call.usage.cacheWriteTokens,
+            timeToFirstTokenMs: call.firstTokenAt
+              ? call.firstTokenAt.getTime() - event.startedAt.getTime()
+              : undefined,
+            costUsd: price?.priced ? price.costUsd : undefined,
+            unpriced: price && !price.priced ? price.reason : undefined,
+          }
+        : {}),
+      ...(event.error ? { errorKind: event.error.kind, errorMessage: event.error.message } : {}),
+    };
+    if (status >= 500) logger.error(fields, 'request');
+    else logger.info(fields, 'request');
+  };
+}

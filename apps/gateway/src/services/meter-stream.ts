@@ -1,0 +1,77 @@
+import type { GatewayError, StreamEvent } from '@gateway/providers';
+import type { ModelCall } from './request-event.ts';
+
+export type StreamOutcome =
+  | { outcome: 'success' }
+  | { outcome: 'failure'; error: GatewayError }
+  | { outcome: 'client_closed' };
+
+/**
+ * Passes a model stream through unchanged while recording on `call` what it says: response id
+ * and model, time of the first token, the latest usage. Calls `onEnd` exactly once: when the
+ * stream ends, fails, or the client goes away (cancel), so usage seen so far is never lost.
+ */
+export function meterStream(
+  source: ReadableStream<StreamEvent>,
+  call: ModelCall,
+  onEnd: (result: StreamOutcome) => void,
+): ReadableStream<StreamEvent> {
+  const reader = source.getReader();
+  let ended = false;
+  let error: GatewayError | undefined;
+  const end = (result: StreamOutcome) => {
+    if (ended) return;
+    ended = true;
+    onEnd(result);
+  };
+  return new ReadableStream<StreamEvent>({
+    async pull(controller) {
+      let next: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        next = await reader.read();
+      } catch (cause) {
+        error = { kind: 'internal', message: `stream read failed: ${(cause as Error)?.message ?? cause}` };
+        end({ outcome: 'failure', error });
+        controller.enqueue({ type: 'error', error });
+        controller.close();
+        return;
+      }
+      if (next.done) {
+        end(
+          error
+            ? error.kind === 'client_closed'
+              ? { outcome: 'client_closed' }
+              : { outcome: 'failure', error }
+            : { outcome: 'success' },
+        );
+        controller.close();
+        return;
+      }
+      const event = next.value;
+      switch (event.type) {
+        case 'start':
+          call.providerResponseId = event.id;
+          call.responseModel = event.model;
+          break;
+        case 'text-delta':
+        case 'reasoning-delta':
+        case 'tool-call-delta':
+          call.firstTokenAt ??= new Date();
+          break;
+        case 'usage':
+          call.usage = event.usage;
+          break;
+        case 'error':
+          error = event.error;
+          break;
+        case 'finish':
+          break;
+      }
+      controller.enqueue(event);
+    },
+    cancel(reason) {
+      end({ outcome: 'client_closed' });
+      return reader.cancel(reason);
+    },
+  });
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { resolveEndUser, resolveTags } from './request-attribution.ts';
+
+describe('resolveEndUser', () => {
+  it('prefers the header, then user, then litellm_metadata.user, then metadata.user_id', () => {
+    const body = {
+      user: 'u-body',
+      litellm_metadata: { user: 'u-litellm' },
+      metadata: { user_id: 'u-anthropic' },
+    };
+    expect(resolveEndUser(new Headers({ 'x-litellm-end-user-id': 'u-header' }), body)).toBe('u-header');
+    expect(resolveEndUser(new Headers(), body)).toBe('u-body');
+    expect(resolveEndUser(new Headers(), { ...body, user: undefined })).toBe('u-litellm');
+    expect(resolveEndUser(new Headers(), { metadata: { user_id: 'u-anthropic' } })).toBe('u-anthropic');
+    expect(resolveEndUser(new Headers(), {})).toBeUndefined();
+  });
+
+  it('reads litellm_metadata sent as a JSON string', () => {
+    expect(resolveEndUser(new Headers(), { litellm_metadata: '{"user":"u-json"}' })).toBe('u-json');
+  });
+});
+
+describe('resolveTags', () => {
+  it('merges request, header and key tags without duplicates', () => {
+    const tags = resolveTags(
+      new Headers({ 'x-litellm-tags': 'team-a, prod' }),
+      { litellm_metadata: { tags: ['prod', 'chat'] }, tags: ['batch'] },
+      { tags: ['key-tag', 'chat'] },
+    );
+    expect(tags).toEqual(['prod', 'chat', 'batch', 'team-a', 'key-tag']);
+  });
+});

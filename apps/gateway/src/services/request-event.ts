@@ -1,0 +1,123 @@
+import type { NewSpendLogRow } from '@gateway/db';
+import type { PriceResult } from '@gateway/pricing';
+import type { GatewayError, Usage } from '@gateway/providers';
+
+/** The model call part of a request, present once a deployment was chosen. */
+export interface ModelCall {
+  callType: 'acompletion';
+  modelGroup: string;
+  deploymentId: string;
+  provider: string;
+  apiBase: string;
+  /** The model we asked for upstream. */
+  upstreamModel: string;
+  /** The model the upstream said answered (e.g. a dated snapshot). */
+  responseModel?: string;
+  providerResponseId?: string;
+  stream: boolean;
+  firstTokenAt?: Date;
+  usage: Usage;
+  price?: PriceResult;
+  endUser?: string;
+  tags: string[];
+}
+
+/**
+ * One wide event per request: everything worth knowing about it, filled in as the request
+ * goes and emitted exactly once at its end. The log line, the spend row (and later the
+ * metrics) all come from it.
+ */
+export interface RequestEvent {
+  requestId: string;
+  method: string;
+  path: string;
+  startedAt: Date;
+  endedAt?: Date;
+  status?: number;
+  outcome?: 'success' | 'failure' | 'client_closed';
+  error?: GatewayError;
+  /** Key fingerprint (hash) and ownership; never the raw key. */
+  keyHash?: string;
+  keyAlias?: string | null;
+  userId?: string | null;
+  teamId?: string | null;
+  organizationId?: string | null;
+  call?: ModelCall;
+  /** Set by a streaming handler: it emits the event itself when the stream ends. */
+  deferred?: boolean;
+}
+
+/**
+ * The spend-log row of a request that reached a model, or undefined for one that did not
+ * (auth failures, bad bodies). An upstream error before any output is billed as 0: the
+ * provider charges nothing for it. A cost that cannot be determined is NULL, never 0.
+ */
+export function toSpendRow(event: RequestEvent): NewSpendLogRow | undefined {
+  const call = event.call;
+  if (!call || !event.keyHash) return undefined;
+  const endedAt = event.endedAt ?? new Date();
+  const usage = call.usage;
+  const reachedOutput = usage.inputTokens !== undefined || usage.outputTokens !== undefined;
+  const price = call.price;
+  let spend: string | null = null;
+  let pricing: NewSpendLogRow['pricing'];
+  if (price?.priced) {
+    spend = price.costUsd;
+    pricing = {
+      source: price.source,
+      ...(price.catalogModelId ? { catalogModelId: price.catalogModelId } : {}),
+      ...(price.unitPrices ? { unitPrices: { ...price.unitPrices } } : {}),
+    };
+  } else if (price) {
+    pricing = { source: 'none', unpricedReason: price.reason };
+  } else if (event.outcome === 'failure' && !reachedOutput) {
+    spend = '0';
+    pricing = { source: 'not_billed' };
+  }
+  const total =
+    usage.inputTokens !== undefined && usage.outputTokens !== undefined
+      ? usage.inputTokens + usage.outputTokens
+      : undefined;
+  return {
+    requestId: event.requestId,
+    callType: call.callType,
+    apiKey: event.keyHash,
+    spend,
+    pricing,
+    promptTokens: usage.inputTokens ?? null,
+    completionTokens: usage.outputTokens ?? null,
+    totalTokens: total ?? null,
+    cacheReadInputTokens: usage.cacheReadTokens ?? null,
+    cacheCreationInputTokens: usage.cacheWriteTokens ?? null,
+    cacheCreation1hInputTokens: usage.cacheWrite1hTokens ?? null,
+    reasoningTokens: usage.reasoningTokens ?? null,
+    startTime: event.startedAt,
+    endTime: endedAt,
+    completionStartTime: call.firstTokenAt ?? endedAt,
+    requestDurationMs: endedAt.getTime() - event.startedAt.getTime(),
+    model: call.responseModel ?? call.upstreamModel,
+    modelId: call.deploymentId,
+    modelGroup: call.modelGroup,
+    customLlmProvider: call.provider,
+    apiBase: call.apiBase,
+    user: event.userId ?? '',
+    teamId: event.teamId ?? null,
+    organizationId: event.organizationId ?? null,
+    endUser: call.endUser ?? null,
+    requestTags: call.tags,
+    status: event.outcome === 'success' ? 'success' : 'failure',
+    metadata: {
+      user_api_key: event.keyHash,
+      user_api_key_alias: event.keyAlias ?? null,
+      user_api_key_team_id: event.teamId ?? null,
+      user_api_key_user_id: event.userId ?? null,
+      user_api_key_org_id: event.organizationId ?? null,
+      provider_response_id: call.providerResponseId ?? null,
+      stream: call.stream,
+      ...(event.outcome === 'client_closed' ? { client_closed: true } : {}),
+      ...(event.error
+        ? { error_information: { error_class: event.error.kind, error_message: event.error.message } }
+        : {}),
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import type { NewSpendLogRow } from '@gateway/db';
+import type { Logger } from 'pino';
+
+export interface SpendWriterOptions {
+  /** Writes one batch; must be idempotent per `request_id` (a retried batch may repeat rows). */
+  write: (rows: NewSpendLogRow[]) => Promise<unknown>;
+  logger: Logger;
+  /** How often queued rows are written, ms. */
+  flushIntervalMs: number;
+  maxBatchSize?: number;
+  /** Longest pause between retries while the database is down, ms. */
+  maxBackoffMs?: number;
+}
+
+/**
+ * Takes spend rows off the request path and writes them in batches. A failed batch stays at
+ * the head of the queue and is retried with backoff, so rows wait out a database outage
+ * instead of being lost; the write is idempotent so a retry never counts a request twice.
+ * The queue lives in this process: rows still queued when the process dies are lost
+ * (a durable Redis-stream buffer replaces this in the cost-tracking work).
+ */
+export class SpendWriter {
+  readonly #queue: NewSpendLogRow[] = [];
+  readonly #maxBatchSize: number;
+  readonly #maxBackoffMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #failures = 0;
+  #nextAttemptAt = 0;
+
+  constructor(private readonly options: SpendWriterOptions) {
+    this.#maxBatchSize = options.maxBatchSize ?? 500;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  }
+
+  /** Rows waiting to be written. */
+  get depth(): number {
+    return this.#queue.length;
+  }
+
+  /** Queues a row; never blocks and never touches the database. */
+  enqueue(row: NewSpendLogRow): void {
+    this.#queue.push(row);
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => {
+      if (Date.now() >= this.#nextAttemptAt) void this.flush();
+    }, this.options.flushIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Writes everything queued so far. Resolves when the queue is empty or a write failed. */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#drain().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.slice(0, this.#maxBatchSize);
+      try {
+        await this.options.write(batch);
+        this.#queue.splice(0, batch.length);
+        if (this.#failures > 0)
+          this.options.logger.info({ queued: this.#queue.length }, 'spend writes recovered');
+        this.#failures = 0;
+        this.#nextAttemptAt = 0;
+      } catch (error) {
+        this.#failures += 1;
+        const backoffMs = Math.min(this.#maxBackoffMs, 250 * 2 ** Math.min(this.#failures, 10));
+        this.#nextAttemptAt = Date.now() + backoffMs;
+        this.options.logger.error(
+          { err: error, queued: this.#queue.length, retryInMs: backoffMs },
+          'spend batch write failed; rows stay queued',
+        );
+        return;
+      }
+    }
+  }
+
+  /**
+   * Stops the timer and writes what is queued, retrying until the queue is empty or the
+   * deadline passes. Returns how many rows could not be written.
+   */
+  async stop(deadlineMs: number): Promise<number> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    const deadline = Date.now() + deadlineMs;
+    while (this.#queue.length > 0 && Date.now() < deadline) {
+      await this.flush();
+      if (this.#queue.length > 0)
+        await new Promise((r) => setTimeout(r, Math.min(500, deadline - Date.now())));
+    }
+    if (this.#queue.length > 0) {
+      this.options.logger.error(
+        { lost: this.#queue.length },
+        'spend rows could not be written before shutdown',
+      );
+    }
+    return this.#queue.length;
+  }
+}

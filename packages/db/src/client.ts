@@ -1,0 +1,90 @@
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import * as schema from './schema/index.ts';
+
+export type Schema = typeof schema;
+/** A drizzle database over either driver; query functions take this. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+
+export type DatabaseOptions =
+  | { kind: 'postgres'; url: string; poolMax?: number; connectionTimeoutMs?: number }
+  /** `dataDir` is a folder for a persistent database, or `memory://` for a throwaway one. */
+  | { kind: 'pglite'; dataDir: string };
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: DatabaseOptions['kind'];
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  /** Applies the committed migrations from the root `migrations/` folder. Safe to run concurrently. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The root `migrations/` folder, written by drizzle-kit. Overridable for bundled deployments. */
+export const defaultMigrationsFolder =
+  process.env.MIGRATIONS_DIR ?? fileURLToPath(new URL('../../../migrations', import.meta.url));
+
+// Any fixed 64-bit number; all instances use it so only one runs migrations at a time.
+const MIGRATION_LOCK_ID = 720_341_955_118;
+
+/**
+ * Opens a database: `pg` with a bounded pool for Postgres, or an embedded PGlite.
+ * Does not connect eagerly for Postgres; the first query does.
+ */
+export async function openDatabase(
+  options: DatabaseOptions,
+  migrationsFolder = defaultMigrationsFolder,
+): Promise<DatabaseHandle> {
+  if (options.kind === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolMax ?? 10,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    });
+    // An idle client that loses its connection emits 'error'; the pool replaces it.
+    pool.on('error', () => {});
+    const db = drizzlePg({ client: pool, schema }) as unknown as Database;
+    return {
+      db,
+      kind: 'postgres',
+      ping: async () => {
+        await pool.query('select 1');
+      },
+      migrate: async () => {
+        // A dedicated connection holds the advisory lock for the whole migration run.
+        const client = new pg.Client({ connectionString: options.url });
+        await client.connect();
+        try {
+          await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+          await migratePg(drizzlePg({ client }), { migrationsFolder });
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => {});
+          await client.end();
+        }
+      },
+      close: () => pool.end(),
+    };
+  }
+
+  const client = await PGlite.create(options.dataDir);
+  const db = drizzlePglite({ client, schema }) as unknown as Database;
+  return {
+    db,
+    kind: 'pglite',
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    migrate: async () => {
+      await migratePglite(drizzlePglite({ client }), { migrationsFolder });
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,48 @@
+import { bigint, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { instant, usd } from './columns.ts';
+
+/**
+ * LiteLLM's daily aggregate tables share one shape: an entity column plus per day, key, model
+ * and provider counters. Upserts on the unique tuple increment the counters.
+ */
+function dailySpendTable<const TName extends string, const TEntity extends string>(
+  tableName: TName,
+  entityColumn: TEntity,
+) {
+  return pgTable(
+    tableName,
+    {
+      id: uuid('id').primaryKey().defaultRandom(),
+      entityId: text(entityColumn),
+      /** UTC day, `YYYY-MM-DD`. */
+      date: text('date').notNull(),
+      apiKey: text('api_key').notNull(),
+      model: text('model'),
+      modelGroup: text('model_group'),
+      customLlmProvider: text('custom_llm_provider'),
+      promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+      completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
+      cacheReadInputTokens: bigint('cache_read_input_tokens', { mode: 'number' }).notNull().default(0),
+      cacheCreationInputTokens: bigint('cache_creation_input_tokens', { mode: 'number' })
+        .notNull()
+        .default(0),
+      spend: usd('spend').notNull().default('0'),
+      apiRequests: bigint('api_requests', { mode: 'number' }).notNull().default(0),
+      successfulRequests: bigint('successful_requests', { mode: 'number' }).notNull().default(0),
+      failedRequests: bigint('failed_requests', { mode: 'number' }).notNull().default(0),
+      createdAt: instant('created_at').notNull().defaultNow(),
+      updatedAt: instant('updated_at').notNull().defaultNow(),
+    },
+    (t) => [
+      // The upsert target; NULL model/provider values must still collide.
+      unique(`${tableName}_entity_date_key_model_provider_key`)
+        .on(t.entityId, t.date, t.apiKey, t.model, t.customLlmProvider)
+        .nullsNotDistinct(),
+    ],
+  );
+}
+
+export const dailyUserSpend = dailySpendTable('LiteLLM_DailyUserSpend', 'user_id');
+export const dailyTeamSpend = dailySpendTable('LiteLLM_DailyTeamSpend', 'team_id');
+export const dailyEndUserSpend = dailySpendTable('LiteLLM_DailyEndUserSpend', 'end_user_id');
+export const dailyTagSpend = dailySpendTable('LiteLLM_DailyTagSpend', 'tag');

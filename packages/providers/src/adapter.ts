@@ -1,0 +1,40 @@
+import type { ChatRequest, ChatResult, StreamEvent } from './canonical.ts';
+import type { Result } from './errors.ts';
+import type { UpstreamPools } from './http/upstream-pools.ts';
+
+/** Where and how to reach one deployment, resolved by the gateway from its config. */
+export interface CallTarget {
+  /** Base URL, e.g. `https://api.openai.com/v1`; the adapter appends the endpoint path. */
+  apiBase: string;
+  apiKey?: string;
+  /** Aborts the upstream call, e.g. when the client disconnects. */
+  signal?: AbortSignal;
+}
+
+/** What the upstream said besides the body, for headers and logs. */
+export interface UpstreamResponseInfo {
+  status: number;
+  headers: Record<string, string>;
+}
+
+export interface ChatResponse {
+  result: ChatResult;
+  upstream: UpstreamResponseInfo;
+}
+
+export interface ChatStreamResponse {
+  /** Ends with a `finish` (and usually a `usage`) event, or with an `error` event. */
+  events: ReadableStream<StreamEvent>;
+  upstream: UpstreamResponseInfo;
+}
+
+/** One provider. `adapter.ts` in the provider's folder is the only code that does I/O. */
+export interface ProviderAdapter {
+  id: string;
+  chat(request: ChatRequest, target: CallTarget): Promise<Result<ChatResponse>>;
+  chatStream(request: ChatRequest, target: CallTarget): Promise<Result<ChatStreamResponse>>;
+}
+
+export interface AdapterDeps {
+  pools: UpstreamPools;
+}

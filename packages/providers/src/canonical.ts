@@ -1,0 +1,160 @@
+import type { GatewayError } from './errors.ts';
+
+/**
+ * The canonical model every translation goes through (vendor in -> canonical -> vendor out).
+ * It is close to OpenAI Chat Completions, the most common dialect, but typed and
+ * provider-neutral: content is always a list of parts and usage buckets are disjoint-aware.
+ */
+
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+export interface ImagePart {
+  type: 'image';
+  /** An `https:` URL or a `data:` URL. */
+  url: string;
+  detail?: 'auto' | 'low' | 'high';
+}
+export interface FilePart {
+  type: 'file';
+  /** A `data:` URL with the file's bytes. */
+  data?: string;
+  fileId?: string;
+  filename?: string;
+}
+export interface AudioPart {
+  type: 'audio';
+  /** Base64 audio. */
+  data: string;
+  format: string;
+}
+export type UserPart = TextPart | ImagePart | FilePart | AudioPart;
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as the model wrote them: JSON text, possibly invalid. */
+  arguments: string;
+}
+
+export type Message =
+  | { role: 'system'; content: TextPart[] /** OpenAI's newer name for system. */; developer?: boolean }
+  | { role: 'user'; content: UserPart[]; name?: string }
+  | {
+      role: 'assistant';
+      content: TextPart[];
+      toolCalls: ToolCall[];
+      reasoning?: string;
+      refusal?: string;
+      name?: string;
+    }
+  | { role: 'tool'; toolCallId: string; content: TextPart[] };
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments. */
+  parameters?: Record<string, unknown>;
+  strict?: boolean;
+}
+
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | {
+      type: 'json_schema';
+      name: string;
+      schema?: Record<string, unknown>;
+      strict?: boolean;
+      description?: string;
+    };
+
+export interface ChatRequest {
+  /** The provider-facing model id (no provider prefix). */
+  model: string;
+  messages: Message[];
+  stream: boolean;
+  maxOutputTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+  seed?: number;
+  n?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+  responseFormat?: ResponseFormat;
+  reasoningEffort?: string;
+  /** The end-user id the caller sent (OpenAI `user`). */
+  user?: string;
+  /**
+   * OpenAI parameters the canonical model does not name (`logprobs`, `logit_bias`,
+   * `service_tier`, ...). OpenAI-compatible upstreams receive them as sent; other adapters
+   * must report each one they cannot honour as a warning.
+   */
+  openaiExtras: Record<string, unknown>;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call';
+
+/**
+ * Token usage of one call. Every field is `undefined` when the provider did not report it;
+ * unknown is never zero. `inputTokens` counts every prompt token, cache reads and writes
+ * included; `outputTokens` includes reasoning tokens.
+ */
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+  /** All cache writes, 5-minute and 1-hour together. */
+  cacheWriteTokens?: number;
+  /** The 1-hour part of `cacheWriteTokens`. */
+  cacheWrite1hTokens?: number;
+  reasoningTokens?: number;
+  /** Cost the provider reported for the call (OpenRouter), USD as a decimal string. */
+  providerCostUsd?: string;
+}
+
+export interface Choice {
+  index: number;
+  text: string | null;
+  reasoning?: string;
+  refusal?: string | null;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason | null;
+}
+
+export interface ChatResult {
+  id: string;
+  /** The model id the provider reported. */
+  model: string;
+  /** Unix seconds. */
+  created: number;
+  choices: Choice[];
+  usage: Usage;
+  systemFingerprint?: string;
+}
+
+/** Events of a streamed chat, in the order a provider produces them. */
+export type StreamEvent =
+  | { type: 'start'; id: string; model: string; created: number; systemFingerprint?: string }
+  | { type: 'text-delta'; choice: number; text: string }
+  | { type: 'reasoning-delta'; choice: number; text: string }
+  | {
+      type: 'tool-call-delta';
+      choice: number;
+      /** Position of the call among this choice's tool calls. */
+      index: number;
+      id?: string;
+      name?: string;
+      argumentsDelta: string;
+    }
+  | { type: 'finish'; choice: number; finishReason: FinishReason }
+  /** Usage so far; a later usage event replaces an earlier one. */
+  | { type: 'usage'; usage: Usage }
+  | { type: 'error'; error: GatewayError };

@@ -1,0 +1,157 @@
+import type { ChatRequest, Message, ResponseFormat, TextPart, ToolChoice, UserPart } from '../canonical.ts';
+import type { OpenAIChatRequest, OpenAIMessage } from './wire.ts';
+
+/** Fields of an OpenAI request that the canonical model names, or the gateway itself owns. */
+const consumedFields = new Set([
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'seed',
+  'n',
+  'presence_penalty',
+  'frequency_penalty',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'reasoning_effort',
+  'user',
+  // LiteLLM proxy fields: read by the gateway (tags, end user), never forwarded upstream.
+  'metadata',
+  'litellm_metadata',
+  'tags',
+]);
+
+/** A validated OpenAI Chat Completions body -> the canonical request. */
+export function fromOpenAIChatRequest(body: OpenAIChatRequest): ChatRequest {
+  const openaiExtras: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(body)) {
+    if (!consumedFields.has(field) && value !== undefined) openaiExtras[field] = value;
+  }
+  const request: ChatRequest = {
+    model: body.model,
+    messages: body.messages.map(fromOpenAIMessage),
+    stream: body.stream === true,
+    openaiExtras,
+  };
+  const maxOutputTokens = body.max_completion_tokens ?? body.max_tokens;
+  if (maxOutputTokens != null) request.maxOutputTokens = maxOutputTokens;
+  if (body.temperature != null) request.temperature = body.temperature;
+  if (body.top_p != null) request.topP = body.top_p;
+  if (body.stop != null) request.stop = typeof body.stop === 'string' ? [body.stop] : body.stop;
+  if (body.seed != null) request.seed = body.seed;
+  if (body.n != null) request.n = body.n;
+  if (body.presence_penalty != null) request.presencePenalty = body.presence_penalty;
+  if (body.frequency_penalty != null) request.frequencyPenalty = body.frequency_penalty;
+  if (body.tools != null) {
+    request.tools = body.tools.map(({ function: fn }) => ({
+      name: fn.name,
+      ...(fn.description !== undefined ? { description: fn.description } : {}),
+      ...(fn.parameters !== undefined ? { parameters: fn.parameters } : {}),
+      ...(fn.strict != null ? { strict: fn.strict } : {}),
+    }));
+  }
+  if (body.tool_choice != null) request.toolChoice = fromOpenAIToolChoice(body.tool_choice);
+  if (body.parallel_tool_calls != null) request.parallelToolCalls = body.parallel_tool_calls;
+  if (body.response_format != null) request.responseFormat = fromOpenAIResponseFormat(body.response_format);
+  if (body.reasoning_effort != null) request.reasoningEffort = body.reasoning_effort;
+  if (body.user != null) request.user = body.user;
+  return request;
+}
+
+function textParts(content: string | { type: 'text'; text: string }[]): TextPart[] {
+  return typeof content === 'string'
+    ? [{ type: 'text', text: content }]
+    : content.map((p) => ({ type: 'text', text: p.text }));
+}
+
+function fromOpenAIMessage(message: OpenAIMessage): Message {
+  switch (message.role) {
+    case 'system':
+    case 'developer':
+      return {
+        role: 'system',
+        content: textParts(message.content),
+        ...(message.role === 'developer' ? { developer: true } : {}),
+      };
+    case 'user':
+      return {
+        role: 'user',
+        content:
+          typeof message.content === 'string'
+            ? [{ type: 'text', text: message.content }]
+            : message.content.map(fromOpenAIUserPart),
+        ...(message.name !== undefined ? { name: message.name } : {}),
+      };
+    case 'assistant': {
+      const content: TextPart[] = [];
+      let refusal = message.refusal ?? undefined;
+      if (typeof message.content === 'string') content.push({ type: 'text', text: message.content });
+      else
+        for (const part of message.content ?? []) {
+          if (part.type === 'text') content.push({ type: 'text', text: part.text });
+          else refusal = part.refusal;
+        }
+      return {
+        role: 'assistant',
+        content,
+        toolCalls: (message.tool_calls ?? []).map((call) => ({
+          id: call.id,
+          name: call.function.name,
+          arguments: call.function.arguments,
+        })),
+        ...(refusal != null ? { refusal } : {}),
+        ...(message.reasoning_content != null ? { reasoning: message.reasoning_content } : {}),
+        ...(message.name !== undefined ? { name: message.name } : {}),
+      };
+    }
+    case 'tool':
+      return { role: 'tool', toolCallId: message.tool_call_id, content: textParts(message.content) };
+  }
+}
+
+type OpenAIUserPart = Exclude<Extract<OpenAIMessage, { role: 'user' }>['content'], string>[number];
+
+function fromOpenAIUserPart(part: OpenAIUserPart): UserPart {
+  switch (part.type) {
+    case 'text':
+      return { type: 'text', text: part.text };
+    case 'image_url':
+      return {
+        type: 'image',
+        url: part.image_url.url,
+        ...(part.image_url.detail ? { detail: part.image_url.detail } : {}),
+      };
+    case 'input_audio':
+      return { type: 'audio', data: part.input_audio.data, format: part.input_audio.format };
+    case 'file':
+      return {
+        type: 'file',
+        ...(part.file.file_data !== undefined ? { data: part.file.file_data } : {}),
+        ...(part.file.file_id !== undefined ? { fileId: part.file.file_id } : {}),
+        ...(part.file.filename !== undefined ? { filename: part.file.filename } : {}),
+      };
+  }
+}
+
+function fromOpenAIToolChoice(choice: NonNullable<OpenAIChatRequest['tool_choice']>): ToolChoice {
+  return typeof choice === 'string' ? choice : { name: choice.function.name };
+}
+
+function fromOpenAIResponseFormat(format: NonNullable<OpenAIChatRequest['response_format']>): ResponseFormat {
+  if (format.type !== 'json_schema') return { type: format.type };
+  const { name, description, schema, strict } = format.json_schema;
+  return {
+    type: 'json_schema',
+    name,
+    ...(description !== undefined ? { description } : {}),
+    ...(schema !== undefined ? { schema } : {}),
+    ...(strict != null ? { strict } : {}),
+  };
+}

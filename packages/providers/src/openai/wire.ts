@@ -1,0 +1,204 @@
+import { z } from 'zod';
+
+/**
+ * OpenAI Chat Completions wire schemas (provider-wire-formats.md §1). Requests are checked
+ * strictly enough to give a clear 400; responses and chunks leniently, keeping unknown fields.
+ */
+
+const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const imagePart = z.object({
+  type: z.literal('image_url'),
+  image_url: z.object({ url: z.string(), detail: z.enum(['auto', 'low', 'high']).optional() }),
+});
+const audioPart = z.object({
+  type: z.literal('input_audio'),
+  input_audio: z.object({ data: z.string(), format: z.string() }),
+});
+const filePart = z.object({
+  type: z.literal('file'),
+  file: z.object({
+    file_data: z.string().optional(),
+    file_id: z.string().optional(),
+    filename: z.string().optional(),
+  }),
+});
+const refusalPart = z.object({ type: z.literal('refusal'), refusal: z.string() });
+
+const toolCall = z.object({
+  id: z.string(),
+  type: z.literal('function').optional(),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+
+export const openAIMessageSchema = z.discriminatedUnion('role', [
+  z.object({
+    role: z.enum(['system', 'developer']),
+    content: z.union([z.string(), z.array(textPart)]),
+    name: z.string().optional(),
+  }),
+  z.object({
+    role: z.literal('user'),
+    content: z.union([
+      z.string(),
+      z.array(z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart])),
+    ]),
+    name: z.string().optional(),
+  }),
+  z.object({
+    role: z.literal('assistant'),
+    content: z.union([z.string(), z.array(z.union([textPart, refusalPart]))]).nullish(),
+    tool_calls: z.array(toolCall).nullish(),
+    refusal: z.string().nullish(),
+    name: z.string().optional(),
+    reasoning_content: z.string().nullish(),
+  }),
+  z.object({
+    role: z.literal('tool'),
+    tool_call_id: z.string(),
+    content: z.union([z.string(), z.array(textPart)]),
+  }),
+]);
+export type OpenAIMessage = z.infer<typeof openAIMessageSchema>;
+
+const functionTool = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+export const openAIChatRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  messages: z.array(openAIMessageSchema).min(1),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().nullish(),
+  top_p: z.number().nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  seed: z.number().int().nullish(),
+  n: z.number().int().positive().nullish(),
+  presence_penalty: z.number().nullish(),
+  frequency_penalty: z.number().nullish(),
+  tools: z.array(functionTool).nullish(),
+  tool_choice: z
+    .union([
+      z.enum(['none', 'auto', 'required']),
+      z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+    ])
+    .nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  response_format: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('text') }),
+      z.object({ type: z.literal('json_object') }),
+      z.object({
+        type: z.literal('json_schema'),
+        json_schema: z.object({
+          name: z.string(),
+          description: z.string().optional(),
+          schema: z.record(z.string(), z.unknown()).optional(),
+          strict: z.boolean().nullish(),
+        }),
+      }),
+    ])
+    .nullish(),
+  reasoning_effort: z.string().nullish(),
+  user: z.string().nullish(),
+});
+export type OpenAIChatRequest = z.infer<typeof openAIChatRequestSchema>;
+
+export const openAIUsageSchema = z.looseObject({
+  prompt_tokens: z.number().int().nonnegative().nullish(),
+  completion_tokens: z.number().int().nonnegative().nullish(),
+  total_tokens: z.number().int().nonnegative().nullish(),
+  prompt_tokens_details: z
+    .looseObject({
+      cached_tokens: z.number().int().nonnegative().nullish(),
+      // LiteLLM-style and some OpenAI-compatible hosts report cache writes here.
+      cache_creation_tokens: z.number().int().nonnegative().nullish(),
+    })
+    .nullish(),
+  completion_tokens_details: z
+    .looseObject({ reasoning_tokens: z.number().int().nonnegative().nullish() })
+    .nullish(),
+  // OpenRouter reports the call's cost in USD.
+  cost: z.number().nonnegative().nullish(),
+});
+export type OpenAIUsage = z.infer<typeof openAIUsageSchema>;
+
+const finishReason = z.enum(['stop', 'length', 'tool_calls', 'content_filter', 'function_call']);
+
+export const openAIChatResponseSchema = z.looseObject({
+  id: z.string(),
+  object: z.literal('chat.completion').optional(),
+  created: z.number(),
+  model: z.string(),
+  system_fingerprint: z.string().nullish(),
+  choices: z.array(
+    z.looseObject({
+      index: z.number().int(),
+      message: z.looseObject({
+        role: z.literal('assistant').optional(),
+        content: z.string().nullish(),
+        refusal: z.string().nullish(),
+        reasoning_content: z.string().nullish(),
+        reasoning: z.string().nullish(),
+        tool_calls: z.array(toolCall).nullish(),
+      }),
+      finish_reason: finishReason.nullish(),
+    }),
+  ),
+  usage: openAIUsageSchema.nullish(),
+});
+export type OpenAIChatResponse = z.infer<typeof openAIChatResponseSchema>;
+
+export const openAIChatChunkSchema = z.looseObject({
+  id: z.string(),
+  object: z.literal('chat.completion.chunk').optional(),
+  created: z.number(),
+  model: z.string(),
+  system_fingerprint: z.string().nullish(),
+  choices: z.array(
+    z.looseObject({
+      index: z.number().int(),
+      delta: z
+        .looseObject({
+          role: z.string().nullish(),
+          content: z.string().nullish(),
+          refusal: z.string().nullish(),
+          reasoning_content: z.string().nullish(),
+          reasoning: z.string().nullish(),
+          tool_calls: z
+            .array(
+              z.looseObject({
+                index: z.number().int(),
+                id: z.string().nullish(),
+                type: z.literal('function').nullish(),
+                function: z
+                  .looseObject({ name: z.string().nullish(), arguments: z.string().nullish() })
+                  .nullish(),
+              }),
+            )
+            .nullish(),
+        })
+        .nullish(),
+      finish_reason: finishReason.nullish(),
+    }),
+  ),
+  usage: openAIUsageSchema.nullish(),
+});
+export type OpenAIChatChunk = z.infer<typeof openAIChatChunkSchema>;
+
+export const openAIErrorBodySchema = z.looseObject({
+  error: z.looseObject({
+    message: z.string().nullish(),
+    type: z.string().nullish(),
+    code: z.union([z.string(), z.number()]).nullish(),
+    param: z.string().nullish(),
+  }),
+});
