@@ -23,6 +23,8 @@ export interface DatabaseHandle {
   kind: DatabaseOptions['kind'];
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
+  /** Raw parameterised SQL, for scripts and tests; application code uses drizzle queries. */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Applies the committed migrations from the root `migrations/` folder. Safe to run concurrently. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -58,6 +60,7 @@ export async function openDatabase(
       ping: async () => {
         await pool.query('select 1');
       },
+      query: async <T>(text: string, params: unknown[] = []) => (await pool.query(text, params)).rows as T[],
       migrate: async () => {
         // A dedicated connection holds the advisory lock for the whole migration run.
         const client = new pg.Client({ connectionString: options.url });
@@ -82,6 +85,7 @@ export async function openDatabase(
     ping: async () => {
       await db.execute(sql`select 1`);
     },
+    query: async <T>(text: string, params: unknown[] = []) => (await client.query<T>(text, params)).rows,
     migrate: async () => {
       await migratePglite(drizzlePglite({ client }), { migrationsFolder });
     },

@@ -90,7 +90,9 @@ export function configPathFromArgs(argv: string[]): string | undefined {
  * validated config. Throws ConfigError with a message naming the bad field.
  */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): GatewayConfig {
-  const parsedEnv = envSchema.safeParse(env);
+  // An empty variable (`REDIS_URL=` in a compose file) means unset.
+  const setEnv = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsedEnv = envSchema.safeParse(setEnv);
   if (!parsedEnv.success) {
     const issues = parsedEnv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`environment is invalid:\n  ${issues.join('\n  ')}`);

@@ -1,0 +1,106 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfigFile } from './config-file.ts';
+import { configPathFromArgs, loadGatewayConfig } from './gateway-config.ts';
+
+const yaml = `
+model_list:
+  - model_name: fast
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_key: os.environ/TEST_UPSTREAM_KEY
+      input_cost_per_token: 1.0e-07
+      output_cost_per_token: 4.0e-07
+  - model_name: local
+    litellm_params:
+      model: openai/my-model
+      api_base: http://vllm:8000/v1
+general_settings:
+  master_key: os.environ/TEST_MASTER
+  database_url: postgres://db/gateway
+  proxy_batch_write_at: 5
+`;
+
+function writeConfig(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'gw-config-')), 'config.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('loadGatewayConfig', () => {
+  const env = { TEST_UPSTREAM_KEY: 'sk-upstream', TEST_MASTER: 'sk-master' };
+
+  it('reads a LiteLLM config.yaml, resolving os.environ references and price overrides', () => {
+    const config = loadGatewayConfig({ ...env, CONFIG_FILE: writeConfig(yaml) });
+    expect(config.masterKey).toBe('sk-master');
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://db/gateway', poolMax: 10 });
+    expect(config.spendFlushIntervalMs).toBe(5000);
+    expect(config.demo).toBe(false);
+    expect(config.deployments).toEqual([
+      expect.objectContaining({
+        modelName: 'fast',
+        provider: 'openai',
+        upstreamModel: 'gpt-4o-mini',
+        apiBase: 'https://api.openai.com/v1',
+        apiKey: 'sk-upstream',
+        priceOverrides: { input_cost_per_token: 1e-7, output_cost_per_token: 4e-7 },
+      }),
+      expect.objectContaining({
+        modelName: 'local',
+        upstreamModel: 'my-model',
+        apiBase: 'http://vllm:8000/v1',
+      }),
+    ]);
+  });
+
+  it('lets env win over the file for the master key and database', () => {
+    const config = loadGatewayConfig({
+      ...env,
+      CONFIG_FILE: writeConfig(yaml),
+      LITELLM_MASTER_KEY: 'sk-from-env',
+      DATABASE_URL: 'postgres://env/db',
+    });
+    expect(config.masterKey).toBe('sk-from-env');
+    expect(config.database).toMatchObject({ url: 'postgres://env/db' });
+  });
+
+  it('takes --config over CONFIG_FILE', () => {
+    const path = writeConfig('model_list: []\n');
+    expect(configPathFromArgs(['--config', path])).toBe(path);
+    expect(configPathFromArgs([`--config=${path}`])).toBe(path);
+    expect(loadGatewayConfig({ CONFIG_FILE: '/nope.yaml' }, ['--config', path]).deployments).toEqual([]);
+  });
+
+  it('falls back to the embedded default without a config file or database URL', () => {
+    const config = loadGatewayConfig({});
+    expect(config.demo).toBe(true);
+    expect(config.database.kind).toBe('pglite');
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.port).toBe(4000);
+  });
+
+  it('names the field of a bad config', () => {
+    expect(() => parseConfigFile('model_list:\n  - model_name: x\n', {})).toThrow(
+      /model_list\.0\.litellm_params/,
+    );
+    expect(() =>
+      parseConfigFile(
+        'model_list:\n  - model_name: x\n    litellm_params: {model: gpt-4o, api_base: not a url}\n',
+        {},
+      ),
+    ).toThrow(/model_list\.0\.litellm_params\.api_base/);
+  });
+
+  it('names the unset variable behind an os.environ reference', () => {
+    expect(() => parseConfigFile('general_settings:\n  master_key: os.environ/MISSING_VAR\n', {})).toThrow(
+      'general_settings.master_key: environment variable MISSING_VAR is not set',
+    );
+  });
+
+  it('refuses an unknown provider prefix, naming the entry', () => {
+    const path = writeConfig('model_list:\n  - model_name: x\n    litellm_params: {model: "madeup/thing"}\n');
+    expect(() => loadGatewayConfig({ CONFIG_FILE: path })).toThrow(/model_list\.0\.litellm_params\.model/);
+  });
+});

@@ -1,0 +1,159 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { type DatabaseHandle, openDatabase, writeSpendBatch } from '@gateway/db';
+import type { MockProvider } from '@gateway/mock-provider';
+import { createOpenAICompatibleAdapter, type ProviderAdapter, UpstreamPools } from '@gateway/providers';
+import { serve } from '@hono/node-server';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createApp } from './app.ts';
+import { demoDeployments } from './config/demo.ts';
+import type { Deployment, GatewayConfig } from './config/gateway-config.ts';
+import { readOrCreateMasterKey } from './config/master-key.ts';
+import { MemoryKeyCache, RedisKeyCache } from './services/key-cache.ts';
+import { KeyService } from './services/key-service.ts';
+import { ModelRouter } from './services/model-router.ts';
+import { SpendWriter } from './services/spend-writer.ts';
+import { hashKey } from './services/virtual-key.ts';
+import { GATEWAY_VERSION } from './version.ts';
+
+const SHUTDOWN_GRACE_MS = 30_000;
+const SPEND_DRAIN_DEADLINE_MS = 10_000;
+
+export interface RunningGateway {
+  /** `http://host:port` as bound. */
+  url: string;
+  port: number;
+  masterKey: { key: string; path: string | undefined; created: boolean };
+  database: DatabaseHandle;
+  redis: Redis | undefined;
+  spendWriter: SpendWriter;
+  deployments: Deployment[];
+  /** The built-in mock, when serving the demo model list. */
+  mock: MockProvider | undefined;
+  /**
+   * Graceful stop: refuse new connections, let in-flight requests finish (closing them after
+   * a grace period), write queued spend rows, close pools. Resolves to the number of spend
+   * rows that could not be written.
+   */
+  stop(): Promise<number>;
+}
+
+/**
+ * Builds every client once (database, Redis, upstream pools), applies migrations, and serves
+ * the app. Used by main.ts and by the integration tests, so both run the same wiring.
+ */
+export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const masterKey = config.masterKey
+    ? { key: config.masterKey, path: undefined, created: false }
+    : readOrCreateMasterKey(config.dataDir);
+
+  const database = await openDatabase(
+    config.database.kind === 'postgres'
+      ? { kind: 'postgres', url: config.database.url, poolMax: config.database.poolMax }
+      : { kind: 'pglite', dataDir: config.database.dataDir },
+  );
+  await database.migrate();
+
+  let redis: Redis | undefined;
+  if (config.redisUrl) {
+    // Fail fast while Redis is away instead of queueing commands: no request waits on Redis.
+    redis = new Redis(config.redisUrl, {
+      keyPrefix: config.redisKeyPrefix,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 250,
+    });
+    redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+    await redis
+      .connect()
+      .catch((error) => logger.warn({ err: error }, 'redis unreachable at start; continuing'));
+  }
+
+  const pools = new UpstreamPools({
+    headersTimeoutMs: config.upstreamTimeoutMs,
+    bodyTimeoutMs: config.upstreamTimeoutMs,
+  });
+  // The mock is loaded only for the demo: it never sits on a configured gateway's request path.
+  const mock = config.demo
+    ? await (await import('@gateway/mock-provider')).startMockProvider({ keepRequests: 0 })
+    : undefined;
+  const deployments = mock ? demoDeployments(mock.openaiBaseUrl) : config.deployments;
+  const adapters = new Map<string, ProviderAdapter>([['openai', createOpenAICompatibleAdapter({ pools })]]);
+  const unsupported = deployments.filter((d) => !adapters.has(d.provider));
+  if (unsupported.length > 0) {
+    logger.warn(
+      { models: unsupported.map((d) => `${d.modelName} (${d.provider})`) },
+      'these models use a provider this gateway does not support yet; calls to them get a 400',
+    );
+  }
+
+  const spendWriter = new SpendWriter({
+    write: (rows) => writeSpendBatch(database.db, rows),
+    logger,
+    flushIntervalMs: config.spendFlushIntervalMs,
+  });
+  spendWriter.start();
+
+  const keys = new KeyService(
+    database.db,
+    new MemoryKeyCache(5_000),
+    redis
+      ? new RedisKeyCache(redis, 60, (error) => logger.warn({ err: error }, 'redis key cache unavailable'))
+      : undefined,
+  );
+
+  const app = createApp({
+    masterKeyHash: hashKey(masterKey.key),
+    database,
+    keys,
+    spendWriter,
+    router: new ModelRouter(deployments),
+    adapters,
+    logger,
+    cacheKind: redis ? 'redis' : null,
+    version: GATEWAY_VERSION,
+  });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
+      resolve(started),
+    );
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+
+  let stopping: Promise<number> | undefined;
+  async function stop(): Promise<number> {
+    const force = setTimeout(() => {
+      logger.warn('in-flight requests did not finish in time; closing their connections');
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearTimeout(force);
+    const unwritten = await spendWriter.stop(SPEND_DRAIN_DEADLINE_MS);
+    await pools.close();
+    await mock?.close();
+    await redis?.quit().catch(() => {});
+    await database.close();
+    return unwritten;
+  }
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    masterKey,
+    database,
+    redis,
+    spendWriter,
+    deployments,
+    mock,
+    stop: () => {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type MockProvider, startMockProvider } from '@gateway/mock-provider';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashKey } from '../src/services/virtual-key.ts';
+import { createTestDatabase, type TestDatabase } from './support/backing-services.ts';
+
+const gatewayDir = fileURLToPath(new URL('..', import.meta.url));
+const MASTER = 'sk-shutdown-test-master-key';
+
+/**
+ * The real entry point as a process: a SIGTERM while a stream is in flight lets the stream
+ * finish, refuses new connections, and writes the queued spend row before exiting 0.
+ * The batch interval is an hour, so only the shutdown flush can have written the row.
+ */
+describe('graceful shutdown of src/main.ts', () => {
+  let mock: MockProvider;
+  let database: TestDatabase;
+  let dir: string;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    mock = await startMockProvider({ chunkDelayMs: 50 });
+    database = await createTestDatabase();
+    dir = mkdtempSync(join(tmpdir(), 'gw-shutdown-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      [
+        'model_list:',
+        '  - model_name: gpt-4o-mini',
+        '    litellm_params:',
+        '      model: openai/gpt-4o-mini',
+        `      api_base: ${mock.openaiBaseUrl}`,
+        '      api_key: sk-mock',
+        'general_settings:',
+        `  master_key: ${MASTER}`,
+        '  proxy_batch_write_at: 3600',
+      ].join('\n'),
+    );
+  });
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await mock?.close();
+    await database?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finishes the in-flight stream, refuses new connections and flushes spend before exiting', async () => {
+    child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/main.ts', '--config', join(dir, 'config.yaml')],
+      {
+        cwd: gatewayDir,
+        env: {
+          ...process.env,
+          DATABASE_URL: database.url,
+          REDIS_URL: '',
+          PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'warn',
+          GATEWAY_DATA_DIR: dir,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stderr!.on('data', (chunk) => {
+      output += chunk;
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      child!.stdout!.on('data', (chunk) => {
+        output += chunk;
+        const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
+        if (match) resolve(match[1]!);
+      });
+      child!.once('exit', (code) => reject(new Error(`gateway exited early (${code}): ${output}`)));
+    });
+
+    const generated = await fetch(`${url}/key/generate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const { key } = (await generated.json()) as { key: string };
+
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let streamed = (await reader.read()).value ?? '';
+
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    await expect(fetch(`${url}/health/liveliness`)).rejects.toThrow();
+
+    for (let next = await reader.read(); !next.done; next = await reader.read()) streamed += next.value;
+    expect(streamed).toContain('"finish_reason":"stop"');
+    expect(streamed.trimEnd().endsWith('data: [DONE]')).toBe(true);
+
+    const [code] = await exited;
+    expect(code).toBe(0);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const rows = await client.query(
+        'select status, completion_tokens from "LiteLLM_SpendLogs" where api_key = $1',
+        [hashKey(key)],
+      );
+      expect(rows.rows).toEqual([{ status: 'success', completion_tokens: 20 }]);
+    } finally {
+      await client.end();
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type MockProvider, startMockProvider } from '@gateway/mock-provider';
+import { pino } from 'pino';
+import type { GatewayConfig } from '../../src/config/gateway-config.ts';
+import { type RunningGateway, startGateway } from '../../src/gateway.ts';
+import { createTestDatabase, type TestDatabase, testRedis } from './backing-services.ts';
+
+export type Backend = 'postgres+redis' | 'pglite';
+
+export interface TestGateway {
+  gateway: RunningGateway;
+  mock: MockProvider;
+  masterKey: string;
+  /** Raw SQL against the gateway's own database. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export const MASTER_KEY = 'sk-test-master-key-0123456789';
+
+/**
+ * A gateway on its own database (a fresh Postgres database, or an in-memory PGlite) with its
+ * own Redis prefix, in front of a mock provider that serves:
+ * - `gpt-4o-mini` (catalog price) and `mock-unpriced` (no price anywhere),
+ * - `priced-by-config` with per-token overrides from config.
+ */
+export async function startTestGateway(backend: Backend): Promise<TestGateway> {
+  const mock = await startMockProvider({ apiKey: 'sk-upstream-secret' });
+  const dataDir = mkdtempSync(join(tmpdir(), 'gw-test-'));
+  let database: TestDatabase | undefined;
+  let redis: { url: string; keyPrefix: string } | undefined;
+  if (backend === 'postgres+redis') {
+    database = await createTestDatabase();
+    redis = await testRedis();
+  }
+  const deployment = (modelName: string, upstreamModel: string, priceOverrides = {}) => ({
+    modelName,
+    deploymentId: `test-${modelName}`,
+    provider: 'openai' as const,
+    upstreamModel,
+    apiBase: mock.openaiBaseUrl,
+    apiKey: 'sk-upstream-secret',
+    priceOverrides,
+  });
+  const config: GatewayConfig = {
+    port: 0,
+    host: '127.0.0.1',
+    masterKey: MASTER_KEY,
+    database: database
+      ? { kind: 'postgres', url: database.url, poolMax: 5 }
+      : { kind: 'pglite', dataDir: 'memory://' },
+    dataDir,
+    redisUrl: redis?.url,
+    redisKeyPrefix: redis?.keyPrefix ?? 'unused:',
+    deployments: [
+      deployment('gpt-4o-mini', 'gpt-4o-mini'),
+      deployment('mock-unpriced', 'mock-unpriced'),
+      deployment('priced-by-config', 'my-finetune', {
+        input_cost_per_token: 2e-6,
+        output_cost_per_token: 8e-6,
+      }),
+    ],
+    demo: false,
+    // Short, so tests see rows quickly; the writer's batching is the same.
+    spendFlushIntervalMs: 50,
+    upstreamTimeoutMs: 10_000,
+    logLevel: 'silent',
+  };
+  const gateway = await startGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  return {
+    gateway,
+    mock,
+    masterKey: MASTER_KEY,
+    query: (sql, params) => gateway.database.query(sql, params),
+    async close() {
+      await gateway.stop();
+      await mock.close();
+      await database?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
