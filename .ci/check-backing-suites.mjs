@@ -16,5 +16,7 @@ for (const suite of suites) {
   ok &&= fine;
 }
 // The plain closing line CI reads.
-console.log(`${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests + report.numTodoTests} skipped`);
+console.log(
+  `${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests + report.numTodoTests} skipped`,
+);
 process.exit(ok ? 0 : 1);

@@ -249,6 +249,24 @@ export function defineGatewaySuite(backend: Backend): void {
       expect(await call({})).toEqual([401, 'No api key passed in.']);
     });
 
+    it('accepts the key from x-litellm-api-key and x-api-key too', async () => {
+      const { key } = await generateKey();
+      for (const header of ['x-litellm-api-key', 'x-api-key']) {
+        const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { [header]: key, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        expect(response.status, header).toBe(200);
+      }
+    });
+
+    it('/health calls every deployment and reports each one', async () => {
+      const response = await admin('/health');
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ healthy_count: 3, unhealthy_count: 0 });
+    });
+
     it('a model without a known price is recorded as unpriced, never as $0', async () => {
       const { key, token } = await generateKey();
       await client(key).chat.completions.create({
