@@ -1,8 +1,7 @@
 import type { DatabaseHandle } from '@gateway/db';
 import type { ProviderAdapter } from '@gateway/providers';
 import type { Logger } from 'pino';
-import type { KeyRecord } from './services/key-cache.ts';
-import type { KeyService } from './services/key-service.ts';
+import type { KeyRecord, Lookups } from './services/lookups.ts';
 import type { ModelRouter } from './services/model-router.ts';
 import type { RequestEvent } from './services/request-event.ts';
 import type { SpendWriter } from './services/spend-writer.ts';
@@ -23,7 +22,8 @@ export interface AppDeps {
   /** SHA-256 hex of the master key. */
   masterKeyHash: string;
   database: DatabaseHandle;
-  keys: KeyService;
+  /** Keys, teams and customers as the request path reads them (cached). */
+  lookups: Lookups;
   spendWriter: Pick<SpendWriter, 'enqueue' | 'depth'>;
   router: ModelRouter;
   /** Adapter per provider id; a provider without one is refused with a clear 400. */

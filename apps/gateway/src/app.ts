@@ -2,9 +2,15 @@ import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './app-env.ts';
 import { errorHeaders, GatewayHttpError, statusOf, toErrorBody } from './errors.ts';
 import { requestContext } from './middleware/request-context.ts';
+import { AdminApi } from './routes/admin/admin-api.ts';
+import { registerCustomerRoutes } from './routes/admin/customers.ts';
+import { registerKeyRoutes } from './routes/admin/keys.ts';
+import { buildOpenApiDocument } from './routes/admin/openapi.ts';
+import { registerTeamRoutes } from './routes/admin/teams.ts';
+import { registerUserRoutes } from './routes/admin/users.ts';
+import { adminDocsRoutes } from './routes/admin-docs.ts';
 import { chatCompletionRoutes } from './routes/chat-completions.ts';
 import { healthRoutes } from './routes/health.ts';
-import { keyRoutes } from './routes/keys.ts';
 import { modelRoutes } from './routes/models.ts';
 import { createFinishRequestEvent } from './services/finish-request-event.ts';
 
@@ -19,9 +25,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', requestContext(finish));
 
   app.route('/', healthRoutes(deps));
-  app.route('/', keyRoutes(deps));
   app.route('/', modelRoutes(deps));
   app.route('/', chatCompletionRoutes(deps, finish));
+
+  const admin = new Hono<AppEnv>();
+  const api = new AdminApi(admin, deps);
+  registerKeyRoutes(api, deps);
+  registerTeamRoutes(api, deps);
+  registerUserRoutes(api, deps);
+  registerCustomerRoutes(api, deps);
+  app.route('/', admin);
+  app.route(
+    '/',
+    adminDocsRoutes(() => buildOpenApiDocument(api.specs, deps.version)),
+  );
 
   app.notFound((c) => {
     const error = { kind: 'not_found' as const, message: `Route ${c.req.method} ${c.req.path} not found.` };
@@ -35,8 +52,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       cause instanceof GatewayHttpError
         ? cause.error
         : ({ kind: 'internal', message: cause instanceof Error ? cause.message : String(cause) } as const);
-    if (!(cause instanceof GatewayHttpError))
+    if (!(cause instanceof GatewayHttpError)) {
       deps.logger.error({ err: cause, requestId: event.requestId }, 'unhandled error');
+    }
     event.error = error;
     if (error.kind === 'client_closed') event.outcome = 'client_closed';
     const status = statusOf(error);

@@ -13,6 +13,10 @@ export function statusOf(error: GatewayError): number {
   switch (error.kind) {
     case 'invalid_request':
       return 400;
+    case 'validation_error':
+      return 422;
+    case 'conflict':
+      return 409;
     case 'unauthenticated':
       return 401;
     case 'forbidden':
@@ -39,12 +43,16 @@ export function statusOf(error: GatewayError): number {
 function typeOf(error: GatewayError): string {
   switch (error.kind) {
     case 'invalid_request':
-      return 'invalid_request_error';
+      return error.type ?? 'invalid_request_error';
+    case 'validation_error':
+      return 'validation_error';
+    case 'conflict':
+      return 'bad_request_error';
     case 'unauthenticated':
     case 'forbidden':
       return error.type ?? 'auth_error';
     case 'not_found':
-      return 'not_found_error';
+      return error.type ?? 'not_found_error';
     case 'rate_limited':
       return 'rate_limit_error';
     case 'upstream_error':

@@ -10,8 +10,12 @@ import { createApp } from './app.ts';
 import { demoDeployments } from './config/demo.ts';
 import type { Deployment, GatewayConfig } from './config/gateway-config.ts';
 import { readOrCreateMasterKey } from './config/master-key.ts';
-import { MemoryKeyCache, RedisKeyCache } from './services/key-cache.ts';
-import { KeyService } from './services/key-service.ts';
+import {
+  type InvalidationBus,
+  LocalInvalidationBus,
+  RedisInvalidationBus,
+} from './services/invalidation-bus.ts';
+import { createLookups } from './services/lookups.ts';
 import { ModelRouter } from './services/model-router.ts';
 import { SpendWriter } from './services/spend-writer.ts';
 import { hashKey } from './services/virtual-key.ts';
@@ -97,18 +101,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   });
   spendWriter.start();
 
-  const keys = new KeyService(
-    database.db,
-    new MemoryKeyCache(5_000),
-    redis
-      ? new RedisKeyCache(redis, 60, (error) => logger.warn({ err: error }, 'redis key cache unavailable'))
-      : undefined,
-  );
+  const onRedisError = (error: unknown) =>
+    logger.warn({ err: error }, 'redis unavailable; using the database');
+  const bus: InvalidationBus = redis
+    ? await RedisInvalidationBus.connect(redis, `${config.redisKeyPrefix}invalidate`, onRedisError)
+    : new LocalInvalidationBus();
+  const lookups = createLookups({ db: database.db, bus, onRedisError, ...(redis ? { redis } : {}) });
 
   const app = createApp({
     masterKeyHash: hashKey(masterKey.key),
     database,
-    keys,
+    lookups,
     spendWriter,
     router: new ModelRouter(deployments),
     adapters,
@@ -137,6 +140,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const unwritten = await spendWriter.stop(SPEND_DRAIN_DEADLINE_MS);
     await pools.close();
     await mock?.close();
+    await bus.close();
     await redis?.quit().catch(() => {});
     await database.close();
     return unwritten;

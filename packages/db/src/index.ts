@@ -6,6 +6,10 @@ export {
   openDatabase,
   type Schema,
 } from './client.ts';
-export { findKeyByHash, insertKey } from './queries/keys.ts';
-export { listSpendLogsForKey, writeSpendBatch } from './queries/spend.ts';
+export * from './queries/end-users.ts';
+export * from './queries/keys.ts';
+export * from './queries/spend.ts';
+export * from './queries/teams.ts';
+export * from './queries/users.ts';
+export { rowToJson } from './row-json.ts';
 export * from './schema/index.ts';

@@ -3,7 +3,10 @@
  * status and renders it in the caller's dialect; adapters only build these values.
  */
 export type GatewayError =
-  | { kind: 'invalid_request'; message: string; param?: string }
+  | { kind: 'invalid_request'; message: string; param?: string; type?: string }
+  /** A body or query that does not match the endpoint's schema (admin API: FastAPI's 422). */
+  | { kind: 'validation_error'; message: string; param?: string }
+  | { kind: 'conflict'; message: string; param?: string }
   | {
       kind: 'unauthenticated';
       message: string;
@@ -12,7 +15,7 @@ export type GatewayError =
       param?: string;
     }
   | { kind: 'forbidden'; message: string; type?: string; param?: string }
-  | { kind: 'not_found'; message: string; param?: string }
+  | { kind: 'not_found'; message: string; param?: string; type?: string }
   | { kind: 'rate_limited'; message: string; retryAfterSeconds?: number }
   | {
       kind: 'upstream_error';

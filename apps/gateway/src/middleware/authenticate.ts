@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
+import type { KeyRecord } from '../services/lookups.ts';
 import { displayKeyName, hashKey, maskKey } from '../services/virtual-key.ts';
 
 const SCHEME_PREFIX = /^(Bearer|bearer|Basic)\s+/;
@@ -46,7 +47,7 @@ function sha256(value: string): Buffer {
  * found by its hash, in the contract's order: exists, not blocked, not expired (§1.5).
  * Model access is checked by the model routes, which know the model.
  */
-export function authenticate(deps: Pick<AppDeps, 'masterKeyHash' | 'keys'>): MiddlewareHandler<AppEnv> {
+export function authenticate(deps: Pick<AppDeps, 'masterKeyHash' | 'lookups'>): MiddlewareHandler<AppEnv> {
   const masterDigest = Buffer.from(deps.masterKeyHash, 'hex');
   return async function authenticateMiddleware(c, next) {
     const presented = readPresentedKey(c.req.raw.headers);
@@ -64,9 +65,9 @@ export function authenticate(deps: Pick<AppDeps, 'masterKeyHash' | 'keys'>): Mid
       });
     }
     const tokenHash = hashKey(presented);
-    let key: Awaited<ReturnType<typeof deps.keys.find>>;
+    let key: KeyRecord | undefined;
     try {
-      key = await deps.keys.find(tokenHash);
+      key = await deps.lookups.keys.get(tokenHash);
     } catch {
       throw new GatewayHttpError({
         kind: 'service_unavailable',
@@ -75,7 +76,9 @@ export function authenticate(deps: Pick<AppDeps, 'masterKeyHash' | 'keys'>): Mid
           'Service Unavailable, the authentication database is temporarily unreachable. Please retry shortly.',
       });
     }
-    if (!key) {
+    const now = Date.now();
+    // An old key past its regeneration grace period is as unknown as any other.
+    if (!key || (key.validUntilMs !== null && key.validUntilMs <= now)) {
       throw new GatewayHttpError({
         kind: 'unauthenticated',
         message: `Authentication Error, Invalid proxy server token passed. Received API Key = ${displayKeyName(presented)}, Key Hash (Token) =${tokenHash}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``,
@@ -87,7 +90,6 @@ export function authenticate(deps: Pick<AppDeps, 'masterKeyHash' | 'keys'>): Mid
         message: "Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.",
       });
     }
-    const now = Date.now();
     if (key.expiresAtMs !== null && key.expiresAtMs < now) {
       throw new GatewayHttpError({
         kind: 'unauthenticated',

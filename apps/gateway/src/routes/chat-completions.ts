@@ -11,9 +11,9 @@ import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
 import type { Deployment } from '../config/gateway-config.ts';
 import { GatewayHttpError, toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { meterStream } from '../services/meter-stream.ts';
-import { isModelAllowed } from '../services/model-router.ts';
 import { resolveEndUser, resolveTags } from '../services/request-attribution.ts';
 import type { ModelCall } from '../services/request-event.ts';
 import { parseJsonBody } from './parse-json-body.ts';
@@ -73,14 +73,9 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
         message: `Invalid model name passed in model=${body.model}. Call \`/v1/models\` to view available models for your key.`,
       });
     }
-    if (caller.kind === 'virtual' && !isModelAllowed(caller.key.models, deployment.modelName)) {
-      throw new GatewayHttpError({
-        kind: 'unauthenticated',
-        type: 'key_model_access_denied',
-        param: 'model',
-        message: `key not allowed to access model. This key can only access models=${JSON.stringify(caller.key.models)}. Tried to access ${deployment.modelName}`,
-      });
-    }
+    const headers = c.req.raw.headers;
+    const endUser = resolveEndUser(headers, raw as Record<string, unknown>);
+    await authorizeModelCall(deps.lookups, caller, deployment.modelName, endUser);
     const adapter = deps.adapters.get(deployment.provider);
     if (!adapter) {
       throw new GatewayHttpError({
@@ -91,8 +86,6 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
     }
 
     const request = { ...fromOpenAIChatRequest(body), model: deployment.upstreamModel };
-    const headers = c.req.raw.headers;
-    const endUser = resolveEndUser(headers, raw as Record<string, unknown>);
     const call: ModelCall = {
       callType: 'acompletion',
       modelGroup: deployment.modelName,

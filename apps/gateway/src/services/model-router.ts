@@ -34,11 +34,3 @@ export class ModelRouter {
     return [...this.#groups.values()].flatMap((group) => group.deployments);
   }
 }
-
-/**
- * Whether a key's `models` list lets it call this public model. An empty list allows every
- * model; `all-proxy-models` likewise (contract §2.0).
- */
-export function isModelAllowed(allowed: string[], modelName: string): boolean {
-  return allowed.length === 0 || allowed.includes(modelName) || allowed.includes('all-proxy-models');
-}

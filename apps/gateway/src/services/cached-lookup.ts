@@ -1,0 +1,109 @@
+import type { Redis } from 'ioredis';
+import type { InvalidationBus } from './invalidation-bus.ts';
+
+export interface CachedLookupOptions<T> {
+  /** Names the entity in cache keys and invalidation messages (`key`, `team`, `customer`). */
+  namespace: string;
+  /** Reads the entity from the database; undefined when it does not exist. Rejects on failure. */
+  load: (id: string) => Promise<T | undefined>;
+  /** How long this instance trusts what it read (found entities). */
+  memoryTtlMs: number;
+  /** How long this instance remembers that an id does not exist. */
+  missTtlMs: number;
+  /** The shared cache, when Redis is configured. */
+  shared?: { redis: Redis; ttlSeconds: number; onError: (error: unknown) => void };
+  bus: InvalidationBus;
+  maxEntries?: number;
+}
+
+// A writer that read the database just before a change can put the old value back into
+// Redis after the first delete; a second delete shortly after clears that.
+const SECOND_INVALIDATION_DELAY_MS = 300;
+
+/**
+ * An entity looked up by id on the request path: this instance's memory first, then Redis,
+ * then the database. Concurrent misses for one id share one load. `invalidate` drops the
+ * entry here, in Redis and (through the bus) on every other instance.
+ * Ids are hashes or public ids, never secrets. Redis failures read as misses.
+ */
+export class CachedLookup<T> {
+  readonly #memory = new Map<string, { value: T | null; expiresAt: number }>();
+  readonly #inFlight = new Map<string, Promise<T | undefined>>();
+  readonly #maxEntries: number;
+
+  constructor(private readonly options: CachedLookupOptions<T>) {
+    this.#maxEntries = options.maxEntries ?? 100_000;
+    options.bus.subscribe((entry) => {
+      const separator = entry.indexOf(':');
+      if (entry.slice(0, separator) === options.namespace) this.evictLocal(entry.slice(separator + 1));
+    });
+  }
+
+  /** The entity, or undefined when it does not exist. */
+  get(id: string): Promise<T | undefined> {
+    const cached = this.#memory.get(id);
+    if (cached && cached.expiresAt > Date.now()) return Promise.resolve(cached.value ?? undefined);
+    let pending = this.#inFlight.get(id);
+    if (!pending) {
+      pending = this.#load(id).finally(() => this.#inFlight.delete(id));
+      this.#inFlight.set(id, pending);
+    }
+    return pending;
+  }
+
+  async #load(id: string): Promise<T | undefined> {
+    const shared = this.options.shared;
+    if (shared) {
+      try {
+        const text = await shared.redis.get(this.#redisKey(id));
+        if (text) {
+          const value = JSON.parse(text) as T;
+          this.#remember(id, value);
+          return value;
+        }
+      } catch (error) {
+        shared.onError(error);
+      }
+    }
+    const value = await this.options.load(id);
+    this.#remember(id, value ?? null);
+    if (value !== undefined && shared) {
+      await shared.redis
+        .set(this.#redisKey(id), JSON.stringify(value), 'EX', shared.ttlSeconds)
+        .catch(shared.onError);
+    }
+    return value;
+  }
+
+  #remember(id: string, value: T | null): void {
+    if (this.#memory.size >= this.#maxEntries) {
+      // Maps iterate in insertion order: the first entry is the oldest.
+      const oldest = this.#memory.keys().next().value;
+      if (oldest !== undefined) this.#memory.delete(oldest);
+    }
+    const ttl = value === null ? this.options.missTtlMs : this.options.memoryTtlMs;
+    this.#memory.set(id, { value, expiresAt: Date.now() + ttl });
+  }
+
+  #redisKey(id: string): string {
+    return `${this.options.namespace}:${id}`;
+  }
+
+  evictLocal(id: string): void {
+    this.#memory.delete(id);
+  }
+
+  /** Drops the entity everywhere: here, in Redis, and on every other instance. */
+  async invalidate(...ids: string[]): Promise<void> {
+    const drop = async () => {
+      for (const id of ids) this.evictLocal(id);
+      const shared = this.options.shared;
+      if (shared && ids.length > 0) {
+        await shared.redis.del(...ids.map((id) => this.#redisKey(id))).catch(shared.onError);
+      }
+      await Promise.all(ids.map((id) => this.options.bus.publish(`${this.options.namespace}:${id}`)));
+    };
+    await drop();
+    if (this.options.shared) setTimeout(() => void drop(), SECOND_INVALIDATION_DELAY_MS).unref();
+  }
+}

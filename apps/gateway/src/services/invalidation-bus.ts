@@ -1,0 +1,64 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Tells every gateway instance to drop a cached entry (`<namespace>:<id>`). With Redis it is
+ * pub/sub, so a change on one instance reaches the others within milliseconds; without Redis
+ * there is one process and local eviction is all there is to do.
+ */
+export interface InvalidationBus {
+  publish(entry: string): Promise<void>;
+  subscribe(handler: (entry: string) => void): void;
+  close(): Promise<void>;
+}
+
+export class LocalInvalidationBus implements InvalidationBus {
+  async publish(): Promise<void> {}
+  subscribe(): void {}
+  async close(): Promise<void> {}
+}
+
+export class RedisInvalidationBus implements InvalidationBus {
+  readonly #subscriber: Redis;
+  readonly #handlers: ((entry: string) => void)[] = [];
+
+  /** `channel` is shared by all instances of one deployment (it carries the key prefix). */
+  private constructor(
+    private readonly publisher: Redis,
+    private readonly channel: string,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    // A subscribed connection can do nothing else, so it is a connection of its own.
+    this.#subscriber = publisher.duplicate({ enableOfflineQueue: true, lazyConnect: true });
+    this.#subscriber.on('error', onError);
+    this.#subscriber.on('message', (from: string, entry: string) => {
+      if (from === channel) for (const handler of this.#handlers) handler(entry);
+    });
+  }
+
+  static async connect(
+    publisher: Redis,
+    channel: string,
+    onError: (error: unknown) => void,
+  ): Promise<RedisInvalidationBus> {
+    const bus = new RedisInvalidationBus(publisher, channel, onError);
+    await bus.#subscriber.connect().catch(onError);
+    await bus.#subscriber.subscribe(channel).catch(onError);
+    return bus;
+  }
+
+  async publish(entry: string): Promise<void> {
+    try {
+      await this.publisher.publish(this.channel, entry);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  subscribe(handler: (entry: string) => void): void {
+    this.#handlers.push(handler);
+  }
+
+  async close(): Promise<void> {
+    await this.#subscriber.quit().catch(() => {});
+  }
+}

@@ -1,0 +1,148 @@
+import {
+  type Database,
+  type EndUserWithBudget,
+  findActiveDeprecatedKey,
+  findDeprecatedHashes,
+  findEndUser,
+  findKeyByHash,
+  findTeam,
+  type TeamRow,
+  type VerificationTokenRow,
+} from '@gateway/db';
+import type { Redis } from 'ioredis';
+import { CachedLookup } from './cached-lookup.ts';
+import type { InvalidationBus } from './invalidation-bus.ts';
+
+/**
+ * What auth needs of a virtual key, in a form that survives JSON (Redis). Money stays a
+ * decimal string.
+ */
+export interface KeyRecord {
+  /** Hash of the key row this presented key stands for (the new one after a regeneration). */
+  tokenHash: string;
+  keyName: string | null;
+  keyAlias: string | null;
+  spend: string;
+  maxBudget: string | null;
+  models: string[];
+  /** Expiry as epoch ms; null = never. */
+  expiresAtMs: number | null;
+  /** Set for an old key in its grace period after `/key/regenerate`: refused from then on. */
+  validUntilMs: number | null;
+  blocked: boolean;
+  userId: string | null;
+  teamId: string | null;
+  organizationId: string | null;
+  metadata: Record<string, unknown>;
+  tpmLimit: number | null;
+  rpmLimit: number | null;
+}
+
+export interface TeamRecord {
+  teamId: string;
+  teamAlias: string | null;
+  blocked: boolean;
+  models: string[];
+  metadata: Record<string, unknown>;
+}
+
+export interface CustomerRecord {
+  userId: string;
+  blocked: boolean;
+}
+
+export function toKeyRecord(row: VerificationTokenRow, validUntil: Date | null = null): KeyRecord {
+  return {
+    tokenHash: row.token,
+    keyName: row.keyName,
+    keyAlias: row.keyAlias,
+    spend: row.spend,
+    maxBudget: row.maxBudget,
+    models: row.models,
+    expiresAtMs: row.expires ? row.expires.getTime() : null,
+    validUntilMs: validUntil ? validUntil.getTime() : null,
+    blocked: row.blocked === true,
+    userId: row.userId,
+    teamId: row.teamId,
+    organizationId: row.organizationId,
+    metadata: row.metadata,
+    tpmLimit: row.tpmLimit,
+    rpmLimit: row.rpmLimit,
+  };
+}
+
+function toTeamRecord(row: TeamRow): TeamRecord {
+  return {
+    teamId: row.teamId,
+    teamAlias: row.teamAlias,
+    blocked: row.blocked,
+    models: row.models,
+    metadata: row.metadata,
+  };
+}
+
+function toCustomerRecord({ endUser }: EndUserWithBudget): CustomerRecord {
+  return { userId: endUser.userId, blocked: endUser.blocked };
+}
+
+/** The entities the request path reads, each cached by id (keys by hash). */
+export interface Lookups {
+  keys: CachedLookup<KeyRecord>;
+  teams: CachedLookup<TeamRecord>;
+  customers: CachedLookup<CustomerRecord>;
+  /** Drops keys from every cache, with the old hashes that still stand for them. */
+  invalidateKeys(hashes: string[]): Promise<void>;
+}
+
+export interface LookupsOptions {
+  db: Database;
+  bus: InvalidationBus;
+  redis?: Redis;
+  onRedisError: (error: unknown) => void;
+}
+
+/**
+ * Cache lifetimes: an instance trusts its memory for 10 s and Redis for 60 s; every change made
+ * through the admin API invalidates at once (on all instances through the bus), so these only
+ * bound staleness if an invalidation message is lost.
+ */
+export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions): Lookups {
+  const shared = redis ? { redis, ttlSeconds: 60, onError: onRedisError } : undefined;
+  const common = { bus, memoryTtlMs: 10_000, missTtlMs: 5_000, ...(shared ? { shared } : {}) };
+  const keys = new CachedLookup<KeyRecord>({
+    ...common,
+    namespace: 'key',
+    load: async (hash) => {
+      const row = await findKeyByHash(db, hash);
+      if (row) return toKeyRecord(row);
+      const deprecated = await findActiveDeprecatedKey(db, hash, new Date());
+      return deprecated ? toKeyRecord(deprecated.row, deprecated.revokeAt) : undefined;
+    },
+  });
+  const teams = new CachedLookup<TeamRecord>({
+    ...common,
+    namespace: 'team',
+    load: async (id) => {
+      const row = await findTeam(db, id);
+      return row ? toTeamRecord(row) : undefined;
+    },
+  });
+  const customers = new CachedLookup<CustomerRecord>({
+    ...common,
+    namespace: 'customer',
+    load: async (id) => {
+      const found = await findEndUser(db, id);
+      return found ? toCustomerRecord(found) : undefined;
+    },
+  });
+  return {
+    keys,
+    teams,
+    customers,
+    async invalidateKeys(hashes) {
+      if (hashes.length === 0) return;
+      const old = await findDeprecatedHashes(db, hashes);
+      await keys.invalidate(...hashes, ...old);
+    },
+  };
+}
