@@ -13,6 +13,8 @@ export interface TestGateway {
   gateway: RunningGateway;
   mock: MockProvider;
   masterKey: string;
+  databaseUrl: string | undefined;
+  redis: { url: string; keyPrefix: string } | undefined;
   /** Raw SQL against the gateway's own database. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
@@ -26,12 +28,19 @@ export const MASTER_KEY = 'sk-test-master-key-0123456789';
  * - `gpt-4o-mini` (catalog price) and `mock-unpriced` (no price anywhere),
  * - `priced-by-config` with per-token overrides from config.
  */
-export async function startTestGateway(backend: Backend): Promise<TestGateway> {
+export async function startTestGateway(
+  backend: Backend,
+  options: { shareWith?: TestGateway } = {},
+): Promise<TestGateway> {
   const mock = await startMockProvider({ apiKey: 'sk-upstream-secret' });
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-test-'));
   let database: TestDatabase | undefined;
   let redis: { url: string; keyPrefix: string } | undefined;
-  if (backend === 'postgres+redis') {
+  if (options.shareWith) {
+    // A second instance of the same deployment: same database, same Redis prefix.
+    database = { url: options.shareWith.databaseUrl!, drop: async () => {} };
+    redis = options.shareWith.redis;
+  } else if (backend === 'postgres+redis') {
     database = await createTestDatabase();
     redis = await testRedis();
   }
@@ -73,6 +82,8 @@ export async function startTestGateway(backend: Backend): Promise<TestGateway> {
     gateway,
     mock,
     masterKey: MASTER_KEY,
+    databaseUrl: database?.url,
+    redis,
     query: (sql, params) => gateway.database.query(sql, params),
     async close() {
       await gateway.stop();
