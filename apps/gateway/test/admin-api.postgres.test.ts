@@ -193,6 +193,19 @@ describe('keys', () => {
     ).toBe(400);
   });
 
+  it('an expired key is refused with expired_key; expiry can be cleared by update', async () => {
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const { key } = (await call('POST', '/key/generate', { expires: past })).body;
+    const refused = await call('GET', '/v1/models', undefined, key);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toMatchObject({ type: 'expired_key' });
+    expect(refused.body.error.message).toMatch(/^Authentication Error - Expired Key\. Key Expiry time /);
+    expect((await call('POST', '/key/update', { key, duration: null })).body).toMatchObject({
+      expires: null,
+    });
+    expect((await call('GET', '/v1/models', undefined, key)).status).toBe(200);
+  });
+
   it('reports key health to the calling key', async () => {
     expect((await call('POST', '/key/health', {}, virtualKey)).body).toEqual({
       key: 'healthy',

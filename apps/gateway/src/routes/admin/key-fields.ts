@@ -14,6 +14,8 @@ const durationString = z.string().nullish();
 export const keyFields = {
   key_alias: z.string().min(1).max(255).nullish(),
   duration: durationString,
+  /** An explicit expiry instant; `duration` wins when both are given. */
+  expires: z.iso.datetime({ offset: true }).nullish(),
   models: z.array(z.string()).nullish(),
   aliases: z.record(z.string(), z.string()).nullish(),
   config: z.record(z.string(), z.unknown()).nullish(),
@@ -62,6 +64,7 @@ export function toKeyPatch(
       throw badRequest(`${field} cannot be negative. Received: ${value}`, field);
   }
   if (input.key_alias !== undefined) patch.keyAlias = input.key_alias;
+  if (input.expires !== undefined) patch.expires = input.expires === null ? null : new Date(input.expires);
   if (input.duration !== undefined) {
     if (input.duration === null || input.duration === '-1') patch.expires = null;
     else {

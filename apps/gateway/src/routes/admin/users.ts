@@ -22,7 +22,7 @@ import { GatewayHttpError } from '../../errors.ts';
 import { addDuration } from '../../services/duration.ts';
 import { displayKeyName, generateRawKey, hashKey } from '../../services/virtual-key.ts';
 import type { AdminApi } from './admin-api.ts';
-import { keyFields, keyJsonSchema, toKeyJson, toKeyPatch } from './key-fields.ts';
+import { type KeyFields, keyFields, keyJsonSchema, toKeyJson, toKeyPatch } from './key-fields.ts';
 
 const roles = ['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer'] as const;
 
@@ -94,6 +94,30 @@ function toUserPatch(input: UserFields, now: Date): Partial<NewUserRow> {
 
 function userNotFound(userId: string): GatewayHttpError {
   return new GatewayHttpError({ kind: 'not_found', param: 'user_id', message: `User ${userId} not found` });
+}
+
+/**
+ * The key created with a user takes these key fields of the body; its budget and limits
+ * fields (`max_budget`, `budget_duration`, `models`, ...) are the user's own (contract §2.10).
+ */
+const autoKeyFields = z.object(keyFields).pick({
+  key_alias: true,
+  duration: true,
+  aliases: true,
+  config: true,
+  permissions: true,
+  tags: true,
+  allowed_cache_controls: true,
+  allowed_routes: true,
+  blocked: true,
+}).shape;
+
+function autoKeyFieldsOf(body: Partial<Record<keyof typeof autoKeyFields, unknown>>): KeyFields {
+  const picked: Record<string, unknown> = {};
+  for (const field of Object.keys(autoKeyFields) as (keyof typeof autoKeyFields)[]) {
+    if (body[field] !== undefined) picked[field] = body[field];
+  }
+  return picked as KeyFields;
 }
 
 /** The internal-user endpoints (contract §2.10). */
