@@ -21,8 +21,7 @@ import { SpendWriter } from './services/spend-writer.ts';
 import { hashKey } from './services/virtual-key.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
-const SHUTDOWN_GRACE_MS = 30_000;
-const SPEND_DRAIN_DEADLINE_MS = 10_000;
+const SPEND_DRAIN_DEADLINE_MS = 5_000;
 
 export interface RunningGateway {
   /** `http://host:port` as bound. */
@@ -130,10 +129,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
   let stopping: Promise<number> | undefined;
   async function stop(): Promise<number> {
+    // Write what is queued now, while in-flight requests finish: a SIGKILL may follow.
+    void spendWriter.flush();
     const force = setTimeout(() => {
       logger.warn('in-flight requests did not finish in time; closing their connections');
       if ('closeAllConnections' in server) server.closeAllConnections();
-    }, SHUTDOWN_GRACE_MS);
+    }, config.shutdownGraceMs);
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);

@@ -27,6 +27,14 @@ describe('key cache on Redis', () => {
     const redis = t.gateway.redis!;
     const cached = await redis.get(`key:${hashKey(key)}`);
     expect(cached && JSON.parse(cached)).toMatchObject({ tokenHash: hashKey(key) });
-    expect(await redis.get(`key:${key}`)).toBeNull();
+    // Nothing under this gateway's prefix names or holds the raw key.
+    const prefix = t.redis!.keyPrefix;
+    const names = (await redis.call('keys', `${prefix}*`)) as string[];
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      expect(name).not.toContain(key);
+      const value = (await redis.call('get', name)) as string | null;
+      expect(value ?? '').not.toContain(key);
+    }
   });
 });

@@ -101,7 +101,11 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       });
     }
     const plan = planCompletion(parsed.data);
-    if (plan.errorStatus !== undefined) return sendJson(res, plan.errorStatus, toErrorBody(plan.errorStatus));
+    if (plan.errorStatus !== undefined) {
+      // OpenAI tells a rate-limited caller when to come back.
+      const headers: Record<string, string> = plan.errorStatus === 429 ? { 'retry-after': '7' } : {};
+      return sendJson(res, plan.errorStatus, toErrorBody(plan.errorStatus), headers);
+    }
     if (!parsed.data.stream) return sendJson(res, 200, toCompletionBody(plan));
 
     res.writeHead(200, {
@@ -109,10 +113,20 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       'cache-control': 'no-cache',
       'x-request-id': `req_${plan.id}`,
     });
-    for (const payload of toStreamPayloads(plan, parsed.data.stream_options?.include_usage === true)) {
+    const delayMs = plan.chunkDelayMs ?? options.chunkDelayMs ?? 0;
+    const payloads = toStreamPayloads(plan, parsed.data.stream_options?.include_usage === true);
+    for (const [i, payload] of payloads.entries()) {
       if (res.destroyed) return;
-      res.write(`data: ${payload}\n\n`);
-      if (options.chunkDelayMs) await sleep(options.chunkDelayMs);
+      // The role chunk comes first, so token n is payload n + 1.
+      if (plan.cutAfter !== undefined && i === plan.cutAfter + 1) {
+        // Let what was written reach the client first, then drop the connection.
+        await sleep(20);
+        res.destroy();
+        return;
+      }
+      if (plan.cutAfter === undefined) res.write(`data: ${payload}\n\n`);
+      else await new Promise<void>((resolve) => res.write(`data: ${payload}\n\n`, () => resolve()));
+      if (delayMs) await sleep(delayMs);
     }
     res.end();
   }
@@ -135,12 +149,18 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
     'x-request-id': 'req_mock',
+    ...headers,
   });
   res.end(text);
 }

@@ -25,12 +25,29 @@ function toCatalogProviderId(provider: string): string | undefined {
   return (catalogProviderIds as Record<string, string>)[provider];
 }
 
+// Catalog lookups match model names against many patterns (tens of microseconds); a request
+// path prices the same few models over and over. Answers are kept for the current minute:
+// the catalog's time-of-day and start-date price changes fall on whole minutes.
+let memo: { minute: number; entries: Map<string, CatalogEntry | null> } = { minute: -1, entries: new Map() };
+
 /**
  * Finds a model's prices in the bundled `@pydantic/genai-prices` catalog as they stood at `at`
  * (time-of-day and start-date price constraints are resolved by the catalog).
  * Returns undefined when the provider or model is not in the catalog.
  */
 export function lookupCatalogPrices(provider: string, model: string, at: Date): CatalogEntry | undefined {
+  const minute = Math.floor(at.getTime() / 60_000);
+  if (memo.minute !== minute) memo = { minute, entries: new Map() };
+  const key = `${provider}/${model}`;
+  let entry = memo.entries.get(key);
+  if (entry === undefined) {
+    entry = findInCatalog(provider, model, at) ?? null;
+    memo.entries.set(key, entry);
+  }
+  return entry ?? undefined;
+}
+
+function findInCatalog(provider: string, model: string, at: Date): CatalogEntry | undefined {
   const providerId = toCatalogProviderId(provider);
   if (!providerId) return undefined;
   // Empty usage: we only want the model's resolved price set; the arithmetic is ours (exact decimals).

@@ -100,7 +100,17 @@ export interface ChatRequest {
   openaiExtras: Record<string, unknown>;
 }
 
-export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call';
+/**
+ * Why a choice ended. The OpenAI values, plus whatever else an upstream reports
+ * (OpenRouter's `error`, vLLM's `abort`), kept as sent rather than refused.
+ */
+export type FinishReason =
+  | 'stop'
+  | 'length'
+  | 'tool_calls'
+  | 'content_filter'
+  | 'function_call'
+  | (string & {});
 
 /**
  * Token usage of one call. Every field is `undefined` when the provider did not report it;
@@ -127,6 +137,8 @@ export interface Choice {
   refusal?: string | null;
   toolCalls: ToolCall[];
   finishReason: FinishReason | null;
+  /** OpenAI-format log probabilities, passed through as the upstream sent them. */
+  logprobs?: unknown;
 }
 
 export interface ChatResult {
@@ -143,7 +155,8 @@ export interface ChatResult {
 /** Events of a streamed chat, in the order a provider produces them. */
 export type StreamEvent =
   | { type: 'start'; id: string; model: string; created: number; systemFingerprint?: string }
-  | { type: 'text-delta'; choice: number; text: string }
+  | { type: 'text-delta'; choice: number; text: string; logprobs?: unknown }
+  | { type: 'refusal-delta'; choice: number; text: string }
   | { type: 'reasoning-delta'; choice: number; text: string }
   | {
       type: 'tool-call-delta';

@@ -10,7 +10,7 @@ export type * from './canonical.ts';
 export { err, type GatewayError, isRetryableStatus, ok, type Result } from './errors.ts';
 export { type UpstreamPoolOptions, UpstreamPools } from './http/upstream-pools.ts';
 export { createOpenAICompatibleAdapter, type OpenAICompatibleOptions } from './openai/adapter.ts';
-export { fromOpenAIChatRequest } from './openai/from-openai-request.ts';
+export { fromOpenAIChatRequest, upstreamOverrideFields } from './openai/from-openai-request.ts';
 export { toOpenAIChatResponse } from './openai/to-openai-response.ts';
 export { toOpenAIStream } from './openai/to-openai-stream.ts';
 export { type OpenAIChatRequest, openAIChatRequestSchema } from './openai/wire.ts';

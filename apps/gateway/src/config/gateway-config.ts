@@ -32,6 +32,8 @@ export interface GatewayConfig {
   demo: boolean;
   spendFlushIntervalMs: number;
   upstreamTimeoutMs: number;
+  /** How long in-flight requests may run after SIGTERM before their connections are closed. */
+  shutdownGraceMs: number;
   logLevel: string;
 }
 
@@ -44,6 +46,8 @@ const envSchema = z.object({
   LITELLM_MASTER_KEY: z.string().min(1).optional(),
   CONFIG_FILE: z.string().min(1).optional(),
   GATEWAY_DATA_DIR: z.string().min(1).default('.gateway'),
+  // Keep it under the orchestrator's own stop timeout (compose: stop_grace_period).
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().nonnegative().default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_API_BASE: z.string().optional(),
@@ -117,6 +121,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     demo: file === undefined,
     spendFlushIntervalMs: Math.round((general.proxy_batch_write_at ?? 1) * 1000),
     upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
+    shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
     logLevel: e.LOG_LEVEL,
   };
 }

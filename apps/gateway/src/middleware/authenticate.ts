@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import type { KeyRecord } from '../services/lookups.ts';
-import { displayKeyName, hashKey, maskKey } from '../services/virtual-key.ts';
+import { displayKeyName, maskKey } from '../services/virtual-key.ts';
 
 const SCHEME_PREFIX = /^(Bearer|bearer|Basic)\s+/;
 const WELL_FORMED_AUTHORIZATION = /^(Bearer|bearer|Basic) \S/;
@@ -53,7 +53,8 @@ export function authenticate(deps: Pick<AppDeps, 'masterKeyHash' | 'lookups'>): 
     const presented = readPresentedKey(c.req.raw.headers);
     if (!presented) throw new GatewayHttpError({ kind: 'unauthenticated', message: 'No api key passed in.' });
     const event = c.get('event');
-    if (timingSafeEqual(sha256(presented), masterDigest)) {
+    const digest = sha256(presented);
+    if (timingSafeEqual(digest, masterDigest)) {
       c.set('caller', { kind: 'master', keyHash: deps.masterKeyHash });
       event.keyHash = deps.masterKeyHash;
       return next();
@@ -64,7 +65,7 @@ export function authenticate(deps: Pick<AppDeps, 'masterKeyHash' | 'lookups'>): 
         message: `LiteLLM Virtual Key expected. Received=${maskKey(presented)}, expected to start with 'sk-'.`,
       });
     }
-    const tokenHash = hashKey(presented);
+    const tokenHash = digest.toString('hex');
     let key: KeyRecord | undefined;
     try {
       key = await deps.lookups.keys.get(tokenHash);

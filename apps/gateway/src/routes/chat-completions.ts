@@ -4,7 +4,9 @@ import {
   openAIChatRequestSchema,
   toOpenAIChatResponse,
   toOpenAIStream,
+  type UpstreamResponseInfo,
   type Usage,
+  upstreamOverrideFields,
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
@@ -15,7 +17,7 @@ import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { meterStream } from '../services/meter-stream.ts';
 import { resolveEndUser, resolveTags } from '../services/request-attribution.ts';
-import type { ModelCall } from '../services/request-event.ts';
+import { type ModelCall, producedOutput } from '../services/request-event.ts';
 import { parseJsonBody } from './parse-json-body.ts';
 
 function priceCall(deployment: Deployment, usage: Usage, at: Date): PriceResult {
@@ -25,21 +27,32 @@ function priceCall(deployment: Deployment, usage: Usage, at: Date): PriceResult 
     usage,
     at,
     overrides: deployment.priceOverrides,
-    ...(usage.providerCostUsd !== undefined ? { providerCostUsd: usage.providerCostUsd } : {}),
+    // Only OpenRouter's reported cost is trusted; any other upstream could set its own price.
+    ...(deployment.provider === 'openrouter' && usage.providerCostUsd !== undefined
+      ? { providerCostUsd: usage.providerCostUsd }
+      : {}),
   });
 }
 
-/** LiteLLM's informational headers on model routes (contract §7); empty values are left out. */
+/**
+ * LiteLLM's informational headers on model routes (contract §7); empty values are left out.
+ * Every upstream header comes along prefixed `llm_provider-`, and the upstream's own
+ * `x-ratelimit-*` headers as they are.
+ */
 function callHeaders(
   caller: Caller,
   deployment: Deployment,
   price: PriceResult | undefined,
+  upstream: UpstreamResponseInfo,
 ): Record<string, string> {
-  const headers: Record<string, string> = {
-    'x-litellm-model-group': deployment.modelName,
-    'x-litellm-model-id': deployment.deploymentId,
-    'x-litellm-model-api-base': deployment.apiBase,
-  };
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(upstream.headers)) {
+    headers[`llm_provider-${name}`] = value;
+    if (name.startsWith('x-ratelimit-')) headers[name] = value;
+  }
+  headers['x-litellm-model-group'] = deployment.modelName;
+  headers['x-litellm-model-id'] = deployment.deploymentId;
+  headers['x-litellm-model-api-base'] = deployment.apiBase;
   if (price?.priced) headers['x-litellm-response-cost'] = price.costUsd;
   if (caller.kind === 'virtual') {
     headers['x-litellm-key-spend'] = caller.key.spend;
@@ -65,6 +78,14 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
       });
     }
     const body = parsed.data;
+    const override = upstreamOverrideFields.find((field) => body[field] !== undefined);
+    if (override) {
+      throw new GatewayHttpError({
+        kind: 'invalid_request',
+        param: override,
+        message: `${override} may not be set in the request body: upstreams and their keys come from the gateway's config.`,
+      });
+    }
     const deployment = deps.router.pick(body.model);
     if (!deployment) {
       throw new GatewayHttpError({
@@ -117,7 +138,11 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
       call.responseModel = result.model;
       call.providerResponseId = result.id;
       call.price = priceCall(deployment, result.usage, event.startedAt);
-      return c.json(toOpenAIChatResponse(result), 200, callHeaders(caller, deployment, call.price));
+      return c.json(
+        toOpenAIChatResponse(result),
+        200,
+        callHeaders(caller, deployment, call.price, response.value.upstream),
+      );
     }
 
     const response = await adapter.chatStream(request, target);
@@ -125,7 +150,8 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
     // From here the stream owns the wide event: it is closed when the stream ends.
     event.deferred = true;
     const metered = meterStream(response.value.events, call, (result) => {
-      if (call.usage.inputTokens !== undefined || call.usage.outputTokens !== undefined) {
+      // Price whatever was used: unknown usage is recorded as unpriced, never as free.
+      if (result.outcome === 'success' || producedOutput(call)) {
         call.price = priceCall(deployment, call.usage, event.startedAt);
       }
       event.outcome = result.outcome;
@@ -146,7 +172,7 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',
         'x-litellm-call-id': event.requestId,
-        ...callHeaders(caller, deployment, undefined),
+        ...callHeaders(caller, deployment, undefined, response.value.upstream),
       },
     });
   }

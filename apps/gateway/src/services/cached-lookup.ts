@@ -1,9 +1,12 @@
 import type { Redis } from 'ioredis';
+import type { z } from 'zod';
 import type { InvalidationBus } from './invalidation-bus.ts';
 
 export interface CachedLookupOptions<T> {
   /** Names the entity in cache keys and invalidation messages (`key`, `team`, `customer`). */
   namespace: string;
+  /** Checks records read back from Redis. */
+  schema: z.ZodType<T>;
   /** Reads the entity from the database; undefined when it does not exist. Rejects on failure. */
   load: (id: string) => Promise<T | undefined>;
   /** How long this instance trusts what it read (found entities). */
@@ -56,10 +59,12 @@ export class CachedLookup<T> {
     if (shared) {
       try {
         const text = await shared.redis.get(this.#redisKey(id));
-        if (text) {
-          const value = JSON.parse(text) as T;
-          this.#remember(id, value);
-          return value;
+        // A record of another shape (written by an older or newer instance during a rolling
+        // deploy) is a miss, not a crash.
+        const parsed = text ? this.options.schema.safeParse(JSON.parse(text)) : undefined;
+        if (parsed?.success) {
+          this.#remember(id, parsed.data);
+          return parsed.data;
         }
       } catch (error) {
         shared.onError(error);
@@ -68,7 +73,8 @@ export class CachedLookup<T> {
     const value = await this.options.load(id);
     this.#remember(id, value ?? null);
     if (value !== undefined && shared) {
-      await shared.redis
+      // Filling the shared cache is not the caller's business: no need to wait for it.
+      shared.redis
         .set(this.#redisKey(id), JSON.stringify(value), 'EX', shared.ttlSeconds)
         .catch(shared.onError);
     }

@@ -10,6 +10,7 @@ import {
   type VerificationTokenRow,
 } from '@gateway/db';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import { CachedLookup } from './cached-lookup.ts';
 import type { InvalidationBus } from './invalidation-bus.ts';
 
@@ -17,39 +18,39 @@ import type { InvalidationBus } from './invalidation-bus.ts';
  * What auth needs of a virtual key, in a form that survives JSON (Redis). Money stays a
  * decimal string.
  */
-export interface KeyRecord {
+const keyRecordSchema = z.object({
   /** Hash of the key row this presented key stands for (the new one after a regeneration). */
-  tokenHash: string;
-  keyName: string | null;
-  keyAlias: string | null;
-  spend: string;
-  maxBudget: string | null;
-  models: string[];
+  tokenHash: z.string(),
+  keyName: z.string().nullable(),
+  keyAlias: z.string().nullable(),
+  spend: z.string(),
+  maxBudget: z.string().nullable(),
+  models: z.array(z.string()),
   /** Expiry as epoch ms; null = never. */
-  expiresAtMs: number | null;
+  expiresAtMs: z.number().nullable(),
   /** Set for an old key in its grace period after `/key/regenerate`: refused from then on. */
-  validUntilMs: number | null;
-  blocked: boolean;
-  userId: string | null;
-  teamId: string | null;
-  organizationId: string | null;
-  metadata: Record<string, unknown>;
-  tpmLimit: number | null;
-  rpmLimit: number | null;
-}
+  validUntilMs: z.number().nullable(),
+  blocked: z.boolean(),
+  userId: z.string().nullable(),
+  teamId: z.string().nullable(),
+  organizationId: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  tpmLimit: z.number().nullable(),
+  rpmLimit: z.number().nullable(),
+});
+export type KeyRecord = z.infer<typeof keyRecordSchema>;
 
-export interface TeamRecord {
-  teamId: string;
-  teamAlias: string | null;
-  blocked: boolean;
-  models: string[];
-  metadata: Record<string, unknown>;
-}
+const teamRecordSchema = z.object({
+  teamId: z.string(),
+  teamAlias: z.string().nullable(),
+  blocked: z.boolean(),
+  models: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+});
+export type TeamRecord = z.infer<typeof teamRecordSchema>;
 
-export interface CustomerRecord {
-  userId: string;
-  blocked: boolean;
-}
+const customerRecordSchema = z.object({ userId: z.string(), blocked: z.boolean() });
+export type CustomerRecord = z.infer<typeof customerRecordSchema>;
 
 export function toKeyRecord(row: VerificationTokenRow, validUntil: Date | null = null): KeyRecord {
   return {
@@ -112,6 +113,7 @@ export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions):
   const keys = new CachedLookup<KeyRecord>({
     ...common,
     namespace: 'key',
+    schema: keyRecordSchema,
     load: async (hash) => {
       const row = await findKeyByHash(db, hash);
       if (row) return toKeyRecord(row);
@@ -122,6 +124,7 @@ export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions):
   const teams = new CachedLookup<TeamRecord>({
     ...common,
     namespace: 'team',
+    schema: teamRecordSchema,
     load: async (id) => {
       const row = await findTeam(db, id);
       return row ? toTeamRecord(row) : undefined;
@@ -130,6 +133,7 @@ export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions):
   const customers = new CachedLookup<CustomerRecord>({
     ...common,
     namespace: 'customer',
+    schema: customerRecordSchema,
     load: async (id) => {
       const found = await findEndUser(db, id);
       return found ? toCustomerRecord(found) : undefined;

@@ -30,3 +30,15 @@ describe('resolveTags', () => {
     expect(tags).toEqual(['prod', 'chat', 'batch', 'team-a', 'key-tag']);
   });
 });
+
+describe('client-supplied ids and tags', () => {
+  it('are stripped of NUL and control characters and bounded in length and number', () => {
+    expect(resolveEndUser(new Headers(), { user: 'ali\u0000ce\n' })).toBe('alice');
+    expect(resolveEndUser(new Headers(), { user: 'x'.repeat(1000) })).toHaveLength(256);
+    expect(resolveEndUser(new Headers(), { user: '\u0000' })).toBeUndefined();
+    const many = Array.from({ length: 100 }, (_, i) => `t${i}\u0000`);
+    const tags = resolveTags(new Headers(), { tags: many }, {});
+    expect(tags).toHaveLength(64);
+    expect(tags[0]).toBe('t0');
+  });
+});

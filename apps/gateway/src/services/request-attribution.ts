@@ -1,9 +1,26 @@
+const MAX_ID_CHARS = 256;
+const MAX_TAG_CHARS = 128;
+const MAX_TAGS = 64;
+// Postgres text and jsonb cannot hold NUL, and control characters have no place in ids.
+const CONTROL_CHARACTERS = /\p{Cc}/gu;
+
+/** A client-supplied id or tag made safe to store: no control characters, bounded length. */
+function clean(value: string, maxChars: number): string | undefined {
+  const cleaned = value.replace(CONTROL_CHARACTERS, '').trim().slice(0, maxChars);
+  return cleaned || undefined;
+}
+
 /**
  * The end user a request is for, first match wins (contract §1.8): the
  * `x-litellm-customer-id` / `x-litellm-end-user-id` headers, the OpenAI `user` field,
  * `litellm_metadata.user`, then Anthropic's `metadata.user_id`.
  */
 export function resolveEndUser(headers: Headers, body: Record<string, unknown>): string | undefined {
+  const found = findEndUser(headers, body);
+  return found === undefined ? undefined : clean(found, MAX_ID_CHARS);
+}
+
+function findEndUser(headers: Headers, body: Record<string, unknown>): string | undefined {
   const fromHeader = headers.get('x-litellm-customer-id') ?? headers.get('x-litellm-end-user-id');
   if (fromHeader) return fromHeader;
   if (typeof body.user === 'string' && body.user) return body.user;
@@ -25,7 +42,11 @@ export function resolveTags(
 ): string[] {
   const tags = new Set<string>();
   const add = (value: unknown) => {
-    if (Array.isArray(value)) for (const tag of value) if (typeof tag === 'string' && tag) tags.add(tag);
+    if (!Array.isArray(value)) return;
+    for (const tag of value) {
+      const cleaned = typeof tag === 'string' ? clean(tag, MAX_TAG_CHARS) : undefined;
+      if (cleaned && tags.size < MAX_TAGS) tags.add(cleaned);
+    }
   };
   add((objectField(body.litellm_metadata) ?? objectField(body.metadata))?.tags);
   add(body.tags);

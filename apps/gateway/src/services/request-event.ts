@@ -47,17 +47,26 @@ export interface RequestEvent {
   deferred?: boolean;
 }
 
+/** Whether the model produced output or reported usage (so the call may have been billed). */
+export function producedOutput(call: ModelCall): boolean {
+  return (
+    call.firstTokenAt !== undefined ||
+    call.usage.inputTokens !== undefined ||
+    call.usage.outputTokens !== undefined
+  );
+}
+
 /**
  * The spend-log row of a request that reached a model, or undefined for one that did not
  * (auth failures, bad bodies). An upstream error before any output is billed as 0: the
- * provider charges nothing for it. A cost that cannot be determined is NULL, never 0.
+ * provider charges nothing for it. A cost that cannot be determined (a stream cut before its
+ * usage arrived) is NULL with the reason, never 0.
  */
 export function toSpendRow(event: RequestEvent): NewSpendLogRow | undefined {
   const call = event.call;
   if (!call || !event.keyHash) return undefined;
   const endedAt = event.endedAt ?? new Date();
   const usage = call.usage;
-  const reachedOutput = usage.inputTokens !== undefined || usage.outputTokens !== undefined;
   const price = call.price;
   let spend: string | null = null;
   let pricing: NewSpendLogRow['pricing'];
@@ -70,9 +79,12 @@ export function toSpendRow(event: RequestEvent): NewSpendLogRow | undefined {
     };
   } else if (price) {
     pricing = { source: 'none', unpricedReason: price.reason };
-  } else if (event.outcome === 'failure' && !reachedOutput) {
+  } else if (event.outcome !== 'success' && !producedOutput(call)) {
+    // Refused or failed before the model produced anything: providers do not bill that.
     spend = '0';
     pricing = { source: 'not_billed' };
+  } else {
+    pricing = { source: 'none', unpricedReason: 'unknown_usage' };
   }
   const total =
     usage.inputTokens !== undefined && usage.outputTokens !== undefined

@@ -61,3 +61,24 @@ describe('SpendWriter', () => {
     expect(await writer.stop(50)).toBe(1);
   });
 });
+
+describe('SpendWriter with a row the database refuses', () => {
+  it('sets that row aside and writes the others', async () => {
+    const written: string[] = [];
+    const writer = new SpendWriter({
+      logger: pino({ level: 'silent' }),
+      flushIntervalMs: 10_000,
+      write: async (rows) => {
+        if (rows.some((r) => r.requestId === 'bad')) {
+          throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
+        }
+        written.push(...rows.map((r) => r.requestId));
+      },
+    });
+    for (const id of ['a', 'bad', 'b']) writer.enqueue(row(id));
+    await writer.flush();
+    expect(written).toEqual(['a', 'b']);
+    expect(writer.depth).toBe(0);
+    expect(writer.rejected).toBe(1);
+  });
+});

@@ -27,6 +27,7 @@ export class SpendWriter {
   #flushing: Promise<void> | undefined;
   #failures = 0;
   #nextAttemptAt = 0;
+  #rejected = 0;
 
   constructor(private readonly options: SpendWriterOptions) {
     this.#maxBatchSize = options.maxBatchSize ?? 500;
@@ -62,7 +63,7 @@ export class SpendWriter {
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, this.#maxBatchSize);
       try {
-        await this.options.write(batch);
+        await this.#writeIsolatingBadRows(batch);
         this.#queue.splice(0, batch.length);
         if (this.#failures > 0)
           this.options.logger.info({ queued: this.#queue.length }, 'spend writes recovered');
@@ -79,6 +80,35 @@ export class SpendWriter {
         return;
       }
     }
+  }
+
+  /**
+   * Writes a batch. If the database refuses it for its data (a constraint or a value it cannot
+   * store), the rows are written one by one and only the rows it refuses are set aside, logged
+   * whole so they can be replayed: one bad row must never hold back everyone else's spend.
+   * Connection failures still reject, so the batch stays queued and is retried.
+   */
+  async #writeIsolatingBadRows(batch: NewSpendLogRow[]): Promise<void> {
+    try {
+      await this.options.write(batch);
+      return;
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+    }
+    for (const row of batch) {
+      try {
+        await this.options.write([row]);
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        this.#rejected += 1;
+        this.options.logger.error({ err: error, row }, 'spend row refused by the database; set aside');
+      }
+    }
+  }
+
+  /** Rows the database refused for their content since start. */
+  get rejected(): number {
+    return this.#rejected;
   }
 
   /**
@@ -102,4 +132,13 @@ export class SpendWriter {
     }
     return this.#queue.length;
   }
+}
+
+/** SQLSTATE class 22 (data exception) or 23 (integrity constraint): retrying cannot help. */
+function isDataError(error: unknown): boolean {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) return true;
+  }
+  return false;
 }

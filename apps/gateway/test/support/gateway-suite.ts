@@ -124,6 +124,9 @@ export function defineGatewaySuite(backend: Backend): void {
       const usage = completion.usage!;
       expect(usage.prompt_tokens_details?.cached_tokens).toBe(16);
 
+      await spendRows(token, 1);
+      // Everything queued is written now: a duplicate would show up.
+      await t.gateway.spendWriter.flush();
       const [row, ...more] = await spendRows(token, 1);
       expect(more).toHaveLength(0);
       const expectedNanos =
@@ -249,6 +252,71 @@ export function defineGatewaySuite(backend: Backend): void {
       expect(await call({})).toEqual([401, 'No api key passed in.']);
     });
 
+    it('an upstream cut mid-stream ends with an error event and leaves an unpriced failure row, not $0', async () => {
+      const { key, token } = await generateKey();
+      const stream = await client(key).chat.completions.create({
+        model: 'gpt-4o-mini',
+        stream: true,
+        messages: [{ role: 'user', content: 'cut me [mock:cut_after=3]' }],
+      });
+      let text = '';
+      await expect(
+        (async () => {
+          for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+        })(),
+      ).rejects.toThrow();
+      expect(text).toBe('This is a');
+      const [row] = await spendRows(token, 1);
+      expect(row).toMatchObject({
+        status: 'failure',
+        spend: null,
+        pricing: { unpricedReason: 'unknown_usage' },
+      });
+    });
+
+    it("an upstream's mid-stream error event reaches the client as an error", async () => {
+      const { key, token } = await generateKey();
+      const stream = await client(key).chat.completions.create({
+        model: 'gpt-4o-mini',
+        stream: true,
+        messages: [{ role: 'user', content: 'fail midway [mock:stream_error_after=2]' }],
+      });
+      await expect(
+        (async () => {
+          for await (const _ of stream) {
+          }
+        })(),
+      ).rejects.toMatchObject({ message: expect.stringContaining('mid-stream') });
+      const [row] = await spendRows(token, 1);
+      expect(row).toMatchObject({ status: 'failure', spend: null });
+    });
+
+    it('a client that disconnects mid-stream aborts the upstream and still leaves its row', async () => {
+      const { key, token } = await generateKey();
+      const controller = new AbortController();
+      const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gpt-4o-mini',
+          stream: true,
+          messages: [{ role: 'user', content: 'long one [mock:reply_tokens=200] [mock:chunk_delay_ms=20]' }],
+        }),
+      });
+      const reader = response.body!.getReader();
+      await reader.read();
+      await reader.read();
+      controller.abort();
+      const [row] = await spendRows(token, 1);
+      expect(row).toMatchObject({ status: 'failure', spend: null });
+      const [meta] = await t.query<{ client_closed: boolean }>(
+        `select (metadata->>'client_closed')::boolean as client_closed from "LiteLLM_SpendLogs" where request_id = $1`,
+        [row!.request_id],
+      );
+      expect(meta!.client_closed).toBe(true);
+    });
+
     it('accepts the key from x-litellm-api-key and x-api-key too', async () => {
       const { key } = await generateKey();
       for (const header of ['x-litellm-api-key', 'x-api-key']) {
@@ -304,6 +372,43 @@ export function defineGatewaySuite(backend: Backend): void {
       ).rejects.toMatchObject({ status: 429, code: '429' });
       const [row] = await spendRows(token, 1);
       expect(row).toMatchObject({ status: 'failure', spend: '0', prompt_tokens: null });
+    });
+
+    it("passes the upstream's retry-after and headers through, prefixed llm_provider-", async () => {
+      const { key } = await generateKey();
+      const call = (content: string) =>
+        fetch(`${t.gateway.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
+        });
+      const limited = await call('[mock:error=429]');
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('7');
+      const ok = await call('hello');
+      expect(ok.headers.get('llm_provider-x-request-id')).toBe('req_mock');
+    });
+
+    it('refuses client-chosen upstreams and drops LiteLLM router settings instead of forwarding them', async () => {
+      const { key } = await generateKey();
+      const call = (extra: Record<string, unknown>) =>
+        fetch(`${t.gateway.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'gpt-4o-mini',
+            messages: [{ role: 'user', content: 'hi' }],
+            ...extra,
+          }),
+        });
+      const refused = await call({ api_base: 'http://169.254.169.254/latest' });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as ErrorBody).error.param).toBe('api_base');
+      expect((await call({ fallbacks: ['gpt-4o'], num_retries: 3, seed: 7 })).status).toBe(200);
+      const sent = t.mock.requests.at(-1)!.body as Record<string, unknown>;
+      expect(sent).not.toHaveProperty('fallbacks');
+      expect(sent).not.toHaveProperty('num_retries');
+      expect(sent).toMatchObject({ seed: 7 });
     });
 
     it('refuses a model the key may not use, naming the rule', async () => {

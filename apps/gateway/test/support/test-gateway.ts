@@ -75,6 +75,7 @@ export async function startTestGateway(
     // Short, so tests see rows quickly; the writer's batching is the same.
     spendFlushIntervalMs: 50,
     upstreamTimeoutMs: 10_000,
+    shutdownGraceMs: 5_000,
     logLevel: 'silent',
   };
   const gateway = await startGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

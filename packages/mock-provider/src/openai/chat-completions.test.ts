@@ -33,3 +33,15 @@ describe('mock OpenAI chat completions', () => {
     expect(without.some((p) => p.includes('usage'))).toBe(false);
   });
 });
+
+describe('mock mid-stream failures', () => {
+  it('replaces the rest of the stream with an error payload after N tokens', () => {
+    const plan = planCompletion({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x [mock:stream_error_after=2]' }],
+    });
+    const payloads = toStreamPayloads(plan, true);
+    expect(payloads).toHaveLength(4);
+    expect(JSON.parse(payloads.at(-1)!)).toMatchObject({ error: { type: 'server_error' } });
+  });
+});

@@ -50,6 +50,9 @@ export interface PlannedCompletion {
     };
   };
   errorStatus?: number;
+  chunkDelayMs?: number;
+  cutAfter?: number;
+  streamErrorAfter?: number;
 }
 
 /** Decides the whole answer up front, so stream and non-stream report the same tokens. */
@@ -82,6 +85,9 @@ export function planCompletion(request: MockChatRequest): PlannedCompletion {
       },
     },
     ...(directives.errorStatus !== undefined ? { errorStatus: directives.errorStatus } : {}),
+    ...(directives.chunkDelayMs !== undefined ? { chunkDelayMs: directives.chunkDelayMs } : {}),
+    ...(directives.cutAfter !== undefined ? { cutAfter: directives.cutAfter } : {}),
+    ...(directives.streamErrorAfter !== undefined ? { streamErrorAfter: directives.streamErrorAfter } : {}),
   };
 }
 
@@ -124,7 +130,14 @@ export function toStreamPayloads(plan: PlannedCompletion, includeUsage: boolean)
       ...usageNull,
     });
   const payloads = [chunk({ role: 'assistant', content: '', refusal: null }, null)];
-  for (const token of plan.tokens) payloads.push(chunk({ content: token }, null));
+  for (const [i, token] of plan.tokens.entries()) {
+    if (i === plan.streamErrorAfter) {
+      // A mid-stream failure: an error payload instead of more chunks, then the end.
+      payloads.push(JSON.stringify(toErrorBody(500)));
+      return payloads;
+    }
+    payloads.push(chunk({ content: token }, null));
+  }
   payloads.push(chunk({}, plan.finishReason));
   if (includeUsage) payloads.push(JSON.stringify({ ...base, choices: [], usage: plan.usage }));
   payloads.push('[DONE]');

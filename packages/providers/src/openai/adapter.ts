@@ -53,7 +53,7 @@ export function createOpenAICompatibleAdapter(
       });
       if (response.statusCode >= 400) {
         const text = await response.body.text().catch(() => '');
-        return err(fromOpenAIError(id, response.statusCode, text));
+        return err(fromOpenAIError(id, response.statusCode, text, flattenHeaders(response.headers)));
       }
       return ok(response);
     } catch (cause) {

@@ -6,9 +6,15 @@ const MAX_VENDOR_MESSAGE_CHARS = 500;
 /**
  * An OpenAI-format error response -> a GatewayError. A 4xx keeps the vendor's own message
  * (it is addressed to the caller: "max_tokens is too large"), trimmed; a 5xx gets a generic
- * message, the vendor's words go to the log only.
+ * message. A 401/403 is about the gateway's own provider key, so its text (which can name the
+ * key or the organisation) is never passed on. `retry-after` is kept.
  */
-export function fromOpenAIError(provider: string, status: number, bodyText: string): GatewayError {
+export function fromOpenAIError(
+  provider: string,
+  status: number,
+  bodyText: string,
+  headers: Record<string, string> = {},
+): GatewayError {
   let vendorMessage: string | undefined;
   let vendorType: string | undefined;
   let vendorCode: string | undefined;
@@ -22,10 +28,13 @@ export function fromOpenAIError(provider: string, status: number, bodyText: stri
   } catch {
     // Not JSON (a proxy's HTML page, say): keep only the status.
   }
-  const message =
-    status < 500 && vendorMessage
+  const credentialsRefused = status === 401 || status === 403;
+  const message = credentialsRefused
+    ? `${provider} refused the gateway's provider credentials (HTTP ${status})`
+    : status < 500 && vendorMessage
       ? `${provider} error: ${vendorMessage.slice(0, MAX_VENDOR_MESSAGE_CHARS)}`
       : `${provider} returned HTTP ${status}`;
+  const retryAfterSeconds = parseRetryAfter(headers['retry-after']);
   return {
     kind: 'upstream_error',
     provider,
@@ -34,7 +43,17 @@ export function fromOpenAIError(provider: string, status: number, bodyText: stri
     retryable: isRetryableStatus(status),
     ...(vendorType ? { vendorType } : {}),
     ...(vendorCode ? { vendorCode } : {}),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
   };
+}
+
+/** `retry-after` in seconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */
+function parseRetryAfter(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
 /** An `{"error": {...}}` event inside an OpenAI stream -> a GatewayError. */

@@ -26,7 +26,35 @@ const consumedFields = new Set([
   'metadata',
   'litellm_metadata',
   'tags',
+  // LiteLLM router and SDK settings a client may send in the body. They configure LiteLLM,
+  // not the model, so they are dropped (documented) instead of reaching the provider.
+  'fallbacks',
+  'num_retries',
+  'max_retries',
+  'timeout',
+  'stream_timeout',
+  'mock_response',
+  'mock_testing_fallbacks',
+  'caching',
+  'cache',
+  'context_window_fallback_dict',
+  'guardrails',
+  'litellm_call_id',
+  'litellm_session_id',
+  'litellm_trace_id',
 ]);
+
+/**
+ * Body fields that would choose the upstream or its credentials. The gateway refuses them:
+ * a caller must never point the operator's keys at a host of its choosing.
+ */
+export const upstreamOverrideFields = [
+  'api_base',
+  'base_url',
+  'api_key',
+  'api_version',
+  'custom_llm_provider',
+] as const;
 
 /** A validated OpenAI Chat Completions body -> the canonical request. */
 export function fromOpenAIChatRequest(body: OpenAIChatRequest): ChatRequest {

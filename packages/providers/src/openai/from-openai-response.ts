@@ -22,6 +22,7 @@ export function fromOpenAIChatResponse(response: OpenAIChatResponse): ChatResult
           arguments: call.function.arguments,
         })),
         finishReason: choice.finish_reason ?? null,
+        ...(choice.logprobs != null ? { logprobs: choice.logprobs } : {}),
       };
     }),
     usage: fromOpenAIUsage(response.usage),

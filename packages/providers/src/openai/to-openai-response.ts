@@ -27,7 +27,7 @@ export function toOpenAIChatResponse(result: ChatResult): Record<string, unknown
             }
           : {}),
       },
-      logprobs: null,
+      logprobs: choice.logprobs ?? null,
       finish_reason: choice.finishReason,
     })),
     ...(usage ? { usage } : {}),

@@ -131,7 +131,8 @@ export const openAIUsageSchema = z.looseObject({
 });
 export type OpenAIUsage = z.infer<typeof openAIUsageSchema>;
 
-const finishReason = z.enum(['stop', 'length', 'tool_calls', 'content_filter', 'function_call']);
+// Not an enum: upstreams report more than OpenAI's five values, and one is no reason to fail.
+const finishReason = z.string();
 
 export const openAIChatResponseSchema = z.looseObject({
   id: z.string(),
@@ -151,6 +152,7 @@ export const openAIChatResponseSchema = z.looseObject({
         tool_calls: z.array(toolCall).nullish(),
       }),
       finish_reason: finishReason.nullish(),
+      logprobs: z.unknown().optional(),
     }),
   ),
   usage: openAIUsageSchema.nullish(),
@@ -188,6 +190,7 @@ export const openAIChatChunkSchema = z.looseObject({
         })
         .nullish(),
       finish_reason: finishReason.nullish(),
+      logprobs: z.unknown().optional(),
     }),
   ),
   usage: openAIUsageSchema.nullish(),

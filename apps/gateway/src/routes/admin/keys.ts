@@ -85,6 +85,13 @@ export function registerKeyRoutes(api: AdminApi, deps: AppDeps): void {
       await ensureUser(patch.userId);
       const rawKey = body.key ?? generateRawKey();
       const tokenHash = hashKey(rawKey);
+      if (tokenHash === deps.masterKeyHash) {
+        throw new GatewayHttpError({
+          kind: 'invalid_request',
+          param: 'key',
+          message: 'This key already exists.',
+        });
+      }
       let row: VerificationTokenRow;
       try {
         row = await insertKey(db, {

@@ -123,21 +123,6 @@ function autoKeyFieldsOf(body: Partial<Record<keyof typeof autoKeyFields, unknow
 /** The internal-user endpoints (contract §2.10). */
 export function registerUserRoutes(api: AdminApi, deps: AppDeps): void {
   const db = deps.database.db;
-  // The key created with a user takes the key fields of the body, but not its budget:
-  // `max_budget` and `budget_duration` there are the user's own (contract §2.10).
-  const {
-    max_budget: _mb,
-    budget_duration: _bd,
-    soft_budget: _sb,
-    models: _m,
-    metadata: _md,
-    tpm_limit: _t,
-    rpm_limit: _r,
-    max_parallel_requests: _p,
-    organization_id: _o,
-    user_id: _u,
-    ...autoKeyFields
-  } = keyFields;
 
   api.route(
     {
@@ -223,13 +208,6 @@ export function registerUserRoutes(api: AdminApi, deps: AppDeps): void {
       };
     },
   );
-
-  function autoKeyFieldsOf(body: Record<string, unknown>) {
-    const picked: Record<string, unknown> = {};
-    for (const field of Object.keys(autoKeyFields))
-      if (body[field] !== undefined) picked[field] = body[field];
-    return picked as Parameters<typeof toKeyPatch>[0];
-  }
 
   api.route(
     {
