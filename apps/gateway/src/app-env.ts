@@ -14,6 +14,8 @@ export interface AppEnv {
   Variables: {
     event: RequestEvent;
     caller: Caller;
+    /** Which error shape the caller speaks; routes in Anthropic format set `anthropic`. */
+    dialect: 'openai' | 'anthropic';
   };
 }
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './app-env.ts';
-import { errorHeaders, GatewayHttpError, statusOf, toErrorBody } from './errors.ts';
+import { errorHeaders, GatewayHttpError, statusOf, toAnthropicErrorBody, toErrorBody } from './errors.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { AdminApi } from './routes/admin/admin-api.ts';
 import { registerCustomerRoutes } from './routes/admin/customers.ts';
@@ -11,6 +11,7 @@ import { registerUserRoutes } from './routes/admin/users.ts';
 import { adminDocsRoutes } from './routes/admin-docs.ts';
 import { chatCompletionRoutes } from './routes/chat-completions.ts';
 import { healthRoutes } from './routes/health.ts';
+import { messagesRoutes } from './routes/messages.ts';
 import { modelRoutes } from './routes/models.ts';
 import { createFinishRequestEvent } from './services/finish-request-event.ts';
 
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', healthRoutes(deps));
   app.route('/', modelRoutes(deps));
   app.route('/', chatCompletionRoutes(deps, finish));
+  app.route('/', messagesRoutes(deps, finish));
 
   const admin = new Hono<AppEnv>();
   const api = new AdminApi(admin, deps);
@@ -58,7 +60,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     event.error = error;
     if (error.kind === 'client_closed') event.outcome = 'client_closed';
     const status = statusOf(error);
-    return c.json(toErrorBody(error, event.requestId), status as 400, errorHeaders(error));
+    const body =
+      c.get('dialect') === 'anthropic'
+        ? toAnthropicErrorBody(error, event.requestId)
+        : toErrorBody(error, event.requestId);
+    return c.json(body, status as 400, errorHeaders(error));
   });
   return app;
 }

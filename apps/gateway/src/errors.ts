@@ -94,3 +94,49 @@ export function errorHeaders(error: GatewayError): Record<string, string> {
     error.kind === 'rate_limited' || error.kind === 'upstream_error' ? error.retryAfterSeconds : undefined;
   return retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {};
 }
+
+/** Anthropic's error `type` for each kind (wire formats §2.5). */
+function anthropicTypeOf(error: GatewayError): string {
+  switch (error.kind) {
+    case 'invalid_request':
+    case 'validation_error':
+    case 'conflict':
+      return 'invalid_request_error';
+    case 'unauthenticated':
+      return 'authentication_error';
+    case 'forbidden':
+      return 'permission_error';
+    case 'not_found':
+      return 'not_found_error';
+    case 'rate_limited':
+      return 'rate_limit_error';
+    case 'upstream_error': {
+      if (error.provider === 'anthropic' && error.vendorType) return error.vendorType;
+      if (error.status === 429) return 'rate_limit_error';
+      if (error.status === 529) return 'overloaded_error';
+      return error.status >= 500 ? 'api_error' : 'invalid_request_error';
+    }
+    case 'upstream_timeout':
+      return 'timeout_error';
+    case 'service_unavailable':
+      return 'overloaded_error';
+    case 'client_closed':
+    case 'internal':
+      return 'api_error';
+  }
+}
+
+export interface AnthropicErrorBody {
+  type: 'error';
+  error: { type: string; message: string };
+  request_id: string;
+}
+
+/** The error in Anthropic's shape, for `/v1/messages` callers; the same messages as the OpenAI shape. */
+export function toAnthropicErrorBody(error: GatewayError, callId: string): AnthropicErrorBody {
+  return {
+    type: 'error',
+    error: { type: anthropicTypeOf(error), message: toErrorBody(error, callId).error.message },
+    request_id: callId,
+  };
+}

@@ -2,7 +2,12 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { type DatabaseHandle, openDatabase, writeSpendBatch } from '@gateway/db';
 import type { MockProvider } from '@gateway/mock-provider';
-import { createOpenAICompatibleAdapter, type ProviderAdapter, UpstreamPools } from '@gateway/providers';
+import {
+  createAnthropicAdapter,
+  createOpenAICompatibleAdapter,
+  type ProviderAdapter,
+  UpstreamPools,
+} from '@gateway/providers';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -84,7 +89,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     ? await (await import('@gateway/mock-provider')).startMockProvider({ keepRequests: 0 })
     : undefined;
   const deployments = mock ? demoDeployments(mock.openaiBaseUrl) : config.deployments;
-  const adapters = new Map<string, ProviderAdapter>([['openai', createOpenAICompatibleAdapter({ pools })]]);
+  const adapters = new Map<string, ProviderAdapter>([
+    ['openai', createOpenAICompatibleAdapter({ pools })],
+    ['anthropic', createAnthropicAdapter({ pools })],
+  ]);
   const unsupported = deployments.filter((d) => !adapters.has(d.provider));
   if (unsupported.length > 0) {
     logger.warn(

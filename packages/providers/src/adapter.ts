@@ -20,12 +20,15 @@ export interface UpstreamResponseInfo {
 export interface ChatResponse {
   result: ChatResult;
   upstream: UpstreamResponseInfo;
+  /** Request parameters this provider could not honour and did not send. */
+  droppedParams: string[];
 }
 
 export interface ChatStreamResponse {
   /** Ends with a `finish` (and usually a `usage`) event, or with an `error` event. */
   events: ReadableStream<StreamEvent>;
   upstream: UpstreamResponseInfo;
+  droppedParams: string[];
 }
 
 /** One provider. `adapter.ts` in the provider's folder is the only code that does I/O. */

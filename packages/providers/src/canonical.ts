@@ -6,22 +6,32 @@ import type { GatewayError } from './errors.ts';
  * provider-neutral: content is always a list of parts and usage buckets are disjoint-aware.
  */
 
+/** A prompt-cache breakpoint (Anthropic `cache_control`, also accepted on OpenAI-format input). */
+export interface CacheControl {
+  type: 'ephemeral';
+  ttl?: '5m' | '1h';
+}
+
 export interface TextPart {
   type: 'text';
   text: string;
+  cacheControl?: CacheControl;
 }
 export interface ImagePart {
   type: 'image';
   /** An `https:` URL or a `data:` URL. */
   url: string;
   detail?: 'auto' | 'low' | 'high';
+  cacheControl?: CacheControl;
 }
 export interface FilePart {
   type: 'file';
   /** A `data:` URL with the file's bytes. */
   data?: string;
+  /** A provider file id, or an `https:` URL of the document. */
   fileId?: string;
   filename?: string;
+  cacheControl?: CacheControl;
 }
 export interface AudioPart {
   type: 'audio';
@@ -38,6 +48,11 @@ export interface ToolCall {
   arguments: string;
 }
 
+/** Anthropic's extended-thinking blocks, kept whole: they must go back unchanged in later turns. */
+export type ThinkingBlock =
+  | { type: 'thinking'; thinking: string; signature?: string }
+  | { type: 'redacted_thinking'; data: string };
+
 export type Message =
   | { role: 'system'; content: TextPart[] /** OpenAI's newer name for system. */; developer?: boolean }
   | { role: 'user'; content: UserPart[]; name?: string }
@@ -46,10 +61,11 @@ export type Message =
       content: TextPart[];
       toolCalls: ToolCall[];
       reasoning?: string;
+      thinkingBlocks?: ThinkingBlock[];
       refusal?: string;
       name?: string;
     }
-  | { role: 'tool'; toolCallId: string; content: TextPart[] };
+  | { role: 'tool'; toolCallId: string; content: TextPart[]; isError?: boolean; cacheControl?: CacheControl };
 
 export interface ToolDefinition {
   name: string;
@@ -57,6 +73,7 @@ export interface ToolDefinition {
   /** JSON Schema of the arguments. */
   parameters?: Record<string, unknown>;
   strict?: boolean;
+  cacheControl?: CacheControl;
 }
 
 export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
@@ -90,14 +107,25 @@ export interface ChatRequest {
   parallelToolCalls?: boolean;
   responseFormat?: ResponseFormat;
   reasoningEffort?: string;
-  /** The end-user id the caller sent (OpenAI `user`). */
+  /** Extended thinking, Anthropic style; `reasoningEffort` is its OpenAI-style equivalent. */
+  thinking?: { type: 'enabled'; budgetTokens: number } | { type: 'disabled' } | { type: 'adaptive' };
+  topK?: number;
+  /** The end-user id the caller sent (OpenAI `user`, Anthropic `metadata.user_id`). */
   user?: string;
+  /** `anthropic-beta` values the caller asked for. */
+  anthropicBeta?: string[];
   /**
    * OpenAI parameters the canonical model does not name (`logprobs`, `logit_bias`,
    * `service_tier`, ...). OpenAI-compatible upstreams receive them as sent; other adapters
    * must report each one they cannot honour as a warning.
    */
   openaiExtras: Record<string, unknown>;
+  /**
+   * Anthropic request fields the canonical model does not name (`context_management`,
+   * `container`, `mcp_servers`, `output_config`, ...). The Anthropic adapter sends them as they
+   * are; other adapters report them as dropped.
+   */
+  anthropicExtras?: Record<string, unknown>;
 }
 
 /**
@@ -134,6 +162,7 @@ export interface Choice {
   index: number;
   text: string | null;
   reasoning?: string;
+  thinkingBlocks?: ThinkingBlock[];
   refusal?: string | null;
   toolCalls: ToolCall[];
   finishReason: FinishReason | null;
@@ -158,6 +187,9 @@ export type StreamEvent =
   | { type: 'text-delta'; choice: number; text: string; logprobs?: unknown }
   | { type: 'refusal-delta'; choice: number; text: string }
   | { type: 'reasoning-delta'; choice: number; text: string }
+  /** The signature that closes an Anthropic thinking block. */
+  | { type: 'reasoning-signature'; choice: number; signature: string }
+  | { type: 'redacted-thinking'; choice: number; data: string }
   | {
       type: 'tool-call-delta';
       choice: number;

@@ -6,6 +6,11 @@ export type {
   ProviderAdapter,
   UpstreamResponseInfo,
 } from './adapter.ts';
+export { anthropicHeaders, anthropicMessagesUrl, createAnthropicAdapter } from './anthropic/adapter.ts';
+export { fromAnthropicRequest } from './anthropic/from-anthropic-request.ts';
+export { toAnthropicMessage } from './anthropic/to-anthropic-response.ts';
+export { toAnthropicStream } from './anthropic/to-anthropic-stream.ts';
+export { type AnthropicRequest, anthropicRequestSchema } from './anthropic/wire.ts';
 export type * from './canonical.ts';
 export { err, type GatewayError, isRetryableStatus, ok, type Result } from './errors.ts';
 export { type UpstreamPoolOptions, UpstreamPools } from './http/upstream-pools.ts';

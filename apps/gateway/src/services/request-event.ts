@@ -4,7 +4,7 @@ import type { GatewayError, Usage } from '@gateway/providers';
 
 /** The model call part of a request, present once a deployment was chosen. */
 export interface ModelCall {
-  callType: 'acompletion';
+  callType: 'acompletion' | 'anthropic_messages';
   modelGroup: string;
   deploymentId: string;
   provider: string;
@@ -20,6 +20,8 @@ export interface ModelCall {
   price?: PriceResult;
   endUser?: string;
   tags: string[];
+  /** Request parameters the provider could not honour and that were not sent. */
+  droppedParams?: string[];
 }
 
 /**
@@ -126,6 +128,7 @@ export function toSpendRow(event: RequestEvent): NewSpendLogRow | undefined {
       user_api_key_org_id: event.organizationId ?? null,
       provider_response_id: call.providerResponseId ?? null,
       stream: call.stream,
+      ...(call.droppedParams?.length ? { dropped_params: call.droppedParams } : {}),
       ...(event.outcome === 'client_closed' ? { client_closed: true } : {}),
       ...(event.error
         ? { error_information: { error_class: event.error.kind, error_message: event.error.message } }

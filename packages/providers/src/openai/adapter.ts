@@ -95,6 +95,7 @@ export function createOpenAICompatibleAdapter(
       return ok({
         result: fromOpenAIChatResponse(parsed.data),
         upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },
+        droppedParams: droppedAnthropicParams(request),
       });
     },
     async chatStream(request, target): Promise<Result<ChatStreamResponse>> {
@@ -108,12 +109,20 @@ export function createOpenAICompatibleAdapter(
       return ok({
         events,
         upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },
+        droppedParams: droppedAnthropicParams(request),
       });
     },
   };
 }
 
-function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+/** Anthropic-only request fields have no OpenAI equivalent and are not sent (thinking maps to reasoning_effort). */
+function droppedAnthropicParams(request: ChatRequest): string[] {
+  const dropped = Object.keys(request.anthropicExtras ?? {});
+  if (request.topK !== undefined) dropped.push('top_k');
+  return dropped;
+}
+
+export function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;

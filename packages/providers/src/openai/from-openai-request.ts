@@ -1,4 +1,12 @@
-import type { ChatRequest, Message, ResponseFormat, TextPart, ToolChoice, UserPart } from '../canonical.ts';
+import type {
+  CacheControl,
+  ChatRequest,
+  Message,
+  ResponseFormat,
+  TextPart,
+  ToolChoice,
+  UserPart,
+} from '../canonical.ts';
 import type { OpenAIChatRequest, OpenAIMessage } from './wire.ts';
 
 /** Fields of an OpenAI request that the canonical model names, or the gateway itself owns. */
@@ -21,6 +29,8 @@ const consumedFields = new Set([
   'parallel_tool_calls',
   'response_format',
   'reasoning_effort',
+  'thinking',
+  'top_k',
   'user',
   // LiteLLM proxy fields: read by the gateway (tags, end user), never forwarded upstream.
   'metadata',
@@ -78,7 +88,8 @@ export function fromOpenAIChatRequest(body: OpenAIChatRequest): ChatRequest {
   if (body.presence_penalty != null) request.presencePenalty = body.presence_penalty;
   if (body.frequency_penalty != null) request.frequencyPenalty = body.frequency_penalty;
   if (body.tools != null) {
-    request.tools = body.tools.map(({ function: fn }) => ({
+    request.tools = body.tools.map(({ function: fn, cache_control }) => ({
+      ...toCacheControl(cache_control),
       name: fn.name,
       ...(fn.description !== undefined ? { description: fn.description } : {}),
       ...(fn.parameters !== undefined ? { parameters: fn.parameters } : {}),
@@ -89,14 +100,32 @@ export function fromOpenAIChatRequest(body: OpenAIChatRequest): ChatRequest {
   if (body.parallel_tool_calls != null) request.parallelToolCalls = body.parallel_tool_calls;
   if (body.response_format != null) request.responseFormat = fromOpenAIResponseFormat(body.response_format);
   if (body.reasoning_effort != null) request.reasoningEffort = body.reasoning_effort;
+  if (body.thinking != null) {
+    request.thinking =
+      body.thinking.type === 'enabled'
+        ? { type: 'enabled', budgetTokens: body.thinking.budget_tokens }
+        : body.thinking;
+  }
+  if (body.top_k != null) request.topK = body.top_k;
   if (body.user != null) request.user = body.user;
   return request;
 }
 
-function textParts(content: string | { type: 'text'; text: string }[]): TextPart[] {
+type WireCacheControl = { type: 'ephemeral'; ttl?: '5m' | '1h' | undefined } | undefined;
+
+function toCacheControl(value: WireCacheControl): { cacheControl?: CacheControl } {
+  if (!value) return {};
+  return { cacheControl: value.ttl ? { type: 'ephemeral', ttl: value.ttl } : { type: 'ephemeral' } };
+}
+
+/** String content becomes one text part carrying the message-level `cache_control`. */
+function textParts(
+  content: string | { type: 'text'; text: string; cache_control?: WireCacheControl }[],
+  messageCacheControl?: WireCacheControl,
+): TextPart[] {
   return typeof content === 'string'
-    ? [{ type: 'text', text: content }]
-    : content.map((p) => ({ type: 'text', text: p.text }));
+    ? [{ type: 'text', text: content, ...toCacheControl(messageCacheControl) }]
+    : content.map((p) => ({ type: 'text', text: p.text, ...toCacheControl(p.cache_control) }));
 }
 
 function fromOpenAIMessage(message: OpenAIMessage): Message {
@@ -105,7 +134,7 @@ function fromOpenAIMessage(message: OpenAIMessage): Message {
     case 'developer':
       return {
         role: 'system',
-        content: textParts(message.content),
+        content: textParts(message.content, message.cache_control),
         ...(message.role === 'developer' ? { developer: true } : {}),
       };
     case 'user':
@@ -113,7 +142,7 @@ function fromOpenAIMessage(message: OpenAIMessage): Message {
         role: 'user',
         content:
           typeof message.content === 'string'
-            ? [{ type: 'text', text: message.content }]
+            ? textParts(message.content, message.cache_control)
             : message.content.map(fromOpenAIUserPart),
         ...(message.name !== undefined ? { name: message.name } : {}),
       };
@@ -136,11 +165,29 @@ function fromOpenAIMessage(message: OpenAIMessage): Message {
         })),
         ...(refusal != null ? { refusal } : {}),
         ...(message.reasoning_content != null ? { reasoning: message.reasoning_content } : {}),
+        ...(message.thinking_blocks
+          ? {
+              thinkingBlocks: message.thinking_blocks.map((block) =>
+                block.type === 'thinking'
+                  ? {
+                      type: 'thinking' as const,
+                      thinking: block.thinking,
+                      ...(block.signature ? { signature: block.signature } : {}),
+                    }
+                  : block,
+              ),
+            }
+          : {}),
         ...(message.name !== undefined ? { name: message.name } : {}),
       };
     }
     case 'tool':
-      return { role: 'tool', toolCallId: message.tool_call_id, content: textParts(message.content) };
+      return {
+        role: 'tool',
+        toolCallId: message.tool_call_id,
+        content: textParts(message.content),
+        ...toCacheControl(message.cache_control),
+      };
   }
 }
 
@@ -149,12 +196,13 @@ type OpenAIUserPart = Exclude<Extract<OpenAIMessage, { role: 'user' }>['content'
 function fromOpenAIUserPart(part: OpenAIUserPart): UserPart {
   switch (part.type) {
     case 'text':
-      return { type: 'text', text: part.text };
+      return { type: 'text', text: part.text, ...toCacheControl(part.cache_control) };
     case 'image_url':
       return {
         type: 'image',
         url: part.image_url.url,
         ...(part.image_url.detail ? { detail: part.image_url.detail } : {}),
+        ...toCacheControl(part.cache_control),
       };
     case 'input_audio':
       return { type: 'audio', data: part.input_audio.data, format: part.input_audio.format };
@@ -164,6 +212,7 @@ function fromOpenAIUserPart(part: OpenAIUserPart): UserPart {
         ...(part.file.file_data !== undefined ? { data: part.file.file_data } : {}),
         ...(part.file.file_id !== undefined ? { fileId: part.file.file_id } : {}),
         ...(part.file.filename !== undefined ? { filename: part.file.filename } : {}),
+        ...toCacheControl(part.cache_control),
       };
   }
 }

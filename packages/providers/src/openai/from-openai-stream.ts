@@ -52,8 +52,16 @@ export function fromOpenAIStream(provider: string): TransformStream<EventSourceM
         const delta = choice.delta;
         const reasoning = delta?.reasoning_content ?? delta?.reasoning;
         if (reasoning) controller.enqueue({ type: 'reasoning-delta', choice: choice.index, text: reasoning });
-        if (delta?.content)
-          controller.enqueue({ type: 'text-delta', choice: choice.index, text: delta.content });
+        if (delta?.content) {
+          controller.enqueue({
+            type: 'text-delta',
+            choice: choice.index,
+            text: delta.content,
+            ...(choice.logprobs != null ? { logprobs: choice.logprobs } : {}),
+          });
+        }
+        if (delta?.refusal)
+          controller.enqueue({ type: 'refusal-delta', choice: choice.index, text: delta.refusal });
         for (const call of delta?.tool_calls ?? []) {
           controller.enqueue({
             type: 'tool-call-delta',

@@ -67,9 +67,18 @@ export function toOpenAIChatRequest(
           }
         : { type: format.type };
   }
-  if (request.reasoningEffort !== undefined) body.reasoning_effort = request.reasoningEffort;
+  const effort = request.reasoningEffort ?? reasoningEffortOf(request.thinking);
+  if (effort !== undefined) body.reasoning_effort = effort;
   if (request.user !== undefined) body.user = request.user;
   return body;
+}
+
+/** Anthropic-style thinking -> OpenAI `reasoning_effort`, by budget as LiteLLM maps it (§5.2). */
+function reasoningEffortOf(thinking: ChatRequest['thinking']): string | undefined {
+  if (thinking?.type === 'adaptive') return 'medium';
+  if (thinking?.type !== 'enabled') return undefined;
+  const budget = thinking.budgetTokens;
+  return budget >= 4096 ? 'high' : budget >= 2048 ? 'medium' : budget >= 1024 ? 'low' : 'minimal';
 }
 
 /** One text part travels as a plain string: some OpenAI-compatible servers accept nothing else. */

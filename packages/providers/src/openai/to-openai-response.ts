@@ -16,6 +16,7 @@ export function toOpenAIChatResponse(result: ChatResult): Record<string, unknown
         role: 'assistant',
         content: choice.text,
         ...(choice.reasoning !== undefined ? { reasoning_content: choice.reasoning } : {}),
+        ...(choice.thinkingBlocks ? { thinking_blocks: choice.thinkingBlocks } : {}),
         refusal: choice.refusal ?? null,
         ...(choice.toolCalls.length > 0
           ? {

@@ -46,3 +46,29 @@ describe('toOpenAIStream', () => {
     expect(out).not.toContain('data: [DONE]\n\n');
   });
 });
+
+describe('toOpenAIStream passthrough fields', () => {
+  it('keeps logprobs on content deltas and renders refusals and thinking signatures', async () => {
+    const out = await render(
+      [
+        answer[0]!,
+        {
+          type: 'text-delta',
+          choice: 0,
+          text: 'Hi',
+          logprobs: { content: [{ token: 'Hi', logprob: -0.1 }] },
+        },
+        { type: 'refusal-delta', choice: 0, text: 'I cannot' },
+        { type: 'reasoning-signature', choice: 0, signature: 'sig' },
+        answer[2]!,
+      ],
+      false,
+    );
+    const chunks = out.filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)));
+    expect(chunks[1].choices[0].logprobs).toEqual({ content: [{ token: 'Hi', logprob: -0.1 }] });
+    expect(chunks[2].choices[0].delta).toEqual({ refusal: 'I cannot' });
+    expect(chunks[3].choices[0].delta.thinking_blocks).toEqual([
+      { type: 'thinking', thinking: '', signature: 'sig' },
+    ]);
+  });
+});

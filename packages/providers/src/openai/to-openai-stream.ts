@@ -29,6 +29,9 @@ export function toOpenAIStream(options: ToOpenAIStreamOptions): TransformStream<
       ...extra,
     })}\n\n`;
 
+  const delta = (choice: number, body: Record<string, unknown>, logprobs: unknown = null) =>
+    chunk([{ index: choice, delta: body, logprobs, finish_reason: null }]);
+
   return new TransformStream({
     transform(event, controller) {
       if (failed) return;
@@ -40,52 +43,42 @@ export function toOpenAIStream(options: ToOpenAIStreamOptions): TransformStream<
             created: event.created,
             system_fingerprint: event.systemFingerprint,
           };
-          controller.enqueue(
-            chunk([
-              { index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null },
-            ]),
-          );
+          controller.enqueue(delta(0, { role: 'assistant', content: '' }));
           return;
         case 'text-delta':
-          controller.enqueue(
-            chunk([
-              { index: event.choice, delta: { content: event.text }, logprobs: null, finish_reason: null },
-            ]),
-          );
+          controller.enqueue(delta(event.choice, { content: event.text }, event.logprobs ?? null));
+          return;
+        case 'refusal-delta':
+          controller.enqueue(delta(event.choice, { refusal: event.text }));
           return;
         case 'reasoning-delta':
+          controller.enqueue(delta(event.choice, { reasoning_content: event.text }));
+          return;
+        case 'reasoning-signature':
+          // LiteLLM's shape: the signature closes the thinking block in `thinking_blocks`.
           controller.enqueue(
-            chunk([
-              {
-                index: event.choice,
-                delta: { reasoning_content: event.text },
-                logprobs: null,
-                finish_reason: null,
-              },
-            ]),
+            delta(event.choice, {
+              reasoning_content: '',
+              thinking_blocks: [{ type: 'thinking', thinking: '', signature: event.signature }],
+            }),
+          );
+          return;
+        case 'redacted-thinking':
+          controller.enqueue(
+            delta(event.choice, { thinking_blocks: [{ type: 'redacted_thinking', data: event.data }] }),
           );
           return;
         case 'tool-call-delta':
           controller.enqueue(
-            chunk([
-              {
-                index: event.choice,
-                delta: {
-                  tool_calls: [
-                    {
-                      index: event.index,
-                      ...(event.id ? { id: event.id, type: 'function' } : {}),
-                      function: {
-                        ...(event.name ? { name: event.name } : {}),
-                        arguments: event.argumentsDelta,
-                      },
-                    },
-                  ],
+            delta(event.choice, {
+              tool_calls: [
+                {
+                  index: event.index,
+                  ...(event.id ? { id: event.id, type: 'function' } : {}),
+                  function: { ...(event.name ? { name: event.name } : {}), arguments: event.argumentsDelta },
                 },
-                logprobs: null,
-                finish_reason: null,
-              },
-            ]),
+              ],
+            }),
           );
           return;
         case 'finish':
@@ -100,6 +93,11 @@ export function toOpenAIStream(options: ToOpenAIStreamOptions): TransformStream<
           failed = true;
           controller.enqueue(`data: ${JSON.stringify(options.renderError(event.error))}\n\n`);
           return;
+        default: {
+          // Every canonical event must be rendered: a new one fails to compile here.
+          const unhandled: never = event;
+          throw new Error(`unhandled stream event ${JSON.stringify(unhandled)}`);
+        }
       }
     },
     flush(controller) {

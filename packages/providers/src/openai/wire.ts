@@ -5,10 +5,22 @@ import { z } from 'zod';
  * strictly enough to give a clear 400; responses and chunks leniently, keeping unknown fields.
  */
 
-const textPart = z.object({ type: z.literal('text'), text: z.string() });
+/** LiteLLM's extension: Anthropic prompt-cache breakpoints on OpenAI-format parts and messages. */
+const cacheControl = z.object({ type: z.literal('ephemeral'), ttl: z.enum(['5m', '1h']).optional() });
+
+const textPart = z.object({
+  type: z.literal('text'),
+  text: z.string(),
+  cache_control: cacheControl.optional(),
+});
 const imagePart = z.object({
   type: z.literal('image_url'),
-  image_url: z.object({ url: z.string(), detail: z.enum(['auto', 'low', 'high']).optional() }),
+  image_url: z.object({
+    url: z.string(),
+    detail: z.enum(['auto', 'low', 'high']).optional(),
+    format: z.string().optional(),
+  }),
+  cache_control: cacheControl.optional(),
 });
 const audioPart = z.object({
   type: z.literal('input_audio'),
@@ -21,8 +33,14 @@ const filePart = z.object({
     file_id: z.string().optional(),
     filename: z.string().optional(),
   }),
+  cache_control: cacheControl.optional(),
 });
 const refusalPart = z.object({ type: z.literal('refusal'), refusal: z.string() });
+
+const thinkingBlock = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('thinking'), thinking: z.string(), signature: z.string().nullish() }),
+  z.object({ type: z.literal('redacted_thinking'), data: z.string() }),
+]);
 
 const toolCall = z.object({
   id: z.string(),
@@ -35,6 +53,7 @@ export const openAIMessageSchema = z.discriminatedUnion('role', [
     role: z.enum(['system', 'developer']),
     content: z.union([z.string(), z.array(textPart)]),
     name: z.string().optional(),
+    cache_control: cacheControl.optional(),
   }),
   z.object({
     role: z.literal('user'),
@@ -43,6 +62,7 @@ export const openAIMessageSchema = z.discriminatedUnion('role', [
       z.array(z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart])),
     ]),
     name: z.string().optional(),
+    cache_control: cacheControl.optional(),
   }),
   z.object({
     role: z.literal('assistant'),
@@ -51,11 +71,13 @@ export const openAIMessageSchema = z.discriminatedUnion('role', [
     refusal: z.string().nullish(),
     name: z.string().optional(),
     reasoning_content: z.string().nullish(),
+    thinking_blocks: z.array(thinkingBlock).nullish(),
   }),
   z.object({
     role: z.literal('tool'),
     tool_call_id: z.string(),
     content: z.union([z.string(), z.array(textPart)]),
+    cache_control: cacheControl.optional(),
   }),
 ]);
 export type OpenAIMessage = z.infer<typeof openAIMessageSchema>;
@@ -68,6 +90,7 @@ const functionTool = z.object({
     parameters: z.record(z.string(), z.unknown()).optional(),
     strict: z.boolean().nullish(),
   }),
+  cache_control: cacheControl.optional(),
 });
 
 export const openAIChatRequestSchema = z.looseObject({
@@ -108,6 +131,15 @@ export const openAIChatRequestSchema = z.looseObject({
     ])
     .nullish(),
   reasoning_effort: z.string().nullish(),
+  // LiteLLM accepts Anthropic's thinking and top_k on OpenAI-format requests.
+  thinking: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('enabled'), budget_tokens: z.number().int().positive() }),
+      z.object({ type: z.literal('disabled') }),
+      z.object({ type: z.literal('adaptive') }),
+    ])
+    .nullish(),
+  top_k: z.number().int().positive().nullish(),
   user: z.string().nullish(),
 });
 export type OpenAIChatRequest = z.infer<typeof openAIChatRequestSchema>;

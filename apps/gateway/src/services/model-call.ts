@@ -1,0 +1,189 @@
+import { type PriceResult, priceUsage } from '@gateway/pricing';
+import {
+  type CallTarget,
+  type ChatRequest,
+  type ChatResult,
+  type ProviderAdapter,
+  type StreamEvent,
+  type UpstreamResponseInfo,
+  type Usage,
+  upstreamOverrideFields,
+} from '@gateway/providers';
+import type { Context } from 'hono';
+import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
+import type { Deployment } from '../config/gateway-config.ts';
+import { GatewayHttpError } from '../errors.ts';
+import { authorizeModelCall } from './authorize-model-call.ts';
+import type { FinishRequestEvent } from './finish-request-event.ts';
+import { meterStream } from './meter-stream.ts';
+import { resolveEndUser, resolveTags } from './request-attribution.ts';
+import { type ModelCall, producedOutput } from './request-event.ts';
+
+/** A model call ready to go: where, with what, recorded on the request's wide event. */
+export interface PreparedCall {
+  deployment: Deployment;
+  adapter: ProviderAdapter;
+  request: ChatRequest;
+  call: ModelCall;
+  target: CallTarget;
+}
+
+/**
+ * The steps every model route shares, whatever its dialect: refuse client-chosen upstreams,
+ * resolve the public model name, run the access checks (key, team, end user), and open the
+ * call on the wide event. `request.model` is the public name; the result carries the upstream one.
+ */
+export async function prepareModelCall(
+  deps: AppDeps,
+  c: Context<AppEnv>,
+  request: ChatRequest,
+  rawBody: Record<string, unknown>,
+  callType: ModelCall['callType'],
+): Promise<PreparedCall> {
+  const override = upstreamOverrideFields.find((field) => rawBody[field] !== undefined);
+  if (override) {
+    throw new GatewayHttpError({
+      kind: 'invalid_request',
+      param: override,
+      message: `${override} may not be set in the request body: upstreams and their keys come from the gateway's config.`,
+    });
+  }
+  const deployment = deps.router.pick(request.model);
+  if (!deployment) {
+    throw new GatewayHttpError({
+      kind: 'invalid_request',
+      param: 'model',
+      message: `Invalid model name passed in model=${request.model}. Call \`/v1/models\` to view available models for your key.`,
+    });
+  }
+  const caller = c.get('caller');
+  const headers = c.req.raw.headers;
+  const endUser = resolveEndUser(headers, rawBody);
+  await authorizeModelCall(deps.lookups, caller, deployment.modelName, endUser);
+  const adapter = deps.adapters.get(deployment.provider);
+  if (!adapter) {
+    throw new GatewayHttpError({
+      kind: 'invalid_request',
+      param: 'model',
+      message: `Provider '${deployment.provider}' of model ${deployment.modelName} is not supported by this gateway yet.`,
+    });
+  }
+  const call: ModelCall = {
+    callType,
+    modelGroup: deployment.modelName,
+    deploymentId: deployment.deploymentId,
+    provider: deployment.provider,
+    apiBase: deployment.apiBase,
+    upstreamModel: deployment.upstreamModel,
+    stream: request.stream,
+    usage: {},
+    tags: resolveTags(headers, rawBody, caller.kind === 'virtual' ? caller.key.metadata : {}),
+    ...(endUser ? { endUser } : {}),
+  };
+  c.get('event').call = call;
+  return {
+    deployment,
+    adapter,
+    request: { ...request, model: deployment.upstreamModel },
+    call,
+    target: {
+      apiBase: deployment.apiBase,
+      ...(deployment.apiKey ? { apiKey: deployment.apiKey } : {}),
+      signal: c.req.raw.signal,
+    },
+  };
+}
+
+export function priceCall(deployment: Deployment, usage: Usage, at: Date): PriceResult {
+  return priceUsage({
+    provider: deployment.provider,
+    model: deployment.upstreamModel,
+    usage,
+    at,
+    overrides: deployment.priceOverrides,
+    // Only OpenRouter's reported cost is trusted; any other upstream could set its own price.
+    ...(deployment.provider === 'openrouter' && usage.providerCostUsd !== undefined
+      ? { providerCostUsd: usage.providerCostUsd }
+      : {}),
+  });
+}
+
+export interface CallResponseInfo {
+  upstream: UpstreamResponseInfo;
+  droppedParams: string[];
+}
+
+/** Calls the model once, without streaming; records usage and price on the wide event. */
+export async function runChat(
+  prepared: PreparedCall,
+  startedAt: Date,
+): Promise<{ result: ChatResult } & CallResponseInfo> {
+  const response = await prepared.adapter.chat(prepared.request, prepared.target);
+  if (!response.ok) throw new GatewayHttpError(response.error);
+  const { result, upstream, droppedParams } = response.value;
+  const call = prepared.call;
+  call.usage = result.usage;
+  call.responseModel = result.model;
+  call.providerResponseId = result.id;
+  call.droppedParams = droppedParams;
+  call.price = priceCall(prepared.deployment, result.usage, startedAt);
+  return { result, upstream, droppedParams };
+}
+
+/**
+ * Starts a streamed call. From here the stream owns the wide event: it is priced and closed
+ * when the stream ends, fails, or the client goes away.
+ */
+export async function runChatStream(
+  prepared: PreparedCall,
+  c: Context<AppEnv>,
+  finish: FinishRequestEvent,
+): Promise<{ events: ReadableStream<StreamEvent> } & CallResponseInfo> {
+  const event = c.get('event');
+  const response = await prepared.adapter.chatStream(prepared.request, prepared.target);
+  if (!response.ok) throw new GatewayHttpError(response.error);
+  const { call, deployment } = prepared;
+  call.droppedParams = response.value.droppedParams;
+  event.deferred = true;
+  const events = meterStream(response.value.events, call, (result) => {
+    // Price whatever was used: unknown usage is recorded as unpriced, never as free.
+    if (result.outcome === 'success' || producedOutput(call)) {
+      call.price = priceCall(deployment, call.usage, event.startedAt);
+    }
+    event.outcome = result.outcome;
+    if (result.outcome === 'failure') event.error = result.error;
+    finish(event, 200);
+  });
+  return { events, upstream: response.value.upstream, droppedParams: response.value.droppedParams };
+}
+
+/**
+ * LiteLLM's informational headers on model routes (contract §7); empty values are left out.
+ * Every upstream header comes along prefixed `llm_provider-`, and the upstream's own
+ * `x-ratelimit-*` headers as they are. Parameters the provider could not honour are listed in
+ * `x-gateway-dropped-params`.
+ */
+export function callHeaders(
+  caller: Caller,
+  prepared: PreparedCall,
+  info: CallResponseInfo,
+  requestId: string,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(info.upstream.headers)) {
+    headers[`llm_provider-${name}`] = value;
+    if (name.startsWith('x-ratelimit-')) headers[name] = value;
+  }
+  const { deployment, call } = prepared;
+  if (info.droppedParams.length > 0) headers['x-gateway-dropped-params'] = info.droppedParams.join(', ');
+  headers['x-litellm-call-id'] = requestId;
+  headers['x-litellm-model-group'] = deployment.modelName;
+  headers['x-litellm-model-id'] = deployment.deploymentId;
+  headers['x-litellm-model-api-base'] = deployment.apiBase;
+  if (call.price?.priced) headers['x-litellm-response-cost'] = call.price.costUsd;
+  if (caller.kind === 'virtual') {
+    headers['x-litellm-key-spend'] = caller.key.spend;
+    if (caller.key.maxBudget !== null) headers['x-litellm-key-max-budget'] = caller.key.maxBudget;
+  }
+  return headers;
+}

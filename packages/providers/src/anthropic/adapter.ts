@@ -1,0 +1,127 @@
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type {
+  AdapterDeps,
+  CallTarget,
+  ChatResponse,
+  ChatStreamResponse,
+  ProviderAdapter,
+} from '../adapter.ts';
+import type { ChatRequest } from '../canonical.ts';
+import { err, ok, type Result } from '../errors.ts';
+import { mapTransportError } from '../http/map-transport-error.ts';
+import { flattenHeaders } from '../openai/adapter.ts';
+import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
+import { parseSse } from '../sse/parse-sse.ts';
+import { fromAnthropicError } from './errors.ts';
+import { fromAnthropicMessage } from './from-anthropic-response.ts';
+import { fromAnthropicStream } from './from-anthropic-stream.ts';
+import { type AnthropicRequestPlan, toAnthropicRequest } from './to-anthropic-request.ts';
+import { anthropicMessageSchema } from './wire.ts';
+
+const ANTHROPIC_VERSION = '2023-06-01';
+
+/** `{api_base}/v1/messages`; a base that already ends in `/v1` or `/v1/messages` is respected. */
+export function anthropicMessagesUrl(apiBase: string): URL {
+  const base = apiBase.replace(/\/+$/, '');
+  if (base.endsWith('/v1/messages')) return new URL(base);
+  return new URL(base.endsWith('/v1') ? `${base}/messages` : `${base}/v1/messages`);
+}
+
+/** The headers Anthropic requires (wire formats §2.1), plus the betas the request needs. */
+export function anthropicHeaders(
+  apiKey: string | undefined,
+  betas: string[],
+  stream: boolean,
+): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    accept: stream ? 'text/event-stream' : 'application/json',
+    'anthropic-version': ANTHROPIC_VERSION,
+    ...(apiKey ? { 'x-api-key': apiKey } : {}),
+    ...(betas.length > 0 ? { 'anthropic-beta': [...new Set(betas)].sort().join(',') } : {}),
+  };
+}
+
+/** The Anthropic Messages API (`POST {api_base}/v1/messages`). */
+export function createAnthropicAdapter(deps: AdapterDeps): ProviderAdapter {
+  async function send(
+    plan: AnthropicRequestPlan,
+    target: CallTarget,
+    stream: boolean,
+  ): Promise<Result<Dispatcher.ResponseData>> {
+    const url = anthropicMessagesUrl(target.apiBase);
+    try {
+      const response = await deps.pools.forUrl(url).request({
+        method: 'POST',
+        path: url.pathname + url.search,
+        headers: anthropicHeaders(target.apiKey, plan.betas, stream),
+        body: JSON.stringify(plan.body),
+        ...(target.signal ? { signal: target.signal } : {}),
+      });
+      if (response.statusCode >= 400) {
+        const text = await response.body.text().catch(() => '');
+        return err(fromAnthropicError(response.statusCode, text, flattenHeaders(response.headers)));
+      }
+      return ok(response);
+    } catch (cause) {
+      return err(mapTransportError('anthropic', cause, target.signal));
+    }
+  }
+
+  return {
+    id: 'anthropic',
+    async chat(request: ChatRequest, target): Promise<Result<ChatResponse>> {
+      const plan = toAnthropicRequest({ ...request, stream: false });
+      const sent = await send(plan, target, false);
+      if (!sent.ok) return sent;
+      const response = sent.value;
+      let payload: unknown;
+      try {
+        payload = await response.body.json();
+      } catch (cause) {
+        if (cause instanceof SyntaxError) {
+          return err({
+            kind: 'upstream_error',
+            provider: 'anthropic',
+            status: 502,
+            message: 'anthropic sent a body that is not JSON',
+            retryable: false,
+          });
+        }
+        return err(mapTransportError('anthropic', cause, target.signal));
+      }
+      const parsed = anthropicMessageSchema.safeParse(payload);
+      if (!parsed.success) {
+        return err({
+          kind: 'upstream_error',
+          provider: 'anthropic',
+          status: 502,
+          message: 'anthropic sent a response of unexpected shape',
+          retryable: false,
+        });
+      }
+      return ok({
+        result: fromAnthropicMessage(parsed.data, plan.jsonToolName),
+        upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },
+        droppedParams: plan.warnings,
+      });
+    },
+    async chatStream(request: ChatRequest, target): Promise<Result<ChatStreamResponse>> {
+      const plan = toAnthropicRequest({ ...request, stream: true });
+      const sent = await send(plan, target, true);
+      if (!sent.ok) return sent;
+      const response = sent.value;
+      const bytes = Readable.toWeb(response.body) as ReadableStream<Uint8Array>;
+      const events = endWithErrorEvent(
+        parseSse(bytes).pipeThrough(fromAnthropicStream(plan.jsonToolName)),
+        (cause) => mapTransportError('anthropic', cause, target.signal),
+      );
+      return ok({
+        events,
+        upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },
+        droppedParams: plan.warnings,
+      });
+    },
+  };
+}
