@@ -8,7 +8,9 @@ const mock = await startMockProvider({
   chunkDelayMs: Number(process.env.MOCK_CHUNK_DELAY_MS ?? 0),
   keepRequests: 0,
 });
-console.log(`mock provider listening on ${mock.origin} (OpenAI base URL ${mock.openaiBaseUrl})`);
+console.log(
+  `mock provider listening on ${mock.origin} (OpenAI base URL ${mock.openaiBaseUrl}, Anthropic base URL ${mock.anthropicBaseUrl})`,
+);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void mock.close().then(() => process.exit(0)));
 }

@@ -1,24 +1,38 @@
 /**
  * Test scenarios are chosen by directives written into a message's text, so a test can steer
- * the mock through any gateway without side channels:
- * - `[mock:cached_tokens=N]`: report N cached prompt tokens (capped at the prompt size).
+ * the mock through any gateway without side channels. Every vendor route reads the same directives
+ * (from every text in the request, the last one of a kind wins); where they differ, it says so.
+ * - `[mock:cached_tokens=N]`: report N cache-read prompt tokens. OpenAI: `cached_tokens`, capped at
+ *   the prompt size (it is part of `prompt_tokens`). Anthropic: `cache_read_input_tokens` N exactly.
+ * - `[mock:cache_write_tokens=N]`: Anthropic only: N prompt tokens written to the 5-minute cache
+ *   (`cache_creation.ephemeral_5m_input_tokens`); they add to `cache_creation_input_tokens`.
+ * - `[mock:cache_write_1h_tokens=N]`: Anthropic only: N prompt tokens written to the 1-hour cache
+ *   (`cache_creation.ephemeral_1h_input_tokens`), so `cache_creation_input_tokens` = 5m + 1h writes.
  * - `[mock:error=STATUS]`: answer with that HTTP status in the vendor's error shape.
  * - `[mock:reply_tokens=N]`: reply with N tokens (default 20), one stream chunk each.
  * - `[mock:chunk_delay_ms=N]`: pause N ms between stream chunks.
  * - `[mock:cut_after=N]`: drop the connection after N streamed tokens (no finish, no usage).
  * - `[mock:stream_error_after=N]`: after N streamed tokens, send the vendor's mid-stream error event.
+ * - `[mock:tool_call=NAME]`: call the request's tool NAME instead of answering in text (a 400 when the
+ *   request defines no such tool); ignored when the last message already is a tool result, so a
+ *   client can finish the round trip.
  */
 export interface MockDirectives {
   cachedTokens?: number;
+  cacheWriteTokens?: number;
+  cacheWrite1hTokens?: number;
   errorStatus?: number;
   replyTokens?: number;
   chunkDelayMs?: number;
   cutAfter?: number;
   streamErrorAfter?: number;
+  toolCall?: string;
 }
 
-const fields = {
+const numberFields = {
   cached_tokens: 'cachedTokens',
+  cache_write_tokens: 'cacheWriteTokens',
+  cache_write_1h_tokens: 'cacheWrite1hTokens',
   error: 'errorStatus',
   reply_tokens: 'replyTokens',
   chunk_delay_ms: 'chunkDelayMs',
@@ -26,14 +40,18 @@ const fields = {
   stream_error_after: 'streamErrorAfter',
 } as const satisfies Record<string, keyof MockDirectives>;
 
-const directivePattern = new RegExp(`\\[mock:(${Object.keys(fields).join('|')})=(\\d+)\\]`, 'g');
+const numberPattern = new RegExp(`\\[mock:(${Object.keys(numberFields).join('|')})=(\\d+)\\]`, 'g');
+// Both vendors limit tool names to letters, digits, `_` and `-` (Anthropic: 1-128 characters).
+const toolCallPattern = /\[mock:tool_call=([A-Za-z0-9_-]{1,128})\]/g;
 
+/** The directives found in the given texts; a directive absent from all of them stays undefined. */
 export function readDirectives(texts: string[]): MockDirectives {
   const directives: MockDirectives = {};
   for (const text of texts) {
-    for (const match of text.matchAll(directivePattern)) {
-      directives[fields[match[1] as keyof typeof fields]] = Number(match[2]);
+    for (const match of text.matchAll(numberPattern)) {
+      directives[numberFields[match[1] as keyof typeof numberFields]] = Number(match[2]);
     }
+    for (const match of text.matchAll(toolCallPattern)) directives.toolCall = match[1];
   }
   return directives;
 }

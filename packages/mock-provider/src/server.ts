@@ -2,6 +2,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  mockMessagesRequestSchema,
+  planMessage,
+  toAnthropicErrorBody,
+  toInvalidRequestMessage,
+  toMessageBody,
+  toMessageStreamEvents,
+  toSseFrame,
+} from './anthropic/messages.ts';
+import {
   mockChatRequestSchema,
   planCompletion,
   toCompletionBody,
@@ -13,7 +22,10 @@ export interface MockProviderOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
-  /** When set, only this API key is accepted; otherwise any non-empty key is. */
+  /**
+   * When set, only this API key is accepted (OpenAI: `Authorization: Bearer`; Anthropic: `x-api-key`
+   * or Bearer); otherwise any non-empty key is.
+   */
   apiKey?: string;
   /** Pause between stream chunks, ms (0 = none). */
   chunkDelayMs?: number;
@@ -32,6 +44,11 @@ export interface MockProvider {
   origin: string;
   /** The OpenAI-style base URL to put in `api_base`: `http://host:port/v1`. */
   openaiBaseUrl: string;
+  /**
+   * The Anthropic base URL (`http://host:port`, the SDK's `baseURL`; clients append `/v1/messages`,
+   * and `/messages` is answered too).
+   */
+  anthropicBaseUrl: string;
   /** The most recent requests, oldest first. */
   requests: RecordedRequest[];
   close(): Promise<void>;
@@ -39,8 +56,14 @@ export interface MockProvider {
 
 /**
  * Starts an HTTP server that answers like the vendors do, field for field
- * (provider-wire-formats.md), for tests, benchmarks and the offline demo.
- * Today it speaks OpenAI Chat Completions, streaming and not.
+ * (provider-wire-formats.md), for tests, benchmarks and the offline demo, and resolves to its
+ * address, the recorded requests and `close()`. It speaks, streaming and not:
+ * - OpenAI Chat Completions at `POST /v1/chat/completions` and `/chat/completions` (§1),
+ * - Anthropic Messages at `POST /v1/messages` and `/messages` (§2: `x-api-key` or Bearer,
+ *   `anthropic-version` required, named SSE events, thinking and tool use),
+ * - `GET /health`.
+ * Answers are steered by `[mock:...]` directives in the messages (see `readDirectives`).
+ * Rejects only if the port can't be bound.
  */
 export async function startMockProvider(options: MockProviderOptions = {}): Promise<MockProvider> {
   const keep = options.keepRequests ?? 50;
@@ -48,14 +71,22 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
 
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
-      if (!res.headersSent) sendJson(res, 500, toErrorBody(500));
-      else res.destroy();
+      if (res.headersSent) res.destroy();
+      else if (isMessagesPath(req.url?.split('?')[0] ?? '')) sendAnthropicError(res, 500);
+      else sendJson(res, 500, toErrorBody(500));
     });
   });
 
+  function record(path: string, req: IncomingMessage, body: unknown): void {
+    if (keep <= 0) return;
+    requests.push({ path, headers: req.headers, body });
+    if (requests.length > keep) requests.shift();
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (req.method === 'POST' && isMessagesPath(path)) return handleMessages(req, res, path);
     if (req.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/chat/completions')) {
       return sendJson(res, 404, {
         error: {
@@ -84,10 +115,7 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
         },
       });
     }
-    if (keep > 0) {
-      requests.push({ path, headers: req.headers, body: json });
-      if (requests.length > keep) requests.shift();
-    }
+    record(path, req, json);
     const parsed = mockChatRequestSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -104,7 +132,7 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     if (plan.errorStatus !== undefined) {
       // OpenAI tells a rate-limited caller when to come back.
       const headers: Record<string, string> = plan.errorStatus === 429 ? { 'retry-after': '7' } : {};
-      return sendJson(res, plan.errorStatus, toErrorBody(plan.errorStatus), headers);
+      return sendJson(res, plan.errorStatus, toErrorBody(plan.errorStatus, plan.errorMessage), headers);
     }
     if (!parsed.data.stream) return sendJson(res, 200, toCompletionBody(plan));
 
@@ -131,6 +159,60 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     res.end();
   }
 
+  /** Anthropic Messages (§2): auth, version header, body check, then the planned answer. */
+  async function handleMessages(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const raw = await readBody(req);
+    const apiKey = req.headers['x-api-key'];
+    const presented =
+      (typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined) ??
+      /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!presented) return sendAnthropicError(res, 401, 'x-api-key header is required');
+    if (options.apiKey !== undefined && presented !== options.apiKey) {
+      return sendAnthropicError(res, 401, 'invalid x-api-key');
+    }
+    if (!req.headers['anthropic-version']) {
+      return sendAnthropicError(res, 400, 'anthropic-version: header is required');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return sendAnthropicError(res, 400, 'The request body is not valid JSON.');
+    }
+    record(path, req, json);
+    const parsed = mockMessagesRequestSchema.safeParse(json);
+    if (!parsed.success) {
+      return sendAnthropicError(res, 400, toInvalidRequestMessage(parsed.error.issues, json));
+    }
+    const plan = planMessage(parsed.data);
+    if (plan.errorStatus !== undefined) return sendAnthropicError(res, plan.errorStatus, plan.errorMessage);
+    const requestId = `req_${plan.id.slice('msg_'.length)}`;
+    if (!parsed.data.stream) return sendJson(res, 200, toMessageBody(plan), { 'request-id': requestId });
+
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'request-id': requestId,
+    });
+    const delayMs = plan.chunkDelayMs ?? options.chunkDelayMs ?? 0;
+    const events = toMessageStreamEvents(plan);
+    // A stream that ends in neither message_stop nor error was cut by `[mock:cut_after=N]`.
+    const isCut = !['message_stop', 'error'].includes(events.at(-1)?.event ?? '');
+    for (const event of events) {
+      if (res.destroyed) return;
+      if (!isCut) res.write(toSseFrame(event));
+      else await new Promise<void>((resolve) => res.write(toSseFrame(event), () => resolve()));
+      if (delayMs) await sleep(delayMs);
+    }
+    if (isCut) {
+      // Let what was written reach the client first, then drop the connection.
+      await sleep(20);
+      res.destroy();
+      return;
+    }
+    res.end();
+  }
+
   await new Promise<void>((resolve) =>
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
   );
@@ -140,6 +222,7 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
   return {
     origin,
     openaiBaseUrl: `${origin}/v1`,
+    anthropicBaseUrl: origin,
     requests,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -163,6 +246,20 @@ function sendJson(
     ...headers,
   });
   res.end(text);
+}
+
+function isMessagesPath(path: string): boolean {
+  return path === '/v1/messages' || path === '/messages';
+}
+
+/**
+ * Sends Anthropic's error body (§2.5) with its `request-id` header; 429 and 529 also say when to
+ * come back, as Anthropic does.
+ */
+function sendAnthropicError(res: ServerResponse, status: number, message?: string): void {
+  const body = toAnthropicErrorBody(status, message);
+  const retry: Record<string, string> = status === 429 || status === 529 ? { 'retry-after': '7' } : {};
+  sendJson(res, status, body, { 'request-id': body.request_id, ...retry });
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
