@@ -26,7 +26,8 @@ export const MASTER_KEY = 'sk-test-master-key-0123456789';
  * A gateway on its own database (a fresh Postgres database, or an in-memory PGlite) with its
  * own Redis prefix, in front of a mock provider that serves:
  * - `gpt-4o-mini` (catalog price) and `mock-unpriced` (no price anywhere),
- * - `priced-by-config` with per-token overrides from config.
+ * - `priced-by-config` with per-token overrides from config,
+ * - `claude-sonnet` on the mock's Anthropic Messages API (catalog price of Claude Sonnet 4.5).
  */
 export async function startTestGateway(
   backend: Backend,
@@ -47,11 +48,16 @@ export async function startTestGateway(
   const deployment = (modelName: string, upstreamModel: string, priceOverrides = {}) => ({
     modelName,
     deploymentId: `test-${modelName}`,
-    provider: 'openai' as const,
+    provider: 'openai' as 'openai' | 'anthropic',
     upstreamModel,
     apiBase: mock.openaiBaseUrl,
     apiKey: 'sk-upstream-secret',
     priceOverrides,
+  });
+  const anthropic = (modelName: string, upstreamModel: string) => ({
+    ...deployment(modelName, upstreamModel),
+    provider: 'anthropic' as const,
+    apiBase: mock.anthropicBaseUrl,
   });
   const config: GatewayConfig = {
     port: 0,
@@ -70,6 +76,7 @@ export async function startTestGateway(
         input_cost_per_token: 2e-6,
         output_cost_per_token: 8e-6,
       }),
+      anthropic('claude-sonnet', 'claude-sonnet-4-5-20250929'),
     ],
     demo: false,
     // Short, so tests see rows quickly; the writer's batching is the same.
