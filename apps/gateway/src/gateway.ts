@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { type DatabaseHandle, openDatabase, writeSpendBatch } from '@gateway/db';
 import type { MockProvider } from '@gateway/mock-provider';
 import {
+  adjustDeepSeekBody,
+  adjustOpenRouterBody,
   createAnthropicAdapter,
   createOpenAICompatibleAdapter,
   type ProviderAdapter,
@@ -92,6 +94,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const adapters = new Map<string, ProviderAdapter>([
     ['openai', createOpenAICompatibleAdapter({ pools })],
     ['anthropic', createAnthropicAdapter({ pools })],
+    [
+      'deepseek',
+      createOpenAICompatibleAdapter({ pools }, { id: 'deepseek', adjustBody: adjustDeepSeekBody }),
+    ],
+    [
+      'openrouter',
+      createOpenAICompatibleAdapter(
+        { pools },
+        { id: 'openrouter', adjustBody: adjustOpenRouterBody, headers: config.openRouterHeaders },
+      ),
+    ],
   ]);
   const unsupported = deployments.filter((d) => !adapters.has(d.provider));
   if (unsupported.length > 0) {

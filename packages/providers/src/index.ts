@@ -12,6 +12,7 @@ export { toAnthropicMessage } from './anthropic/to-anthropic-response.ts';
 export { toAnthropicStream } from './anthropic/to-anthropic-stream.ts';
 export { type AnthropicRequest, anthropicRequestSchema } from './anthropic/wire.ts';
 export type * from './canonical.ts';
+export { adjustDeepSeekBody } from './deepseek/adjust-deepseek-body.ts';
 export { err, type GatewayError, isRetryableStatus, ok, type Result } from './errors.ts';
 export { type UpstreamPoolOptions, UpstreamPools } from './http/upstream-pools.ts';
 export { createOpenAICompatibleAdapter, type OpenAICompatibleOptions } from './openai/adapter.ts';
@@ -19,4 +20,5 @@ export { fromOpenAIChatRequest, upstreamOverrideFields } from './openai/from-ope
 export { toOpenAIChatResponse } from './openai/to-openai-response.ts';
 export { toOpenAIStream } from './openai/to-openai-stream.ts';
 export { type OpenAIChatRequest, openAIChatRequestSchema } from './openai/wire.ts';
+export { adjustOpenRouterBody } from './openrouter/adjust-openrouter-body.ts';
 export { isKnownProvider, knownProviders, type ProviderId, parseProviderModel } from './routing.ts';

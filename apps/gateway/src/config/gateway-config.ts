@@ -32,6 +32,8 @@ export interface GatewayConfig {
   demo: boolean;
   spendFlushIntervalMs: number;
   upstreamTimeoutMs: number;
+  /** OpenRouter's optional attribution headers (`HTTP-Referer`, `X-Title`). */
+  openRouterHeaders: Record<string, string>;
   /** How long in-flight requests may run after SIGTERM before their connections are closed. */
   shutdownGraceMs: number;
   logLevel: string;
@@ -49,6 +51,8 @@ const envSchema = z.object({
   // Keep it under the orchestrator's own stop timeout (compose: stop_grace_period).
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().nonnegative().default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OR_SITE_URL: z.string().optional(),
+  OR_APP_NAME: z.string().optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_API_BASE: z.string().optional(),
 });
@@ -65,7 +69,12 @@ const providerDefaults: Record<ProviderId, { apiBase: string; apiKeyEnv?: string
     apiKeyEnv: 'ANTHROPIC_API_KEY',
     apiBaseEnv: 'ANTHROPIC_API_BASE',
   },
-  deepseek: { apiBase: 'https://api.deepseek.com', apiKeyEnv: 'DEEPSEEK_API_KEY' },
+  // LiteLLM's default: the beta base also serves chat-prefix completion and FIM.
+  deepseek: {
+    apiBase: 'https://api.deepseek.com/beta',
+    apiKeyEnv: 'DEEPSEEK_API_KEY',
+    apiBaseEnv: 'DEEPSEEK_API_BASE',
+  },
   openrouter: {
     apiBase: 'https://openrouter.ai/api/v1',
     apiKeyEnv: 'OPENROUTER_API_KEY',
@@ -122,6 +131,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     spendFlushIntervalMs: Math.round((general.proxy_batch_write_at ?? 1) * 1000),
     upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
     shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
+    openRouterHeaders: {
+      ...(e.OR_SITE_URL ? { 'HTTP-Referer': e.OR_SITE_URL } : {}),
+      ...(e.OR_APP_NAME ? { 'X-Title': e.OR_APP_NAME } : {}),
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,32 +1,68 @@
 import type { Deployment } from '../config/gateway-config.ts';
 
+interface Group {
+  deployments: Deployment[];
+  next: number;
+}
+
+/** A `model_name` with `*` matches any text in its place: `anthropic/*`, `*`. */
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('(.*)')}$`);
+}
+
 /**
  * Public model name -> deployments. Several deployments under one name form a model group,
- * served in turn (round robin).
+ * served in turn (round robin). A `model_name` containing `*` is a wildcard route, tried in
+ * config order when no exact name matches: the text the `*` matched replaces the `*` of the
+ * deployment's upstream model (`anthropic/*` -> `anthropic/*` forwards `anthropic/claude-x` as
+ * `claude-x`).
  */
 export class ModelRouter {
-  readonly #groups = new Map<string, { deployments: Deployment[]; next: number }>();
+  readonly #groups = new Map<string, Group>();
+  readonly #wildcards: { pattern: RegExp; group: Group }[] = [];
 
   constructor(deployments: Deployment[]) {
     for (const deployment of deployments) {
-      const group = this.#groups.get(deployment.modelName);
-      if (group) group.deployments.push(deployment);
-      else this.#groups.set(deployment.modelName, { deployments: [deployment], next: 0 });
+      let group = this.#groups.get(deployment.modelName);
+      if (!group) {
+        group = { deployments: [], next: 0 };
+        this.#groups.set(deployment.modelName, group);
+        if (deployment.modelName.includes('*')) {
+          this.#wildcards.push({ pattern: globToRegExp(deployment.modelName), group });
+        }
+      }
+      group.deployments.push(deployment);
     }
   }
 
   /** The deployment to use for this public model name, or undefined when none is configured. */
   pick(modelName: string): Deployment | undefined {
-    const group = this.#groups.get(modelName);
-    if (!group) return undefined;
-    const deployment = group.deployments[group.next % group.deployments.length];
+    const exact = this.#groups.get(modelName);
+    if (exact && !modelName.includes('*')) return this.#next(exact);
+    for (const { pattern, group } of this.#wildcards) {
+      const match = pattern.exec(modelName);
+      if (!match) continue;
+      const deployment = this.#next(group);
+      const matched = match[1] ?? '';
+      return {
+        ...deployment,
+        modelName,
+        upstreamModel: deployment.upstreamModel.replace('*', matched),
+      };
+    }
+    return undefined;
+  }
+
+  #next(group: Group): Deployment {
+    const deployment = group.deployments[group.next % group.deployments.length]!;
     group.next = (group.next + 1) % group.deployments.length;
     return deployment;
   }
 
-  /** Every public model name, in config order. */
+  /** Every public model name that is not a wildcard route, in config order. */
   modelNames(): string[] {
-    return [...this.#groups.keys()];
+    return [...this.#groups.keys()].filter((name) => !name.includes('*'));
   }
 
   /** Every deployment, in config order. */

@@ -83,6 +83,7 @@ export async function startTestGateway(
     spendFlushIntervalMs: 50,
     upstreamTimeoutMs: 10_000,
     shutdownGraceMs: 5_000,
+    openRouterHeaders: {},
     logLevel: 'silent',
   };
   const gateway = await startGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

@@ -21,6 +21,13 @@ import { openAIChatResponseSchema } from './wire.ts';
 export interface OpenAICompatibleOptions extends Partial<ToOpenAIRequestOptions> {
   /** Our provider id, used in errors, logs and pricing (`openai`, `deepseek`, `openrouter`, ...). */
   id?: string;
+  /**
+   * A provider's own changes to the OpenAI body (pure): e.g. DeepSeek's `thinking` toggle,
+   * OpenRouter's usage accounting. Returns the parameters it dropped.
+   */
+  adjustBody?: (body: Record<string, unknown>, request: ChatRequest) => string[];
+  /** Extra request headers (OpenRouter attribution). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -36,9 +43,21 @@ export function createOpenAICompatibleAdapter(
     maxTokensField: options.maxTokensField ?? (id === 'openai' ? 'max_completion_tokens' : 'max_tokens'),
   };
 
-  async function send(request: ChatRequest, target: CallTarget): Promise<Result<Dispatcher.ResponseData>> {
+  /** The body to send and the parameters left out of it. */
+  function plan(request: ChatRequest): { body: Record<string, unknown>; dropped: string[] } {
+    const body = toOpenAIChatRequest(request, requestOptions);
+    const dropped = [...droppedAnthropicParams(request), ...(options.adjustBody?.(body, request) ?? [])];
+    return { body, dropped };
+  }
+
+  async function send(
+    request: ChatRequest,
+    body: Record<string, unknown>,
+    target: CallTarget,
+  ): Promise<Result<Dispatcher.ResponseData>> {
     const url = new URL(`${target.apiBase.replace(/\/+$/, '')}/chat/completions`);
     const headers: Record<string, string> = {
+      ...options.headers,
       'content-type': 'application/json',
       accept: request.stream ? 'text/event-stream' : 'application/json',
     };
@@ -48,7 +67,7 @@ export function createOpenAICompatibleAdapter(
         method: 'POST',
         path: url.pathname + url.search,
         headers,
-        body: JSON.stringify(toOpenAIChatRequest(request, requestOptions)),
+        body: JSON.stringify(body),
         ...(target.signal ? { signal: target.signal } : {}),
       });
       if (response.statusCode >= 400) {
@@ -64,7 +83,8 @@ export function createOpenAICompatibleAdapter(
   return {
     id,
     async chat(request, target): Promise<Result<ChatResponse>> {
-      const sent = await send({ ...request, stream: false }, target);
+      const planned = plan({ ...request, stream: false });
+      const sent = await send({ ...request, stream: false }, planned.body, target);
       if (!sent.ok) return sent;
       const response = sent.value;
       let payload: unknown;
@@ -95,11 +115,12 @@ export function createOpenAICompatibleAdapter(
       return ok({
         result: fromOpenAIChatResponse(parsed.data),
         upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },
-        droppedParams: droppedAnthropicParams(request),
+        droppedParams: planned.dropped,
       });
     },
     async chatStream(request, target): Promise<Result<ChatStreamResponse>> {
-      const sent = await send({ ...request, stream: true }, target);
+      const planned = plan({ ...request, stream: true });
+      const sent = await send({ ...request, stream: true }, planned.body, target);
       if (!sent.ok) return sent;
       const response = sent.value;
       const bytes = Readable.toWeb(response.body) as ReadableStream<Uint8Array>;
@@ -109,7 +130,7 @@ export function createOpenAICompatibleAdapter(
       return ok({
         events,
         upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },
-        droppedParams: droppedAnthropicParams(request),
+        droppedParams: planned.dropped,
       });
     },
   };

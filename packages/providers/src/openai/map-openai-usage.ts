@@ -7,9 +7,11 @@ export function fromOpenAIUsage(usage: OpenAIUsage | null | undefined): Usage {
   const result: Usage = {};
   if (usage.prompt_tokens != null) result.inputTokens = usage.prompt_tokens;
   if (usage.completion_tokens != null) result.outputTokens = usage.completion_tokens;
-  const cached = usage.prompt_tokens_details?.cached_tokens;
+  // DeepSeek's hit count is authoritative for its cache, as LiteLLM reads it.
+  const cached = usage.prompt_cache_hit_tokens ?? usage.prompt_tokens_details?.cached_tokens;
   if (cached != null) result.cacheReadTokens = cached;
-  const cacheWrite = usage.prompt_tokens_details?.cache_creation_tokens;
+  const cacheWrite =
+    usage.prompt_tokens_details?.cache_creation_tokens ?? usage.prompt_tokens_details?.cache_write_tokens;
   if (cacheWrite != null) result.cacheWriteTokens = cacheWrite;
   const reasoning = usage.completion_tokens_details?.reasoning_tokens;
   if (reasoning != null) result.reasoningTokens = reasoning;

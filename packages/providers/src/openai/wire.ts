@@ -151,8 +151,10 @@ export const openAIUsageSchema = z.looseObject({
   prompt_tokens_details: z
     .looseObject({
       cached_tokens: z.number().int().nonnegative().nullish(),
-      // LiteLLM-style and some OpenAI-compatible hosts report cache writes here.
+      // LiteLLM-style and some OpenAI-compatible hosts report cache writes here;
+      // OpenRouter calls them cache_write_tokens.
       cache_creation_tokens: z.number().int().nonnegative().nullish(),
+      cache_write_tokens: z.number().int().nonnegative().nullish(),
     })
     .nullish(),
   completion_tokens_details: z
@@ -160,6 +162,9 @@ export const openAIUsageSchema = z.looseObject({
     .nullish(),
   // OpenRouter reports the call's cost in USD.
   cost: z.number().nonnegative().nullish(),
+  // DeepSeek reports its automatic prefix cache this way (hit + miss = prompt_tokens).
+  prompt_cache_hit_tokens: z.number().int().nonnegative().nullish(),
+  prompt_cache_miss_tokens: z.number().int().nonnegative().nullish(),
 });
 export type OpenAIUsage = z.infer<typeof openAIUsageSchema>;
 
