@@ -1,5 +1,5 @@
 import type { DatabaseHandle } from '@gateway/db';
-import type { ProviderAdapter } from '@gateway/providers';
+import type { AnthropicPassthrough, ProviderAdapter } from '@gateway/providers';
 import type { Logger } from 'pino';
 import type { KeyRecord, Lookups } from './services/lookups.ts';
 import type { ModelRouter } from './services/model-router.ts';
@@ -31,6 +31,8 @@ export interface AppDeps {
   /** Adapter per provider id; a provider without one is refused with a clear 400. */
   adapters: ReadonlyMap<string, ProviderAdapter>;
   logger: Logger;
+  /** The native `/anthropic/*` pass-through: where it goes and with which key. */
+  anthropicPassthrough: { client: AnthropicPassthrough; apiBase: string; apiKey: string | undefined };
   /** `"redis"` when a shared cache is configured, else null (reported by readiness). */
   cacheKind: 'redis' | null;
   version: string;

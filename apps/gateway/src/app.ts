@@ -9,6 +9,7 @@ import { buildOpenApiDocument } from './routes/admin/openapi.ts';
 import { registerTeamRoutes } from './routes/admin/teams.ts';
 import { registerUserRoutes } from './routes/admin/users.ts';
 import { adminDocsRoutes } from './routes/admin-docs.ts';
+import { anthropicPassthroughRoutes } from './routes/anthropic-passthrough.ts';
 import { chatCompletionRoutes } from './routes/chat-completions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messagesRoutes } from './routes/messages.ts';
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', modelRoutes(deps));
   app.route('/', chatCompletionRoutes(deps, finish));
   app.route('/', messagesRoutes(deps, finish));
+  app.route('/', anthropicPassthroughRoutes(deps, finish));
 
   const admin = new Hono<AppEnv>();
   const api = new AdminApi(admin, deps);

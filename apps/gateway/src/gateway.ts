@@ -6,6 +6,7 @@ import {
   adjustDeepSeekBody,
   adjustOpenRouterBody,
   createAnthropicAdapter,
+  createAnthropicPassthrough,
   createOpenAICompatibleAdapter,
   type ProviderAdapter,
   UpstreamPools,
@@ -136,6 +137,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     router: new ModelRouter(deployments),
     adapters,
     logger,
+    anthropicPassthrough: {
+      client: createAnthropicPassthrough({ pools }),
+      apiBase: config.anthropicPassthrough.apiBase,
+      apiKey: config.anthropicPassthrough.apiKey,
+    },
     cacheKind: redis ? 'redis' : null,
     version: GATEWAY_VERSION,
   });

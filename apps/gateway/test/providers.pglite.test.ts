@@ -264,3 +264,69 @@ describe('Anthropic clients on /v1/messages', () => {
     expect(hashKey(unknown)).toHaveLength(64);
   });
 });
+
+describe('the native /anthropic pass-through', () => {
+  const passthrough = () =>
+    new Anthropic({ apiKey: key, baseURL: `${t.gateway.url}/anthropic`, maxRetries: 0 });
+
+  it('relays a message with the gateway key, strips litellm_metadata and records usage and end user', async () => {
+    const params = {
+      model: 'claude-sonnet-4-5-20250929',
+      max_tokens: 64,
+      messages: [{ role: 'user' as const, content: 'Hi [mock:cached_tokens=10]' }],
+      litellm_metadata: { user: 'end-user-pt', tags: ['pt'] },
+    };
+    const { data, response } = await passthrough().messages.create(params).withResponse();
+    expect(data.usage.cache_read_input_tokens).toBe(10);
+    const upstream = t.mock.requests.at(-1)!;
+    expect(upstream.headers['x-api-key']).toBe('sk-upstream-secret');
+    expect(upstream.headers.authorization).toBeUndefined();
+    expect(upstream.body).not.toHaveProperty('litellm_metadata');
+    const row = await rowOf(response.headers.get('x-litellm-call-id'));
+    expect(row).toMatchObject({
+      call_type: 'pass_through_endpoint',
+      custom_llm_provider: 'anthropic',
+      cache_read_input_tokens: 10,
+      completion_tokens: data.usage.output_tokens,
+      status: 'success',
+    });
+    const [attribution] = await t.query<{ end_user: string; request_tags: string[] }>(
+      'select end_user, request_tags from "LiteLLM_SpendLogs" where request_id = $1',
+      [response.headers.get('x-litellm-call-id')],
+    );
+    expect(attribution).toEqual({ end_user: 'end-user-pt', request_tags: ['pt'] });
+    expect(row.spend).not.toBeNull();
+  });
+
+  it('relays a stream byte for byte while metering its usage', async () => {
+    const stream = passthrough().messages.stream({
+      model: 'claude-sonnet-4-5-20250929',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'Stream it [mock:reply_tokens=5]' }],
+    });
+    const final = await stream.finalMessage();
+    expect(final.usage.output_tokens).toBe(5);
+    const callId = (await stream.withResponse()).response.headers.get('x-litellm-call-id');
+    const row = await rowOf(callId);
+    expect(row).toMatchObject({ completion_tokens: 5, status: 'success' });
+  });
+
+  it('passes upstream errors through and refuses unknown keys in the Anthropic shape', async () => {
+    await expect(
+      passthrough().messages.create({
+        model: 'claude-sonnet-4-5-20250929',
+        messages: [{ role: 'user', content: 'x' }],
+      } as never),
+    ).rejects.toMatchObject({
+      status: 400,
+      error: { type: 'error', error: { type: 'invalid_request_error' } },
+    });
+    const response = await fetch(`${t.gateway.url}/anthropic/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'sk-nobody-nobody-nobody-00', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+  });
+});

@@ -6,7 +6,19 @@ export type {
   ProviderAdapter,
   UpstreamResponseInfo,
 } from './adapter.ts';
-export { anthropicHeaders, anthropicMessagesUrl, createAnthropicAdapter } from './anthropic/adapter.ts';
+export {
+  type AnthropicPassthrough,
+  anthropicHeaders,
+  anthropicMessagesUrl,
+  createAnthropicAdapter,
+  createAnthropicPassthrough,
+  type PassthroughRequest,
+  type PassthroughResponse,
+} from './anthropic/adapter.ts';
+export { fromAnthropicMessage } from './anthropic/from-anthropic-response.ts';
+export { fromAnthropicStream } from './anthropic/from-anthropic-stream.ts';
+export { anthropicMessageSchema } from './anthropic/wire.ts';
+export { parseSse } from './sse/parse-sse.ts';
 export { fromAnthropicRequest } from './anthropic/from-anthropic-request.ts';
 export { toAnthropicMessage } from './anthropic/to-anthropic-response.ts';
 export { toAnthropicStream } from './anthropic/to-anthropic-stream.ts';

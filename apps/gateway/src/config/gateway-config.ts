@@ -32,6 +32,8 @@ export interface GatewayConfig {
   demo: boolean;
   spendFlushIntervalMs: number;
   upstreamTimeoutMs: number;
+  /** Where `/anthropic/*` goes (`ANTHROPIC_API_BASE`) and with which key (`ANTHROPIC_API_KEY`). */
+  anthropicPassthrough: { apiBase: string; apiKey: string | undefined };
   /** OpenRouter's optional attribution headers (`HTTP-Referer`, `X-Title`). */
   openRouterHeaders: Record<string, string>;
   /** How long in-flight requests may run after SIGTERM before their connections are closed. */
@@ -51,6 +53,8 @@ const envSchema = z.object({
   // Keep it under the orchestrator's own stop timeout (compose: stop_grace_period).
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().nonnegative().default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ANTHROPIC_API_BASE: z.string().default('https://api.anthropic.com'),
+  ANTHROPIC_API_KEY: z.string().optional(),
   OR_SITE_URL: z.string().optional(),
   OR_APP_NAME: z.string().optional(),
   OPENAI_API_KEY: z.string().optional(),
@@ -131,6 +135,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     spendFlushIntervalMs: Math.round((general.proxy_batch_write_at ?? 1) * 1000),
     upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
     shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
+    anthropicPassthrough: { apiBase: e.ANTHROPIC_API_BASE, apiKey: e.ANTHROPIC_API_KEY },
     openRouterHeaders: {
       ...(e.OR_SITE_URL ? { 'HTTP-Referer': e.OR_SITE_URL } : {}),
       ...(e.OR_APP_NAME ? { 'X-Title': e.OR_APP_NAME } : {}),

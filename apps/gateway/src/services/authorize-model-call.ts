@@ -24,13 +24,14 @@ async function fromCache<T>(read: () => Promise<T>): Promise<T> {
 export async function authorizeModelCall(
   lookups: Lookups,
   caller: Caller,
-  modelName: string,
+  /** The public model name; undefined on pass-through routes, where the caller names upstream models. */
+  modelName: string | undefined,
   endUser: string | undefined,
 ): Promise<void> {
   if (caller.kind === 'virtual') {
     const key = caller.key;
     const team = key.teamId ? await fromCache(() => lookups.teams.get(key.teamId!)) : undefined;
-    const refusal = refuseModel(key, team, modelName);
+    const refusal = modelName === undefined ? undefined : refuseModel(key, team, modelName);
     if (refusal) throw new GatewayHttpError(refusal);
     if (team?.blocked) {
       throw new GatewayHttpError({

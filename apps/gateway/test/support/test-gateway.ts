@@ -83,6 +83,7 @@ export async function startTestGateway(
     spendFlushIntervalMs: 50,
     upstreamTimeoutMs: 10_000,
     shutdownGraceMs: 5_000,
+    anthropicPassthrough: { apiBase: mock.anthropicBaseUrl, apiKey: 'sk-upstream-secret' },
     openRouterHeaders: {},
     logLevel: 'silent',
   };

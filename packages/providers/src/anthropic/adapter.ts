@@ -125,3 +125,67 @@ export function createAnthropicAdapter(deps: AdapterDeps): ProviderAdapter {
     },
   };
 }
+
+export interface PassthroughRequest {
+  method: string;
+  /** Path and query under the Anthropic base, e.g. `/v1/messages/count_tokens?beta=true`. */
+  path: string;
+  /** Client headers worth forwarding (`anthropic-version`, `anthropic-beta`, `content-type`, ...). */
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface PassthroughResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: ReadableStream<Uint8Array>;
+}
+
+// Never forwarded: the client's credentials (the gateway's own key goes upstream instead)
+// and hop-by-hop or length headers that the relay recomputes.
+const strippedRequestHeaders = new Set([
+  'authorization',
+  'x-api-key',
+  'x-litellm-api-key',
+  'host',
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  'accept-encoding',
+]);
+
+/**
+ * The native `/anthropic/*` pass-through (wire formats §5.5): any Anthropic endpoint, body and
+ * answer relayed byte for byte, with the gateway's Anthropic key in place of the caller's.
+ */
+export function createAnthropicPassthrough(deps: AdapterDeps) {
+  return {
+    async forward(request: PassthroughRequest, target: CallTarget): Promise<Result<PassthroughResponse>> {
+      const url = new URL(`${target.apiBase.replace(/\/+$/, '')}${request.path}`);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (!strippedRequestHeaders.has(name.toLowerCase())) headers[name] = value;
+      }
+      headers['anthropic-version'] ??= ANTHROPIC_VERSION;
+      if (target.apiKey) headers['x-api-key'] = target.apiKey;
+      try {
+        const response = await deps.pools.forUrl(url).request({
+          method: request.method as Dispatcher.HttpMethod,
+          path: url.pathname + url.search,
+          headers,
+          ...(request.body !== undefined ? { body: request.body } : {}),
+          ...(target.signal ? { signal: target.signal } : {}),
+        });
+        return ok({
+          status: response.statusCode,
+          headers: flattenHeaders(response.headers),
+          body: Readable.toWeb(response.body) as ReadableStream<Uint8Array>,
+        });
+      } catch (cause) {
+        return err(mapTransportError('anthropic', cause, target.signal));
+      }
+    },
+  };
+}
+
+export type AnthropicPassthrough = ReturnType<typeof createAnthropicPassthrough>;
