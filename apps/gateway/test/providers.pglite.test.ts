@@ -330,3 +330,52 @@ describe('the native /anthropic pass-through', () => {
     expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
   });
 });
+
+describe('retries and timeouts from config', () => {
+  it('retries a retryable upstream failure num_retries times, then reports it', async () => {
+    const before = t.mock.requests.length;
+    const { response } = await openai()
+      .chat.completions.create({
+        model: 'gpt-4o-mini-retried',
+        messages: [{ role: 'user', content: 'x [mock:error=503]' }],
+      })
+      .withResponse()
+      .catch((error: { headers: Headers; status: number }) => ({ response: error }));
+    expect(response.status).toBe(503);
+    expect(t.mock.requests.length - before).toBe(3);
+    const callId = response.headers.get('x-litellm-call-id');
+    await vi.waitFor(async () => {
+      const [row] = await t.query<{ retries: number }>(
+        `select (metadata->>'attempted_retries')::int as retries from "LiteLLM_SpendLogs" where request_id = $1`,
+        [callId],
+      );
+      expect(row?.retries).toBe(2);
+    });
+  });
+
+  it('does not retry what retrying cannot fix', async () => {
+    const before = t.mock.requests.length;
+    await expect(
+      openai().chat.completions.create({
+        model: 'gpt-4o-mini-retried',
+        messages: [{ role: 'user', content: 'x [mock:error=400]' }],
+      }),
+    ).rejects.toMatchObject({ status: 400 });
+    expect(t.mock.requests.length - before).toBe(1);
+  });
+
+  it('answers 408 when the upstream is slower than the deployment timeout', async () => {
+    await expect(
+      openai().chat.completions.create({
+        model: 'gpt-4o-mini-impatient',
+        messages: [{ role: 'user', content: 'x [mock:latency_ms=1500]' }],
+      }),
+    ).rejects.toMatchObject({ status: 408 });
+    await expect(
+      openai().chat.completions.create({
+        model: 'gpt-4o-mini-impatient',
+        messages: [{ role: 'user', content: 'quick' }],
+      }),
+    ).resolves.toBeDefined();
+  });
+});

@@ -11,6 +11,7 @@
  * - `[mock:error=STATUS]`: answer with that HTTP status in the vendor's error shape.
  * - `[mock:reply_tokens=N]`: reply with N tokens (default 20), one stream chunk each.
  * - `[mock:chunk_delay_ms=N]`: pause N ms between stream chunks.
+ * - `[mock:latency_ms=N]`: wait N ms before answering at all (headers included), any route.
  * - `[mock:cut_after=N]`: drop the connection after N streamed tokens (no finish, no usage).
  * - `[mock:stream_error_after=N]`: after N streamed tokens, send the vendor's mid-stream error event.
  * - `[mock:tool_call=NAME]`: call the request's tool NAME instead of answering in text (a 400 when the
@@ -24,6 +25,7 @@ export interface MockDirectives {
   errorStatus?: number;
   replyTokens?: number;
   chunkDelayMs?: number;
+  latencyMs?: number;
   cutAfter?: number;
   streamErrorAfter?: number;
   toolCall?: string;
@@ -36,6 +38,7 @@ const numberFields = {
   error: 'errorStatus',
   reply_tokens: 'replyTokens',
   chunk_delay_ms: 'chunkDelayMs',
+  latency_ms: 'latencyMs',
   cut_after: 'cutAfter',
   stream_error_after: 'streamErrorAfter',
 } as const satisfies Record<string, keyof MockDirectives>;

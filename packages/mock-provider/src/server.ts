@@ -10,6 +10,7 @@ import {
   toMessageStreamEvents,
   toSseFrame,
 } from './anthropic/messages.ts';
+import { readDirectives } from './directives.ts';
 import {
   mockChatRequestSchema,
   planCompletion,
@@ -98,6 +99,9 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       });
     }
     const raw = await readBody(req);
+    // Latency applies before anything else, so a caller's header timeout can be tested.
+    const { latencyMs } = readDirectives([raw]);
+    if (latencyMs) await sleep(latencyMs);
     const presented = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!presented || (options.apiKey !== undefined && presented !== options.apiKey)) {
       return sendJson(res, 401, toErrorBody(401));
@@ -162,6 +166,9 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
   /** Anthropic Messages (§2): auth, version header, body check, then the planned answer. */
   async function handleMessages(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const raw = await readBody(req);
+    // Latency applies before anything else, so a caller's header timeout can be tested.
+    const { latencyMs } = readDirectives([raw]);
+    if (latencyMs) await sleep(latencyMs);
     const apiKey = req.headers['x-api-key'];
     const presented =
       (typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined) ??

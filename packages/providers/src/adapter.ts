@@ -9,6 +9,26 @@ export interface CallTarget {
   apiKey?: string;
   /** Aborts the upstream call, e.g. when the client disconnects. */
   signal?: AbortSignal;
+  /** Time allowed for the response headers (a stream's first byte), ms. */
+  timeoutMs?: number;
+  /** Longest silence allowed between two body chunks, ms. */
+  streamTimeoutMs?: number;
+}
+
+/**
+ * The per-call parts of an undici request: abort signal and time limits. Undici enforces the
+ * limits on the connection's own timers, so no extra timer is started per request.
+ */
+export function requestControls(target: CallTarget): {
+  signal?: AbortSignal;
+  headersTimeout?: number;
+  bodyTimeout?: number;
+} {
+  return {
+    ...(target.signal ? { signal: target.signal } : {}),
+    ...(target.timeoutMs !== undefined ? { headersTimeout: target.timeoutMs } : {}),
+    ...(target.streamTimeoutMs !== undefined ? { bodyTimeout: target.streamTimeoutMs } : {}),
+  };
 }
 
 /** What the upstream said besides the body, for headers and logs. */

@@ -16,6 +16,12 @@ const modelEntrySchema = z.object({
     model: z.string().min(1),
     api_base: z.url().optional(),
     api_key: z.string().optional(),
+    /** Seconds until the upstream's response headers (a stream's first byte). */
+    timeout: z.coerce.number().positive().optional(),
+    /** Longest silence between two chunks of a stream, seconds. */
+    stream_timeout: z.coerce.number().positive().optional(),
+    /** Retries of a retryable failure (429, 5xx, unreachable) before any output was sent. */
+    num_retries: z.coerce.number().int().nonnegative().optional(),
     ...priceFields,
   }),
   model_info: z.looseObject({ id: z.string().optional() }).optional(),
@@ -38,6 +44,8 @@ export const configFileSchema = z.looseObject({
     .looseObject({
       /** Upstream timeout, seconds. */
       timeout: z.coerce.number().positive().optional(),
+      stream_timeout: z.coerce.number().positive().optional(),
+      num_retries: z.coerce.number().int().nonnegative().optional(),
     })
     .default({}),
   environment_variables: z.record(z.string(), z.string()).default({}),

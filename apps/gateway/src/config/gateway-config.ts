@@ -16,6 +16,11 @@ export interface Deployment {
   apiBase: string;
   apiKey?: string;
   priceOverrides: PriceOverrides;
+  /** Per-call upstream time limits, ms (the pools' defaults otherwise). */
+  timeoutMs?: number;
+  streamTimeoutMs?: number;
+  /** Retries of a retryable failure before any output was sent. */
+  numRetries?: number;
 }
 
 export interface GatewayConfig {
@@ -130,7 +135,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     dataDir,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
-    deployments: (file?.model_list ?? []).map((entry, index) => toDeployment(entry, index, env)),
+    deployments: (file?.model_list ?? []).map((entry, index) =>
+      toDeployment(entry, index, env, file?.router_settings ?? {}),
+    ),
     demo: file === undefined,
     spendFlushIntervalMs: Math.round((general.proxy_batch_write_at ?? 1) * 1000),
     upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
@@ -144,7 +151,16 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
   };
 }
 
-export function toDeployment(entry: ModelEntry, index: number, env: NodeJS.ProcessEnv): Deployment {
+export function toDeployment(
+  entry: ModelEntry,
+  index: number,
+  env: NodeJS.ProcessEnv,
+  router: {
+    timeout?: number | undefined;
+    stream_timeout?: number | undefined;
+    num_retries?: number | undefined;
+  } = {},
+): Deployment {
   const params = entry.litellm_params;
   const parsed = parseProviderModel(params.model);
   if (!parsed) {
@@ -168,5 +184,14 @@ export function toDeployment(entry: ModelEntry, index: number, env: NodeJS.Proce
       params.api_base ?? (defaults.apiBaseEnv ? env[defaults.apiBaseEnv] : undefined) ?? defaults.apiBase,
     ...(apiKey !== undefined ? { apiKey } : {}),
     priceOverrides,
+    ...seconds('timeoutMs', params.timeout ?? router.timeout),
+    ...seconds('streamTimeoutMs', params.stream_timeout ?? router.stream_timeout),
+    ...((params.num_retries ?? router.num_retries) !== undefined
+      ? { numRetries: params.num_retries ?? router.num_retries }
+      : {}),
   };
+}
+
+function seconds<K extends string>(name: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [name]: Math.round(value * 1000) } as Record<K, number>);
 }

@@ -3,7 +3,9 @@ import {
   type CallTarget,
   type ChatRequest,
   type ChatResult,
+  type GatewayError,
   type ProviderAdapter,
+  type Result,
   type StreamEvent,
   type UpstreamResponseInfo,
   type Usage,
@@ -90,6 +92,8 @@ export async function prepareModelCall(
       apiBase: deployment.apiBase,
       ...(deployment.apiKey ? { apiKey: deployment.apiKey } : {}),
       signal: c.req.raw.signal,
+      ...(deployment.timeoutMs !== undefined ? { timeoutMs: deployment.timeoutMs } : {}),
+      ...(deployment.streamTimeoutMs !== undefined ? { streamTimeoutMs: deployment.streamTimeoutMs } : {}),
     },
   };
 }
@@ -113,13 +117,39 @@ export interface CallResponseInfo {
   droppedParams: string[];
 }
 
-/** Calls the model once, without streaming; records usage and price on the wide event. */
+const MAX_RETRY_DELAY_MS = 5_000;
+
+function isRetryable(error: GatewayError): boolean {
+  return (error.kind === 'upstream_error' && error.retryable) || error.kind === 'upstream_timeout';
+}
+
+/**
+ * Calls `attempt` until it succeeds, fails for good, or the deployment's `num_retries` are used
+ * up. Only failures before any output are retried (a stream that started is never replayed).
+ * Waits the upstream's `retry-after` when it gives one, else 250 ms doubling, at most 5 s.
+ */
+async function withRetries<T>(prepared: PreparedCall, attempt: () => Promise<Result<T>>): Promise<T> {
+  const retries = prepared.deployment.numRetries ?? 0;
+  for (let n = 0; ; n++) {
+    const result = await attempt();
+    if (result.ok) return result.value;
+    if (n >= retries || !isRetryable(result.error) || prepared.target.signal?.aborted) {
+      throw new GatewayHttpError(result.error);
+    }
+    prepared.call.attemptedRetries = n + 1;
+    const hinted = result.error.kind === 'upstream_error' ? result.error.retryAfterSeconds : undefined;
+    const delayMs = Math.min(hinted !== undefined ? hinted * 1000 : 250 * 2 ** n, MAX_RETRY_DELAY_MS);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
+/** Calls the model, without streaming; records usage and price on the wide event. */
 export async function runChat(
   prepared: PreparedCall,
   startedAt: Date,
 ): Promise<{ result: ChatResult } & CallResponseInfo> {
-  const response = await prepared.adapter.chat(prepared.request, prepared.target);
-  if (!response.ok) throw new GatewayHttpError(response.error);
+  const value = await withRetries(prepared, () => prepared.adapter.chat(prepared.request, prepared.target));
+  const response = { value };
   const { result, upstream, droppedParams } = response.value;
   const call = prepared.call;
   call.usage = result.usage;
@@ -140,8 +170,10 @@ export async function runChatStream(
   finish: FinishRequestEvent,
 ): Promise<{ events: ReadableStream<StreamEvent> } & CallResponseInfo> {
   const event = c.get('event');
-  const response = await prepared.adapter.chatStream(prepared.request, prepared.target);
-  if (!response.ok) throw new GatewayHttpError(response.error);
+  const value = await withRetries(prepared, () =>
+    prepared.adapter.chatStream(prepared.request, prepared.target),
+  );
+  const response = { value };
   const { call, deployment } = prepared;
   call.droppedParams = response.value.droppedParams;
   event.deferred = true;
@@ -177,6 +209,7 @@ export function callHeaders(
   const { deployment, call } = prepared;
   if (info.droppedParams.length > 0) headers['x-gateway-dropped-params'] = info.droppedParams.join(', ');
   headers['x-litellm-call-id'] = requestId;
+  if (call.attemptedRetries) headers['x-litellm-attempted-retries'] = String(call.attemptedRetries);
   headers['x-litellm-model-group'] = deployment.modelName;
   headers['x-litellm-model-id'] = deployment.deploymentId;
   headers['x-litellm-model-api-base'] = deployment.apiBase;

@@ -22,6 +22,8 @@ export interface ModelCall {
   tags: string[];
   /** Request parameters the provider could not honour and that were not sent. */
   droppedParams?: string[];
+  /** How many times a failed attempt was retried before the one that counted. */
+  attemptedRetries?: number;
 }
 
 /**
@@ -129,6 +131,7 @@ export function toSpendRow(event: RequestEvent): NewSpendLogRow | undefined {
       provider_response_id: call.providerResponseId ?? null,
       stream: call.stream,
       ...(call.droppedParams?.length ? { dropped_params: call.droppedParams } : {}),
+      ...(call.attemptedRetries ? { attempted_retries: call.attemptedRetries } : {}),
       ...(event.outcome === 'client_closed' ? { client_closed: true } : {}),
       ...(event.error
         ? { error_information: { error_class: event.error.kind, error_message: event.error.message } }

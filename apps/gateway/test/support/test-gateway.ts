@@ -27,7 +27,8 @@ export const MASTER_KEY = 'sk-test-master-key-0123456789';
  * own Redis prefix, in front of a mock provider that serves:
  * - `gpt-4o-mini` (catalog price) and `mock-unpriced` (no price anywhere),
  * - `priced-by-config` with per-token overrides from config,
- * - `claude-sonnet` on the mock's Anthropic Messages API (catalog price of Claude Sonnet 4.5).
+ * - `claude-sonnet` on the mock's Anthropic Messages API (catalog price of Claude Sonnet 4.5),
+ * - `gpt-4o-mini-retried` (2 retries) and `gpt-4o-mini-impatient` (300 ms header timeout).
  */
 export async function startTestGateway(
   backend: Backend,
@@ -77,6 +78,8 @@ export async function startTestGateway(
         output_cost_per_token: 8e-6,
       }),
       anthropic('claude-sonnet', 'claude-sonnet-4-5-20250929'),
+      { ...deployment('gpt-4o-mini-retried', 'gpt-4o-mini'), numRetries: 2 },
+      { ...deployment('gpt-4o-mini-impatient', 'gpt-4o-mini'), timeoutMs: 300 },
     ],
     demo: false,
     // Short, so tests see rows quickly; the writer's batching is the same.

@@ -7,6 +7,7 @@ import type {
   ChatStreamResponse,
   ProviderAdapter,
 } from '../adapter.ts';
+import { requestControls } from '../adapter.ts';
 import type { ChatRequest } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
@@ -57,7 +58,7 @@ export function createAnthropicAdapter(deps: AdapterDeps): ProviderAdapter {
         path: url.pathname + url.search,
         headers: anthropicHeaders(target.apiKey, plan.betas, stream),
         body: JSON.stringify(plan.body),
-        ...(target.signal ? { signal: target.signal } : {}),
+        ...requestControls(target),
       });
       if (response.statusCode >= 400) {
         const text = await response.body.text().catch(() => '');
@@ -174,7 +175,7 @@ export function createAnthropicPassthrough(deps: AdapterDeps) {
           path: url.pathname + url.search,
           headers,
           ...(request.body !== undefined ? { body: request.body } : {}),
-          ...(target.signal ? { signal: target.signal } : {}),
+          ...requestControls(target),
         });
         return ok({
           status: response.statusCode,

@@ -7,6 +7,7 @@ import type {
   ChatStreamResponse,
   ProviderAdapter,
 } from '../adapter.ts';
+import { requestControls } from '../adapter.ts';
 import type { ChatRequest } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
@@ -68,7 +69,7 @@ export function createOpenAICompatibleAdapter(
         path: url.pathname + url.search,
         headers,
         body: JSON.stringify(body),
-        ...(target.signal ? { signal: target.signal } : {}),
+        ...requestControls(target),
       });
       if (response.statusCode >= 400) {
         const text = await response.body.text().catch(() => '');
