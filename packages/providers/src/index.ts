@@ -15,14 +15,12 @@ export {
   type PassthroughRequest,
   type PassthroughResponse,
 } from './anthropic/adapter.ts';
+export { fromAnthropicRequest } from './anthropic/from-anthropic-request.ts';
 export { fromAnthropicMessage } from './anthropic/from-anthropic-response.ts';
 export { fromAnthropicStream } from './anthropic/from-anthropic-stream.ts';
-export { anthropicMessageSchema } from './anthropic/wire.ts';
-export { parseSse } from './sse/parse-sse.ts';
-export { fromAnthropicRequest } from './anthropic/from-anthropic-request.ts';
 export { toAnthropicMessage } from './anthropic/to-anthropic-response.ts';
 export { toAnthropicStream } from './anthropic/to-anthropic-stream.ts';
-export { type AnthropicRequest, anthropicRequestSchema } from './anthropic/wire.ts';
+export { type AnthropicRequest, anthropicMessageSchema, anthropicRequestSchema } from './anthropic/wire.ts';
 export type * from './canonical.ts';
 export { adjustDeepSeekBody } from './deepseek/adjust-deepseek-body.ts';
 export { err, type GatewayError, isRetryableStatus, ok, type Result } from './errors.ts';
@@ -34,3 +32,4 @@ export { toOpenAIStream } from './openai/to-openai-stream.ts';
 export { type OpenAIChatRequest, openAIChatRequestSchema } from './openai/wire.ts';
 export { adjustOpenRouterBody } from './openrouter/adjust-openrouter-body.ts';
 export { isKnownProvider, knownProviders, type ProviderId, parseProviderModel } from './routing.ts';
+export { parseSse } from './sse/parse-sse.ts';
