@@ -32,7 +32,8 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         ...(param ? { param } : {}),
       });
     }
-    const { request } = fromAnthropicRequest(parsed.data);
+    // Content without a canonical form is reported with what the provider could not honour.
+    const { request, dropped } = fromAnthropicRequest(parsed.data);
     const beta = c.req.header('anthropic-beta');
     if (beta)
       request.anthropicBeta = beta
@@ -51,6 +52,9 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
 
     if (!prepared.request.stream) {
       const { result, ...info } = await runChat(prepared, event.startedAt);
+      info.droppedParams = [...dropped, ...info.droppedParams];
+    prepared.call.droppedParams = info.droppedParams;
+      prepared.call.droppedParams = info.droppedParams;
       return c.json(
         toAnthropicMessage(result, model),
         200,
@@ -58,6 +62,8 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
       );
     }
     const { events, ...info } = await runChatStream(prepared, c, finish);
+    info.droppedParams = [...dropped, ...info.droppedParams];
+    prepared.call.droppedParams = info.droppedParams;
     const sse = events
       .pipeThrough(
         toAnthropicStream({ model, renderError: (error) => toAnthropicErrorBody(error, event.requestId) }),
