@@ -7,6 +7,7 @@ import {
   adjustOpenRouterBody,
   createAnthropicAdapter,
   createAnthropicPassthrough,
+  createOllamaAdapter,
   createOpenAICompatibleAdapter,
   type ProviderAdapter,
   UpstreamPools,
@@ -99,6 +100,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       'deepseek',
       createOpenAICompatibleAdapter({ pools }, { id: 'deepseek', adjustBody: adjustDeepSeekBody }),
     ],
+    ['ollama', createOllamaAdapter({ pools }, { mode: 'generate' })],
+    ['ollama_chat', createOllamaAdapter({ pools }, { mode: 'chat' })],
     [
       'openrouter',
       createOpenAICompatibleAdapter(

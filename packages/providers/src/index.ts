@@ -25,6 +25,7 @@ export type * from './canonical.ts';
 export { adjustDeepSeekBody } from './deepseek/adjust-deepseek-body.ts';
 export { err, type GatewayError, isRetryableStatus, ok, type Result } from './errors.ts';
 export { type UpstreamPoolOptions, UpstreamPools } from './http/upstream-pools.ts';
+export { createOllamaAdapter, type OllamaAdapterOptions } from './ollama/adapter.ts';
 export { createOpenAICompatibleAdapter, type OpenAICompatibleOptions } from './openai/adapter.ts';
 export { fromOpenAIChatRequest, upstreamOverrideFields } from './openai/from-openai-request.ts';
 export { toOpenAIChatResponse } from './openai/to-openai-response.ts';

@@ -53,7 +53,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     if (!prepared.request.stream) {
       const { result, ...info } = await runChat(prepared, event.startedAt);
       info.droppedParams = [...dropped, ...info.droppedParams];
-    prepared.call.droppedParams = info.droppedParams;
+      prepared.call.droppedParams = info.droppedParams;
       prepared.call.droppedParams = info.droppedParams;
       return c.json(
         toAnthropicMessage(result, model),

@@ -1,0 +1,145 @@
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type {
+  AdapterDeps,
+  CallTarget,
+  ChatResponse,
+  ChatStreamResponse,
+  ProviderAdapter,
+} from '../adapter.ts';
+import type { ChatRequest, ChatResult } from '../canonical.ts';
+import { err, ok, type Result } from '../errors.ts';
+import { mapTransportError } from '../http/map-transport-error.ts';
+import { flattenHeaders } from '../openai/adapter.ts';
+import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
+import { fromOllamaError } from './errors.ts';
+import { fromOllamaChatResponse, fromOllamaGenerateResponse } from './from-ollama-response.ts';
+import { fromOllamaStream } from './from-ollama-stream.ts';
+import { parseNdjson } from './parse-ndjson.ts';
+import { type OllamaRequestPlan, toOllamaChatRequest } from './to-ollama-chat-request.ts';
+import { toOllamaGenerateRequest } from './to-ollama-generate-request.ts';
+import { ollamaChatResponseSchema, ollamaGenerateResponseSchema } from './wire.ts';
+
+export interface OllamaAdapterOptions {
+  /**
+   * `chat` for `ollama_chat/<model>` (`POST /api/chat`), `generate` for `ollama/<model>`
+   * (`POST /api/generate`, messages rendered to a prompt). Wire formats §0 and §10.
+   */
+  mode: 'chat' | 'generate';
+}
+
+/**
+ * `{api_base}/api/chat` or `{api_base}/api/generate`. A base that already ends in the endpoint
+ * path is used as it is, as LiteLLM does.
+ */
+export function ollamaUrl(apiBase: string, mode: OllamaAdapterOptions['mode']): URL {
+  const base = apiBase.replace(/\/+$/, '');
+  const path = mode === 'chat' ? '/api/chat' : '/api/generate';
+  return new URL(base.endsWith(path) ? base : `${base}${path}`);
+}
+
+/**
+ * An Ollama server (wire formats §7): id `ollama_chat` in chat mode, `ollama` in generate mode.
+ * Ollama needs no key locally; when the target has one (Ollama cloud, or a proxy in front of
+ * Ollama) it is sent as a bearer token. Streams are NDJSON.
+ */
+export function createOllamaAdapter(deps: AdapterDeps, options: OllamaAdapterOptions): ProviderAdapter {
+  const { mode } = options;
+  const id = mode === 'chat' ? 'ollama_chat' : 'ollama';
+  const plan = (request: ChatRequest): OllamaRequestPlan =>
+    mode === 'chat' ? toOllamaChatRequest(request) : toOllamaGenerateRequest(request);
+
+  async function send(
+    body: Record<string, unknown>,
+    target: CallTarget,
+    stream: boolean,
+  ): Promise<Result<Dispatcher.ResponseData>> {
+    const url = ollamaUrl(target.apiBase, mode);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: stream ? 'application/x-ndjson' : 'application/json',
+    };
+    if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
+    try {
+      const response = await deps.pools.forUrl(url).request({
+        method: 'POST',
+        path: url.pathname + url.search,
+        headers,
+        body: JSON.stringify(body),
+        ...(target.signal ? { signal: target.signal } : {}),
+      });
+      if (response.statusCode >= 400) {
+        const text = await response.body.text().catch(() => '');
+        return err(fromOllamaError(id, response.statusCode, text, flattenHeaders(response.headers)));
+      }
+      return ok(response);
+    } catch (cause) {
+      return err(mapTransportError(id, cause, target.signal));
+    }
+  }
+
+  /** A non-streamed body -> the canonical result; undefined when it is not what Ollama sends. */
+  function readResult(payload: unknown): ChatResult | undefined {
+    if (mode === 'chat') {
+      const parsed = ollamaChatResponseSchema.safeParse(payload);
+      return parsed.success ? fromOllamaChatResponse(parsed.data, id) : undefined;
+    }
+    const parsed = ollamaGenerateResponseSchema.safeParse(payload);
+    return parsed.success ? fromOllamaGenerateResponse(parsed.data, id) : undefined;
+  }
+
+  return {
+    id,
+    async chat(request, target): Promise<Result<ChatResponse>> {
+      const planned = plan({ ...request, stream: false });
+      const sent = await send(planned.body, target, false);
+      if (!sent.ok) return sent;
+      const response = sent.value;
+      let payload: unknown;
+      try {
+        payload = await response.body.json();
+      } catch (cause) {
+        if (cause instanceof SyntaxError) {
+          return err({
+            kind: 'upstream_error',
+            provider: id,
+            status: 502,
+            message: `${id} sent a body that is not JSON`,
+            retryable: false,
+          });
+        }
+        return err(mapTransportError(id, cause, target.signal));
+      }
+      const result = readResult(payload);
+      if (!result) {
+        return err({
+          kind: 'upstream_error',
+          provider: id,
+          status: 502,
+          message: `${id} sent a response of unexpected shape`,
+          retryable: false,
+        });
+      }
+      return ok({
+        result,
+        upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },
+        droppedParams: planned.warnings,
+      });
+    },
+    async chatStream(request, target): Promise<Result<ChatStreamResponse>> {
+      const planned = plan({ ...request, stream: true });
+      const sent = await send(planned.body, target, true);
+      if (!sent.ok) return sent;
+      const response = sent.value;
+      const bytes = Readable.toWeb(response.body) as ReadableStream<Uint8Array>;
+      const events = endWithErrorEvent(parseNdjson(bytes).pipeThrough(fromOllamaStream(id, mode)), (cause) =>
+        mapTransportError(id, cause, target.signal),
+      );
+      return ok({
+        events,
+        upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },
+        droppedParams: planned.warnings,
+      });
+    },
+  };
+}
