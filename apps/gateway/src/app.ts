@@ -11,6 +11,8 @@ import { registerUserRoutes } from './routes/admin/users.ts';
 import { adminDocsRoutes } from './routes/admin-docs.ts';
 import { anthropicPassthroughRoutes } from './routes/anthropic-passthrough.ts';
 import { chatCompletionRoutes } from './routes/chat-completions.ts';
+import { completionRoutes } from './routes/completions.ts';
+import { embeddingRoutes } from './routes/embeddings.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messagesRoutes } from './routes/messages.ts';
 import { modelRoutes } from './routes/models.ts';
@@ -30,6 +32,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', modelRoutes(deps));
   app.route('/', chatCompletionRoutes(deps, finish));
   app.route('/', messagesRoutes(deps, finish));
+  app.route('/', embeddingRoutes(deps));
+  app.route('/', completionRoutes(deps, finish));
   app.route('/', anthropicPassthroughRoutes(deps, finish));
 
   const admin = new Hono<AppEnv>();

@@ -95,6 +95,17 @@ describe('priceUsage', () => {
     expect(result).toMatchObject({ priced: true, costUsd: '0.00024' });
   });
 
+  it('prices an embedding model, which has no output price, by its input', () => {
+    // Expected catalog price: text-embedding-3-small $0.02/M input tokens.
+    const result = priceUsage({
+      provider: 'openai',
+      model: 'text-embedding-3-small',
+      at,
+      usage: usage({ inputTokens: 1_000, outputTokens: 0 }),
+    });
+    expect(result).toMatchObject({ priced: true, costUsd: '0.00002' });
+  });
+
   it('records an unknown model as unpriced, not as zero', () => {
     const result = priceUsage({
       provider: 'openai',

@@ -101,7 +101,7 @@ export function priceUsage(input: PriceUsageInput): PriceResult {
     };
   }
 
-  const unitPrices = resolveUnitPrices(catalog, overrides, inputTokens);
+  const unitPrices = resolveUnitPrices(catalog, overrides, inputTokens, outputTokens);
   if (!unitPrices) {
     return {
       priced: false,
@@ -134,6 +134,7 @@ function resolveUnitPrices(
   catalog: CatalogEntry | undefined,
   overrides: PriceOverrides | undefined,
   inputTokens: number,
+  outputTokens: number,
 ): AppliedUnitPrices | undefined {
   const longContext = inputTokens > LONG_CONTEXT_THRESHOLD_TOKENS;
   const fromConfig = (base: keyof PriceOverrides, above: keyof PriceOverrides): string | undefined => {
@@ -147,9 +148,11 @@ function resolveUnitPrices(
 
   const inputPrice =
     fromConfig('input_cost_per_token', 'input_cost_per_token_above_200k_tokens') ?? fromCatalog('input_mtok');
+  // Embedding models have no output price, and nothing to price there: no output tokens.
   const outputPrice =
     fromConfig('output_cost_per_token', 'output_cost_per_token_above_200k_tokens') ??
-    fromCatalog('output_mtok');
+    fromCatalog('output_mtok') ??
+    (outputTokens === 0 ? '0' : undefined);
   if (inputPrice === undefined || outputPrice === undefined) return undefined;
   // A cache bucket without a price of its own is billed at its parent's price (as the catalog
   // does), never silently as free.

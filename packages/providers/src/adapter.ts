@@ -1,4 +1,4 @@
-import type { ChatRequest, ChatResult, StreamEvent } from './canonical.ts';
+import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamEvent } from './canonical.ts';
 import type { Result } from './errors.ts';
 import type { UpstreamPools } from './http/upstream-pools.ts';
 
@@ -52,10 +52,18 @@ export interface ChatStreamResponse {
 }
 
 /** One provider. `adapter.ts` in the provider's folder is the only code that does I/O. */
+export interface EmbeddingResponse {
+  result: EmbeddingResult;
+  upstream: UpstreamResponseInfo;
+  droppedParams: string[];
+}
+
 export interface ProviderAdapter {
   id: string;
   chat(request: ChatRequest, target: CallTarget): Promise<Result<ChatResponse>>;
   chatStream(request: ChatRequest, target: CallTarget): Promise<Result<ChatStreamResponse>>;
+  /** Absent when the provider has no embeddings endpoint. */
+  embed?(request: EmbeddingRequest, target: CallTarget): Promise<Result<EmbeddingResponse>>;
 }
 
 export interface AdapterDeps {

@@ -115,6 +115,12 @@ export interface ChatRequest {
   /** `anthropic-beta` values the caller asked for. */
   anthropicBeta?: string[];
   /**
+   * A legacy text completion (`/v1/completions`): one user message holding the prompt.
+   * Adapters with a native completions endpoint send the prompt there (with `suffix` for
+   * fill-in-the-middle from `openaiExtras`); the others answer it as a chat turn.
+   */
+  textCompletion?: boolean;
+  /**
    * OpenAI parameters the canonical model does not name (`logprobs`, `logit_bias`,
    * `service_tier`, ...). OpenAI-compatible upstreams receive them as sent; other adapters
    * must report each one they cannot honour as a warning.
@@ -203,3 +209,23 @@ export type StreamEvent =
   /** Usage so far; a later usage event replaces an earlier one. */
   | { type: 'usage'; usage: Usage }
   | { type: 'error'; error: GatewayError };
+
+/** An embeddings request in the OpenAI shape, which every provider is translated from. */
+export interface EmbeddingRequest {
+  /** The provider-facing model id. */
+  model: string;
+  /** Texts, or token arrays as OpenAI accepts them. */
+  input: string[] | number[][];
+  dimensions?: number;
+  encodingFormat?: 'float' | 'base64';
+  user?: string;
+  /** Other OpenAI fields, sent as they are to OpenAI-compatible upstreams. */
+  openaiExtras: Record<string, unknown>;
+}
+
+export interface EmbeddingResult {
+  model: string;
+  /** One vector per input, in input order; base64 when asked for. */
+  vectors: (number[] | string)[];
+  usage: Usage;
+}

@@ -27,6 +27,19 @@ export { err, type GatewayError, isRetryableStatus, ok, type Result } from './er
 export { type UpstreamPoolOptions, UpstreamPools } from './http/upstream-pools.ts';
 export { createOllamaAdapter, type OllamaAdapterOptions } from './ollama/adapter.ts';
 export { createOpenAICompatibleAdapter, type OpenAICompatibleOptions } from './openai/adapter.ts';
+export {
+  fromOpenAICompletionRequest,
+  type OpenAICompletionRequest,
+  openAICompletionRequestSchema,
+  toOpenAICompletionResponse,
+  toOpenAICompletionStream,
+} from './openai/completions.ts';
+export {
+  fromOpenAIEmbeddingRequest,
+  type OpenAIEmbeddingRequest,
+  openAIEmbeddingRequestSchema,
+  toOpenAIEmbeddingResponse,
+} from './openai/embeddings.ts';
 export { fromOpenAIChatRequest, upstreamOverrideFields } from './openai/from-openai-request.ts';
 export { toOpenAIChatResponse } from './openai/to-openai-response.ts';
 export { toOpenAIStream } from './openai/to-openai-stream.ts';

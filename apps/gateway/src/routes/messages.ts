@@ -6,12 +6,24 @@ import {
   toAnthropicStream,
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
+import { z } from 'zod';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError, toAnthropicErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { callHeaders, prepareModelCall, runChat, runChatStream } from '../services/model-call.ts';
 import { parseJsonBody } from './parse-json-body.ts';
+
+const countTokensSchema = z.looseObject({ model: z.string().min(1), messages: z.array(z.unknown()).min(1) });
+
+function pickAnthropicHeaders(headers: Headers): Record<string, string> {
+  const picked: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    if (name.startsWith('anthropic-')) picked[name] = value;
+  });
+  return picked;
+}
 
 /**
  * `POST /v1/messages`: Anthropic's Messages format in and out, for every provider
@@ -79,8 +91,64 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     });
   }
 
+  /**
+   * `POST /v1/messages/count_tokens`: Anthropic deployments ask Anthropic; for other providers
+   * the answer is an estimate (about four characters a token), since they have no such endpoint.
+   */
+  async function handleCountTokens(c: Context<AppEnv>): Promise<Response> {
+    const raw = await parseJsonBody(c.req.raw);
+    const parsed = countTokensSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new GatewayHttpError({
+        kind: 'invalid_request',
+        message: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid request'}`,
+      });
+    }
+    const deployment = deps.router.pick(parsed.data.model);
+    if (!deployment) {
+      throw new GatewayHttpError({
+        kind: 'invalid_request',
+        param: 'model',
+        message: `Invalid model name passed in model=${parsed.data.model}. Call \`/v1/models\` to view available models for your key.`,
+      });
+    }
+    await authorizeModelCall(deps.lookups, c.get('caller'), deployment.modelName, undefined);
+    if (deployment.provider !== 'anthropic') {
+      return c.json({ input_tokens: Math.ceil(JSON.stringify(raw).length / 4) }, 200, {
+        'x-gateway-estimated': 'true',
+      });
+    }
+    const { litellm_metadata: _metadata, ...body } = raw as Record<string, unknown>;
+    const forwarded = await deps.anthropicPassthrough.client.forward(
+      {
+        method: 'POST',
+        path: '/v1/messages/count_tokens',
+        headers: { 'content-type': 'application/json', ...pickAnthropicHeaders(c.req.raw.headers) },
+        body: JSON.stringify({ ...body, model: deployment.upstreamModel }),
+      },
+      {
+        apiBase: deployment.apiBase.replace(/\/v1(\/messages)?\/?$/, ''),
+        ...(deployment.apiKey ? { apiKey: deployment.apiKey } : {}),
+        signal: c.req.raw.signal,
+      },
+    );
+    if (!forwarded.ok) throw new GatewayHttpError(forwarded.error);
+    return new Response(forwarded.value.body, {
+      status: forwarded.value.status,
+      headers: { 'content-type': forwarded.value.headers['content-type'] ?? 'application/json' },
+    });
+  }
+
   const app = new Hono<AppEnv>();
   const auth = authenticate(deps);
+  const anthropicDialect = async (c: Context<AppEnv>, next: () => Promise<void>) => {
+    c.set('dialect', 'anthropic');
+    await next();
+  };
+  for (const path of ['/v1/messages/count_tokens', '/messages/count_tokens']) {
+    app.post(path, anthropicDialect, auth, handleCountTokens);
+  }
   for (const path of ['/v1/messages', '/messages']) {
     app.post(
       path,

@@ -25,20 +25,37 @@ import { type ModelCall, producedOutput } from './request-event.ts';
 export interface PreparedCall {
   deployment: Deployment;
   adapter: ProviderAdapter;
-  request: ChatRequest;
   call: ModelCall;
   target: CallTarget;
+}
+
+/** A chat call ready to go, its request addressed to the upstream model. */
+export interface PreparedChat extends PreparedCall {
+  request: ChatRequest;
+}
+
+/** {@link prepareCall} for a chat request. */
+export async function prepareModelCall(
+  deps: AppDeps,
+  c: Context<AppEnv>,
+  request: ChatRequest,
+  rawBody: Record<string, unknown>,
+  callType: ModelCall['callType'],
+): Promise<PreparedChat> {
+  const prepared = await prepareCall(deps, c, request.model, request.stream, rawBody, callType);
+  return { ...prepared, request: { ...request, model: prepared.deployment.upstreamModel } };
 }
 
 /**
  * The steps every model route shares, whatever its dialect: refuse client-chosen upstreams,
  * resolve the public model name, run the access checks (key, team, end user), and open the
- * call on the wide event. `request.model` is the public name; the result carries the upstream one.
+ * call on the wide event.
  */
-export async function prepareModelCall(
+export async function prepareCall(
   deps: AppDeps,
   c: Context<AppEnv>,
-  request: ChatRequest,
+  modelName: string,
+  stream: boolean,
   rawBody: Record<string, unknown>,
   callType: ModelCall['callType'],
 ): Promise<PreparedCall> {
@@ -50,12 +67,12 @@ export async function prepareModelCall(
       message: `${override} may not be set in the request body: upstreams and their keys come from the gateway's config.`,
     });
   }
-  const deployment = deps.router.pick(request.model);
+  const deployment = deps.router.pick(modelName);
   if (!deployment) {
     throw new GatewayHttpError({
       kind: 'invalid_request',
       param: 'model',
-      message: `Invalid model name passed in model=${request.model}. Call \`/v1/models\` to view available models for your key.`,
+      message: `Invalid model name passed in model=${modelName}. Call \`/v1/models\` to view available models for your key.`,
     });
   }
   const caller = c.get('caller');
@@ -77,7 +94,7 @@ export async function prepareModelCall(
     provider: deployment.provider,
     apiBase: deployment.apiBase,
     upstreamModel: deployment.upstreamModel,
-    stream: request.stream,
+    stream,
     usage: {},
     tags: resolveTags(headers, rawBody, caller.kind === 'virtual' ? caller.key.metadata : {}),
     ...(endUser ? { endUser } : {}),
@@ -86,7 +103,6 @@ export async function prepareModelCall(
   return {
     deployment,
     adapter,
-    request: { ...request, model: deployment.upstreamModel },
     call,
     target: {
       apiBase: deployment.apiBase,
@@ -128,7 +144,7 @@ function isRetryable(error: GatewayError): boolean {
  * up. Only failures before any output are retried (a stream that started is never replayed).
  * Waits the upstream's `retry-after` when it gives one, else 250 ms doubling, at most 5 s.
  */
-async function withRetries<T>(prepared: PreparedCall, attempt: () => Promise<Result<T>>): Promise<T> {
+export async function withRetries<T>(prepared: PreparedCall, attempt: () => Promise<Result<T>>): Promise<T> {
   const retries = prepared.deployment.numRetries ?? 0;
   for (let n = 0; ; n++) {
     const result = await attempt();
@@ -145,7 +161,7 @@ async function withRetries<T>(prepared: PreparedCall, attempt: () => Promise<Res
 
 /** Calls the model, without streaming; records usage and price on the wide event. */
 export async function runChat(
-  prepared: PreparedCall,
+  prepared: PreparedChat,
   startedAt: Date,
 ): Promise<{ result: ChatResult } & CallResponseInfo> {
   const value = await withRetries(prepared, () => prepared.adapter.chat(prepared.request, prepared.target));
@@ -165,7 +181,7 @@ export async function runChat(
  * when the stream ends, fails, or the client goes away.
  */
 export async function runChatStream(
-  prepared: PreparedCall,
+  prepared: PreparedChat,
   c: Context<AppEnv>,
   finish: FinishRequestEvent,
 ): Promise<{ events: ReadableStream<StreamEvent> } & CallResponseInfo> {

@@ -4,7 +4,12 @@ import type { GatewayError, Usage } from '@gateway/providers';
 
 /** The model call part of a request, present once a deployment was chosen. */
 export interface ModelCall {
-  callType: 'acompletion' | 'anthropic_messages' | 'pass_through_endpoint';
+  callType:
+    | 'acompletion'
+    | 'atext_completion'
+    | 'aembedding'
+    | 'anthropic_messages'
+    | 'pass_through_endpoint';
   modelGroup: string;
   deploymentId: string;
   provider: string;

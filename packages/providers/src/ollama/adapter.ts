@@ -5,12 +5,14 @@ import type {
   CallTarget,
   ChatResponse,
   ChatStreamResponse,
+  EmbeddingResponse,
   ProviderAdapter,
 } from '../adapter.ts';
+import { requestControls } from '../adapter.ts';
 import type { ChatRequest, ChatResult } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
-import { flattenHeaders } from '../openai/adapter.ts';
+import { flattenHeaders, readJson } from '../openai/adapter.ts';
 import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
 import { fromOllamaError } from './errors.ts';
 import { fromOllamaChatResponse, fromOllamaGenerateResponse } from './from-ollama-response.ts';
@@ -18,7 +20,7 @@ import { fromOllamaStream } from './from-ollama-stream.ts';
 import { parseNdjson } from './parse-ndjson.ts';
 import { type OllamaRequestPlan, toOllamaChatRequest } from './to-ollama-chat-request.ts';
 import { toOllamaGenerateRequest } from './to-ollama-generate-request.ts';
-import { ollamaChatResponseSchema, ollamaGenerateResponseSchema } from './wire.ts';
+import { ollamaChatResponseSchema, ollamaEmbedResponseSchema, ollamaGenerateResponseSchema } from './wire.ts';
 
 export interface OllamaAdapterOptions {
   /**
@@ -53,8 +55,8 @@ export function createOllamaAdapter(deps: AdapterDeps, options: OllamaAdapterOpt
     body: Record<string, unknown>,
     target: CallTarget,
     stream: boolean,
+    url: URL = ollamaUrl(target.apiBase, mode),
   ): Promise<Result<Dispatcher.ResponseData>> {
-    const url = ollamaUrl(target.apiBase, mode);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: stream ? 'application/x-ndjson' : 'application/json',
@@ -66,7 +68,7 @@ export function createOllamaAdapter(deps: AdapterDeps, options: OllamaAdapterOpt
         path: url.pathname + url.search,
         headers,
         body: JSON.stringify(body),
-        ...(target.signal ? { signal: target.signal } : {}),
+        ...requestControls(target),
       });
       if (response.statusCode >= 400) {
         const text = await response.body.text().catch(() => '');
@@ -124,6 +126,47 @@ export function createOllamaAdapter(deps: AdapterDeps, options: OllamaAdapterOpt
         result,
         upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },
         droppedParams: planned.warnings,
+      });
+    },
+    async embed(request, target): Promise<Result<EmbeddingResponse>> {
+      // Ollama embeds text only; token-array input has no Ollama form.
+      if (typeof request.input[0] !== 'string') {
+        return err({
+          kind: 'invalid_request',
+          param: 'input',
+          message: `${id} embeds text only, not token arrays`,
+        });
+      }
+      const base = target.apiBase.replace(/\/+$/, '');
+      const sent = await send(
+        {
+          model: request.model,
+          input: request.input,
+          ...(request.dimensions !== undefined ? { dimensions: request.dimensions } : {}),
+        },
+        target,
+        false,
+        new URL(`${base}/api/embed`),
+      );
+      if (!sent.ok) return sent;
+      const parsed = await readJson(id, sent.value, ollamaEmbedResponseSchema, target.signal);
+      if (!parsed.ok) return parsed;
+      const dropped = [
+        ...(request.encodingFormat === 'base64' ? ['encoding_format=base64'] : []),
+        ...(request.user !== undefined ? ['user'] : []),
+        ...Object.keys(request.openaiExtras),
+      ];
+      return ok({
+        result: {
+          model: `${id}/${request.model}`,
+          vectors: parsed.value.embeddings,
+          usage:
+            parsed.value.prompt_eval_count != null
+              ? { inputTokens: parsed.value.prompt_eval_count, outputTokens: 0 }
+              : {},
+        },
+        upstream: { status: sent.value.statusCode, headers: flattenHeaders(sent.value.headers) },
+        droppedParams: dropped,
       });
     },
     async chatStream(request, target): Promise<Result<ChatStreamResponse>> {

@@ -69,3 +69,10 @@ export type OllamaGenerateResponse = z.infer<typeof ollamaGenerateResponseSchema
 
 /** Ollama's error body, as an HTTP error response and as a line inside a stream. */
 export const ollamaErrorBodySchema = z.looseObject({ error: z.string() });
+
+/** `POST /api/embed` answer (wire formats §7.3). */
+export const ollamaEmbedResponseSchema = z.looseObject({
+  model: z.string().nullish(),
+  embeddings: z.array(z.array(z.number())),
+  prompt_eval_count: z.number().int().nonnegative().nullish(),
+});

@@ -1,18 +1,31 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
 import type {
   AdapterDeps,
   CallTarget,
   ChatResponse,
   ChatStreamResponse,
+  EmbeddingResponse,
   ProviderAdapter,
 } from '../adapter.ts';
 import { requestControls } from '../adapter.ts';
-import type { ChatRequest } from '../canonical.ts';
+import type { ChatRequest, ChatResult } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
 import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
 import { parseSse } from '../sse/parse-sse.ts';
+import {
+  fromOpenAICompletionResponse,
+  fromOpenAICompletionStream,
+  openAICompletionResponseSchema,
+  toOpenAICompletionRequest,
+} from './completions.ts';
+import {
+  fromOpenAIEmbeddingResponse,
+  openAIEmbeddingResponseSchema,
+  toOpenAIEmbeddingRequest,
+} from './embeddings.ts';
 import { fromOpenAIError } from './errors.ts';
 import { fromOpenAIChatResponse } from './from-openai-response.ts';
 import { fromOpenAIStream } from './from-openai-stream.ts';
@@ -29,6 +42,11 @@ export interface OpenAICompatibleOptions extends Partial<ToOpenAIRequestOptions>
   adjustBody?: (body: Record<string, unknown>, request: ChatRequest) => string[];
   /** Extra request headers (OpenRouter attribution). */
   headers?: Record<string, string>;
+  /**
+   * Send text completions to the upstream's own `/completions` (OpenAI, vLLM and other
+   * OpenAI-compatible servers) instead of answering them as chat. Default: on for `openai`.
+   */
+  nativeCompletions?: boolean;
 }
 
 /**
@@ -44,23 +62,30 @@ export function createOpenAICompatibleAdapter(
     maxTokensField: options.maxTokensField ?? (id === 'openai' ? 'max_completion_tokens' : 'max_tokens'),
   };
 
+  const nativeCompletions = options.nativeCompletions ?? id === 'openai';
+  const endpointOf = (request: ChatRequest) =>
+    request.textCompletion && nativeCompletions ? ('/completions' as const) : ('/chat/completions' as const);
+
   /** The body to send and the parameters left out of it. */
   function plan(request: ChatRequest): { body: Record<string, unknown>; dropped: string[] } {
+    if (endpointOf(request) === '/completions')
+      return { body: toOpenAICompletionRequest(request), dropped: [] };
     const body = toOpenAIChatRequest(request, requestOptions);
     const dropped = [...droppedAnthropicParams(request), ...(options.adjustBody?.(body, request) ?? [])];
     return { body, dropped };
   }
 
   async function send(
-    request: ChatRequest,
+    endpoint: '/chat/completions' | '/completions' | '/embeddings',
     body: Record<string, unknown>,
+    stream: boolean,
     target: CallTarget,
   ): Promise<Result<Dispatcher.ResponseData>> {
-    const url = new URL(`${target.apiBase.replace(/\/+$/, '')}/chat/completions`);
+    const url = new URL(`${target.apiBase.replace(/\/+$/, '')}${endpoint}`);
     const headers: Record<string, string> = {
       ...options.headers,
       'content-type': 'application/json',
-      accept: request.stream ? 'text/event-stream' : 'application/json',
+      accept: stream ? 'text/event-stream' : 'application/json',
     };
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
     try {
@@ -85,47 +110,45 @@ export function createOpenAICompatibleAdapter(
     id,
     async chat(request, target): Promise<Result<ChatResponse>> {
       const planned = plan({ ...request, stream: false });
-      const sent = await send({ ...request, stream: false }, planned.body, target);
+      const endpoint = endpointOf(request);
+      const sent = await send(endpoint, planned.body, false, target);
       if (!sent.ok) return sent;
-      const response = sent.value;
-      let payload: unknown;
-      try {
-        payload = await response.body.json();
-      } catch (cause) {
-        if (cause instanceof SyntaxError) {
-          return err({
-            kind: 'upstream_error',
-            provider: id,
-            status: 502,
-            message: `${id} sent a body that is not JSON`,
-            retryable: false,
-          });
-        }
-        return err(mapTransportError(id, cause, target.signal));
-      }
-      const parsed = openAIChatResponseSchema.safeParse(payload);
-      if (!parsed.success) {
-        return err({
-          kind: 'upstream_error',
-          provider: id,
-          status: 502,
-          message: `${id} sent a response of unexpected shape`,
-          retryable: false,
-        });
+      let result: ChatResult;
+      if (endpoint === '/completions') {
+        const parsed = await readJson(id, sent.value, openAICompletionResponseSchema, target.signal);
+        if (!parsed.ok) return parsed;
+        result = fromOpenAICompletionResponse(parsed.value);
+      } else {
+        const parsed = await readJson(id, sent.value, openAIChatResponseSchema, target.signal);
+        if (!parsed.ok) return parsed;
+        result = fromOpenAIChatResponse(parsed.value);
       }
       return ok({
-        result: fromOpenAIChatResponse(parsed.data),
-        upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },
+        result,
+        upstream: { status: sent.value.statusCode, headers: flattenHeaders(sent.value.headers) },
         droppedParams: planned.dropped,
+      });
+    },
+    async embed(request, target): Promise<Result<EmbeddingResponse>> {
+      const sent = await send('/embeddings', toOpenAIEmbeddingRequest(request), false, target);
+      if (!sent.ok) return sent;
+      const parsed = await readJson(id, sent.value, openAIEmbeddingResponseSchema, target.signal);
+      if (!parsed.ok) return parsed;
+      return ok({
+        result: fromOpenAIEmbeddingResponse(parsed.value),
+        upstream: { status: sent.value.statusCode, headers: flattenHeaders(sent.value.headers) },
+        droppedParams: [],
       });
     },
     async chatStream(request, target): Promise<Result<ChatStreamResponse>> {
       const planned = plan({ ...request, stream: true });
-      const sent = await send({ ...request, stream: true }, planned.body, target);
+      const endpoint = endpointOf(request);
+      const sent = await send(endpoint, planned.body, true, target);
       if (!sent.ok) return sent;
       const response = sent.value;
       const bytes = Readable.toWeb(response.body) as ReadableStream<Uint8Array>;
-      const events = endWithErrorEvent(parseSse(bytes).pipeThrough(fromOpenAIStream(id)), (cause) =>
+      const translate = endpoint === '/completions' ? fromOpenAICompletionStream(id) : fromOpenAIStream(id);
+      const events = endWithErrorEvent(parseSse(bytes).pipeThrough(translate), (cause) =>
         mapTransportError(id, cause, target.signal),
       );
       return ok({
@@ -135,6 +158,40 @@ export function createOpenAICompatibleAdapter(
       });
     },
   };
+}
+
+/**
+ * Reads a JSON response body and checks it against the schema; a body that is not JSON or of
+ * another shape is a non-retryable 502 naming the provider.
+ */
+export async function readJson<S extends z.ZodType>(
+  provider: string,
+  response: Dispatcher.ResponseData,
+  schema: S,
+  signal: AbortSignal | undefined,
+): Promise<Result<z.output<S>>> {
+  let payload: unknown;
+  try {
+    payload = await response.body.json();
+  } catch (cause) {
+    if (!(cause instanceof SyntaxError)) return err(mapTransportError(provider, cause, signal));
+    return err({
+      kind: 'upstream_error',
+      provider,
+      status: 502,
+      message: `${provider} sent a body that is not JSON`,
+      retryable: false,
+    });
+  }
+  const parsed = schema.safeParse(payload);
+  if (parsed.success) return ok(parsed.data);
+  return err({
+    kind: 'upstream_error',
+    provider,
+    status: 502,
+    message: `${provider} sent a response of unexpected shape`,
+    retryable: false,
+  });
 }
 
 /** Anthropic-only request fields have no OpenAI equivalent and are not sent (thinking maps to reasoning_effort). */

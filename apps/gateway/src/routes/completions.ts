@@ -1,0 +1,75 @@
+import {
+  fromOpenAICompletionRequest,
+  openAICompletionRequestSchema,
+  toOpenAICompletionResponse,
+  toOpenAICompletionStream,
+} from '@gateway/providers';
+import { type Context, Hono } from 'hono';
+import type { AppDeps, AppEnv } from '../app-env.ts';
+import { GatewayHttpError, toErrorBody } from '../errors.ts';
+import { authenticate } from '../middleware/authenticate.ts';
+import type { FinishRequestEvent } from '../services/finish-request-event.ts';
+import { callHeaders, prepareModelCall, runChat, runChatStream } from '../services/model-call.ts';
+import { parseJsonBody } from './parse-json-body.ts';
+
+/**
+ * `POST /v1/completions` and `/completions`: legacy text completions (wire formats §1.5).
+ * OpenAI-compatible upstreams get their own `/completions` (with `suffix` for fill-in-the-middle);
+ * Ollama's generate mode gets the raw prompt; other providers answer the prompt as a chat turn,
+ * returned as a `text_completion`, as LiteLLM does.
+ */
+export function completionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
+  async function handleCompletion(c: Context<AppEnv>): Promise<Response> {
+    const event = c.get('event');
+    const raw = await parseJsonBody(c.req.raw);
+    const parsed = openAICompletionRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const param = issue?.path.join('.') || undefined;
+      throw new GatewayHttpError({
+        kind: 'invalid_request',
+        message: `Invalid request body: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}${param === 'prompt' ? ' (one prompt per request)' : ''}`,
+        ...(param ? { param } : {}),
+      });
+    }
+    const body = parsed.data;
+    const prepared = await prepareModelCall(
+      deps,
+      c,
+      fromOpenAICompletionRequest(body),
+      raw as Record<string, unknown>,
+      'atext_completion',
+    );
+    if (!prepared.request.stream) {
+      const { result, ...info } = await runChat(prepared, event.startedAt);
+      return c.json(
+        toOpenAICompletionResponse(result),
+        200,
+        callHeaders(c.get('caller'), prepared, info, event.requestId),
+      );
+    }
+    const { events, ...info } = await runChatStream(prepared, c, finish);
+    const sse = events
+      .pipeThrough(
+        toOpenAICompletionStream({
+          includeUsage: body.stream_options?.include_usage === true,
+          renderError: (error) => toErrorBody(error, event.requestId),
+        }),
+      )
+      .pipeThrough(new TextEncoderStream());
+    return new Response(sse, {
+      status: 200,
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        ...callHeaders(c.get('caller'), prepared, info, event.requestId),
+      },
+    });
+  }
+
+  const app = new Hono<AppEnv>();
+  const auth = authenticate(deps);
+  app.post('/v1/completions', auth, handleCompletion);
+  app.post('/completions', auth, handleCompletion);
+  return app;
+}

@@ -1,0 +1,63 @@
+import {
+  fromOpenAIEmbeddingRequest,
+  openAIEmbeddingRequestSchema,
+  toOpenAIEmbeddingResponse,
+} from '@gateway/providers';
+import { type Context, Hono } from 'hono';
+import type { AppDeps, AppEnv } from '../app-env.ts';
+import { GatewayHttpError } from '../errors.ts';
+import { authenticate } from '../middleware/authenticate.ts';
+import { callHeaders, prepareCall, priceCall, withRetries } from '../services/model-call.ts';
+import { parseJsonBody } from './parse-json-body.ts';
+
+/** `POST /v1/embeddings` and `/embeddings`: OpenAI format, for providers with an embeddings endpoint. */
+export function embeddingRoutes(deps: AppDeps) {
+  async function handleEmbeddings(c: Context<AppEnv>): Promise<Response> {
+    const event = c.get('event');
+    const raw = await parseJsonBody(c.req.raw);
+    const parsed = openAIEmbeddingRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const param = issue?.path.join('.') || undefined;
+      throw new GatewayHttpError({
+        kind: 'invalid_request',
+        message: `Invalid request body: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`,
+        ...(param ? { param } : {}),
+      });
+    }
+    const prepared = await prepareCall(
+      deps,
+      c,
+      parsed.data.model,
+      false,
+      raw as Record<string, unknown>,
+      'aembedding',
+    );
+    const embed = prepared.adapter.embed;
+    if (!embed) {
+      throw new GatewayHttpError({
+        kind: 'invalid_request',
+        param: 'model',
+        message: `Provider '${prepared.deployment.provider}' of model ${prepared.deployment.modelName} offers no embeddings.`,
+      });
+    }
+    const request = { ...fromOpenAIEmbeddingRequest(parsed.data), model: prepared.deployment.upstreamModel };
+    const value = await withRetries(prepared, () => embed(request, prepared.target));
+    const { call, deployment } = prepared;
+    call.usage = value.result.usage;
+    call.responseModel = value.result.model;
+    call.droppedParams = value.droppedParams;
+    call.price = priceCall(deployment, value.result.usage, event.startedAt);
+    return c.json(
+      toOpenAIEmbeddingResponse(value.result, value.result.model),
+      200,
+      callHeaders(c.get('caller'), prepared, value, event.requestId),
+    );
+  }
+
+  const app = new Hono<AppEnv>();
+  const auth = authenticate(deps);
+  app.post('/v1/embeddings', auth, handleEmbeddings);
+  app.post('/embeddings', auth, handleEmbeddings);
+  return app;
+}
