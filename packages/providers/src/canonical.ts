@@ -39,7 +39,17 @@ export interface AudioPart {
   data: string;
   format: string;
 }
-export type UserPart = TextPart | ImagePart | FilePart | AudioPart;
+/**
+ * A content block in a vendor's own shape that the canonical model does not describe (an
+ * Anthropic `document` with citations, a `search_result`, ...): sent as it is to upstreams that
+ * speak that shape, reported as dropped elsewhere.
+ */
+export interface NativePart {
+  type: 'native';
+  block: Record<string, unknown>;
+}
+
+export type UserPart = TextPart | ImagePart | FilePart | AudioPart | NativePart;
 
 export interface ToolCall {
   id: string;
@@ -68,6 +78,11 @@ export type Message =
   | { role: 'tool'; toolCallId: string; content: TextPart[]; isError?: boolean; cacheControl?: CacheControl };
 
 export interface ToolDefinition {
+  /**
+   * A hosted or vendor-specific tool (Anthropic `web_search_20250305`, `bash_*`, an OpenAI
+   * `mcp` tool ...), kept in its own shape; `name` and `parameters` are then unused.
+   */
+  native?: Record<string, unknown>;
   name: string;
   description?: string;
   /** JSON Schema of the arguments. */

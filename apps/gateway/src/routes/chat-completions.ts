@@ -28,13 +28,15 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
       });
     }
     const body = parsed.data;
-    const prepared = await prepareModelCall(
-      deps,
-      c,
-      fromOpenAIChatRequest(body),
-      raw as Record<string, unknown>,
-      'acompletion',
-    );
+    const request = fromOpenAIChatRequest(body);
+    // Anthropic betas asked for on the OpenAI route reach Anthropic deployments (merged with ours).
+    const beta = c.req.header('anthropic-beta');
+    if (beta)
+      request.anthropicBeta = beta
+        .split(',')
+        .map((value) => value.trim())
+        .filter(Boolean);
+    const prepared = await prepareModelCall(deps, c, request, raw as Record<string, unknown>, 'acompletion');
 
     if (!prepared.request.stream) {
       const { result, ...info } = await runChat(prepared, event.startedAt);

@@ -136,6 +136,26 @@ describe('OpenAI request -> Anthropic', () => {
     expect(plan.warnings).toEqual(['seed']);
   });
 
+  it('passes Anthropic-native document blocks and hosted tools through unchanged', () => {
+    const document = {
+      type: 'document',
+      source: { type: 'text', media_type: 'text/plain', data: 'The grass is green.' },
+      title: 'Facts',
+      citations: { enabled: true },
+    };
+    const webSearch = { type: 'web_search_20250305', name: 'web_search', max_uses: 3 };
+    const openai = openAIChatRequestSchema.parse({
+      model: 'claude',
+      messages: [{ role: 'user', content: [document, { type: 'text', text: 'What colour is the grass?' }] }],
+      tools: [webSearch],
+    });
+    const plan = toAnthropicRequest({ ...fromOpenAIChatRequest(openai), model: 'claude-sonnet-4-5' });
+    expect(plan.body.messages).toEqual([
+      { role: 'user', content: [document, { type: 'text', text: 'What colour is the grass?' }] },
+    ]);
+    expect(plan.body.tools).toEqual([webSearch]);
+  });
+
   it('turns a JSON-schema response_format into a forced tool', () => {
     const openai = openAIChatRequestSchema.parse({
       model: 'claude',

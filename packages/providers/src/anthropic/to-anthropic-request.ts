@@ -74,6 +74,9 @@ function toAnthropicUserPart(part: UserPart, warnings: string[]): AnthropicBlock
     case 'audio':
       warnings.push('input_audio parts are not supported by Anthropic and were dropped');
       return undefined;
+    case 'native':
+      // Already an Anthropic block (a document with citations, a search result, ...).
+      return part.block;
   }
 }
 
@@ -197,15 +200,18 @@ export function toAnthropicRequest(request: ChatRequest): AnthropicRequestPlan {
     body.metadata = { user_id: request.user };
 
   const tools: AnthropicBlock[] = (request.tools ?? []).map((tool) =>
-    withCache(
-      {
-        name: tool.name,
-        type: 'custom',
-        ...(tool.description !== undefined ? { description: tool.description } : {}),
-        input_schema: { type: 'object', properties: {}, ...tool.parameters },
-      },
-      tool.cacheControl,
-    ),
+    // Hosted tools (web search, bash, text editor, code execution ...) keep their own shape.
+    tool.native
+      ? { ...tool.native }
+      : withCache(
+          {
+            name: tool.name,
+            type: 'custom',
+            ...(tool.description !== undefined ? { description: tool.description } : {}),
+            input_schema: { type: 'object', properties: {}, ...tool.parameters },
+          },
+          tool.cacheControl,
+        ),
   );
   let toolChoice: Record<string, unknown> | undefined;
   if (request.toolChoice !== undefined) {

@@ -7,7 +7,7 @@ import type {
   ToolChoice,
   UserPart,
 } from '../canonical.ts';
-import type { OpenAIChatRequest, OpenAIMessage } from './wire.ts';
+import type { OpenAIChatRequest, OpenAIFunctionTool, OpenAIKnownUserPart, OpenAIMessage } from './wire.ts';
 
 /** Fields of an OpenAI request that the canonical model names, or the gateway itself owns. */
 const consumedFields = new Set([
@@ -88,13 +88,20 @@ export function fromOpenAIChatRequest(body: OpenAIChatRequest): ChatRequest {
   if (body.presence_penalty != null) request.presencePenalty = body.presence_penalty;
   if (body.frequency_penalty != null) request.frequencyPenalty = body.frequency_penalty;
   if (body.tools != null) {
-    request.tools = body.tools.map(({ function: fn, cache_control }) => ({
-      ...toCacheControl(cache_control),
-      name: fn.name,
-      ...(fn.description !== undefined ? { description: fn.description } : {}),
-      ...(fn.parameters !== undefined ? { parameters: fn.parameters } : {}),
-      ...(fn.strict != null ? { strict: fn.strict } : {}),
-    }));
+    request.tools = body.tools.map((tool) => {
+      if (tool.type !== 'function' || !('function' in tool)) {
+        const native: Record<string, unknown> = { ...tool };
+        return { native, name: typeof native.name === 'string' ? native.name : tool.type };
+      }
+      const { function: fn, cache_control } = tool as OpenAIFunctionTool;
+      return {
+        ...toCacheControl(cache_control),
+        name: fn.name,
+        ...(fn.description !== undefined ? { description: fn.description } : {}),
+        ...(fn.parameters !== undefined ? { parameters: fn.parameters } : {}),
+        ...(fn.strict != null ? { strict: fn.strict } : {}),
+      };
+    });
   }
   if (body.tool_choice != null) request.toolChoice = fromOpenAIToolChoice(body.tool_choice);
   if (body.parallel_tool_calls != null) request.parallelToolCalls = body.parallel_tool_calls;
@@ -193,26 +200,30 @@ function fromOpenAIMessage(message: OpenAIMessage): Message {
 
 type OpenAIUserPart = Exclude<Extract<OpenAIMessage, { role: 'user' }>['content'], string>[number];
 
+const knownPartTypes = new Set(['text', 'image_url', 'input_audio', 'file']);
+
 function fromOpenAIUserPart(part: OpenAIUserPart): UserPart {
-  switch (part.type) {
+  if (!knownPartTypes.has(part.type)) return { type: 'native', block: { ...part } };
+  const known = part as OpenAIKnownUserPart;
+  switch (known.type) {
     case 'text':
-      return { type: 'text', text: part.text, ...toCacheControl(part.cache_control) };
+      return { type: 'text', text: known.text, ...toCacheControl(known.cache_control) };
     case 'image_url':
       return {
         type: 'image',
-        url: part.image_url.url,
-        ...(part.image_url.detail ? { detail: part.image_url.detail } : {}),
-        ...toCacheControl(part.cache_control),
+        url: known.image_url.url,
+        ...(known.image_url.detail ? { detail: known.image_url.detail } : {}),
+        ...toCacheControl(known.cache_control),
       };
     case 'input_audio':
-      return { type: 'audio', data: part.input_audio.data, format: part.input_audio.format };
+      return { type: 'audio', data: known.input_audio.data, format: known.input_audio.format };
     case 'file':
       return {
         type: 'file',
-        ...(part.file.file_data !== undefined ? { data: part.file.file_data } : {}),
-        ...(part.file.file_id !== undefined ? { fileId: part.file.file_id } : {}),
-        ...(part.file.filename !== undefined ? { filename: part.file.filename } : {}),
-        ...toCacheControl(part.cache_control),
+        ...(known.file.file_data !== undefined ? { data: known.file.file_data } : {}),
+        ...(known.file.file_id !== undefined ? { fileId: known.file.file_id } : {}),
+        ...(known.file.filename !== undefined ? { filename: known.file.filename } : {}),
+        ...toCacheControl(known.cache_control),
       };
   }
 }

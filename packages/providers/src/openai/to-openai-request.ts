@@ -35,15 +35,18 @@ export function toOpenAIChatRequest(
   if (request.presencePenalty !== undefined) body.presence_penalty = request.presencePenalty;
   if (request.frequencyPenalty !== undefined) body.frequency_penalty = request.frequencyPenalty;
   if (request.tools !== undefined) {
-    body.tools = request.tools.map((tool) => ({
-      type: 'function',
-      function: {
-        name: tool.name,
-        ...(tool.description !== undefined ? { description: tool.description } : {}),
-        ...(tool.parameters !== undefined ? { parameters: tool.parameters } : {}),
-        ...(tool.strict !== undefined ? { strict: tool.strict } : {}),
-      },
-    }));
+    body.tools = request.tools.map(
+      (tool) =>
+        tool.native ?? {
+          type: 'function',
+          function: {
+            name: tool.name,
+            ...(tool.description !== undefined ? { description: tool.description } : {}),
+            ...(tool.parameters !== undefined ? { parameters: tool.parameters } : {}),
+            ...(tool.strict !== undefined ? { strict: tool.strict } : {}),
+          },
+        },
+    );
   }
   if (request.toolChoice !== undefined) {
     body.tool_choice =
@@ -124,6 +127,8 @@ function toOpenAIMessage(message: Message): Record<string, unknown> {
 
 function toOpenAIUserPart(part: UserPart): Record<string, unknown> {
   switch (part.type) {
+    case 'native':
+      return part.block;
     case 'text':
       return { type: 'text', text: part.text };
     case 'image':

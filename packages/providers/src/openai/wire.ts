@@ -35,6 +35,9 @@ const filePart = z.object({
   }),
   cache_control: cacheControl.optional(),
 });
+const knownUserPart = z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart]);
+export type OpenAIKnownUserPart = z.infer<typeof knownUserPart>;
+
 const refusalPart = z.object({ type: z.literal('refusal'), refusal: z.string() });
 
 const thinkingBlock = z.discriminatedUnion('type', [
@@ -59,7 +62,15 @@ export const openAIMessageSchema = z.discriminatedUnion('role', [
     role: z.literal('user'),
     content: z.union([
       z.string(),
-      z.array(z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart])),
+      z.array(
+        z.union([
+          knownUserPart,
+          // Vendor-native blocks (Anthropic `document` with citations, ...), passed through.
+          z.looseObject({
+            type: z.string().refine((t) => !['text', 'image_url', 'input_audio', 'file'].includes(t)),
+          }),
+        ]),
+      ),
     ]),
     name: z.string().optional(),
     cache_control: cacheControl.optional(),
@@ -82,6 +93,7 @@ export const openAIMessageSchema = z.discriminatedUnion('role', [
 ]);
 export type OpenAIMessage = z.infer<typeof openAIMessageSchema>;
 
+export type OpenAIFunctionTool = z.infer<typeof functionTool>;
 const functionTool = z.object({
   type: z.literal('function'),
   function: z.object({
@@ -107,7 +119,15 @@ export const openAIChatRequestSchema = z.looseObject({
   n: z.number().int().positive().nullish(),
   presence_penalty: z.number().nullish(),
   frequency_penalty: z.number().nullish(),
-  tools: z.array(functionTool).nullish(),
+  tools: z
+    .array(
+      z.union([
+        functionTool,
+        // Hosted and vendor tools (web search, computer use, MCP ...), passed through.
+        z.looseObject({ type: z.string().refine((t) => t !== 'function') }),
+      ]),
+    )
+    .nullish(),
   tool_choice: z
     .union([
       z.enum(['none', 'auto', 'required']),
