@@ -14,6 +14,7 @@ import { chatCompletionRoutes } from './routes/chat-completions.ts';
 import { completionRoutes } from './routes/completions.ts';
 import { embeddingRoutes } from './routes/embeddings.ts';
 import { healthRoutes } from './routes/health.ts';
+import { imageRoutes } from './routes/images.ts';
 import { messagesRoutes } from './routes/messages.ts';
 import { modelRoutes } from './routes/models.ts';
 import { createFinishRequestEvent } from './services/finish-request-event.ts';
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', messagesRoutes(deps, finish));
   app.route('/', embeddingRoutes(deps));
   app.route('/', completionRoutes(deps, finish));
+  app.route('/', imageRoutes(deps));
   app.route('/', anthropicPassthroughRoutes(deps, finish));
 
   const admin = new Hono<AppEnv>();

@@ -1,6 +1,7 @@
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamEvent } from './canonical.ts';
 import type { Result } from './errors.ts';
 import type { UpstreamPools } from './http/upstream-pools.ts';
+import type { OpenAIImageRequest } from './openrouter/images.ts';
 
 /** Where and how to reach one deployment, resolved by the gateway from its config. */
 export interface CallTarget {
@@ -64,6 +65,17 @@ export interface ProviderAdapter {
   chatStream(request: ChatRequest, target: CallTarget): Promise<Result<ChatStreamResponse>>;
   /** Absent when the provider has no embeddings endpoint. */
   embed?(request: EmbeddingRequest, target: CallTarget): Promise<Result<EmbeddingResponse>>;
+  /** Absent when the provider cannot generate images. `body.model` is the upstream model. */
+  generateImage?(body: OpenAIImageRequest, target: CallTarget): Promise<Result<ImageResponse>>;
+}
+
+export interface ImageResponse {
+  /** The OpenAI images response (`created`, `data[]`, optional `usage`). */
+  response: Record<string, unknown>;
+  /** The cost the provider reported (OpenRouter), USD. */
+  providerCostUsd?: string;
+  inputTokens?: number;
+  upstream: UpstreamResponseInfo;
 }
 
 export interface AdapterDeps {

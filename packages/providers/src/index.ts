@@ -45,5 +45,6 @@ export { toOpenAIChatResponse } from './openai/to-openai-response.ts';
 export { toOpenAIStream } from './openai/to-openai-stream.ts';
 export { type OpenAIChatRequest, openAIChatRequestSchema } from './openai/wire.ts';
 export { adjustOpenRouterBody } from './openrouter/adjust-openrouter-body.ts';
+export { type OpenAIImageRequest, openAIImageRequestSchema } from './openrouter/images.ts';
 export { isKnownProvider, knownProviders, type ProviderId, parseProviderModel } from './routing.ts';
 export { parseSse } from './sse/parse-sse.ts';

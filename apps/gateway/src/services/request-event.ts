@@ -8,6 +8,7 @@ export interface ModelCall {
     | 'acompletion'
     | 'atext_completion'
     | 'aembedding'
+    | 'aimage_generation'
     | 'anthropic_messages'
     | 'pass_through_endpoint';
   modelGroup: string;

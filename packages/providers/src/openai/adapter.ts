@@ -1,18 +1,24 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type {
   AdapterDeps,
   CallTarget,
   ChatResponse,
   ChatStreamResponse,
   EmbeddingResponse,
+  ImageResponse,
   ProviderAdapter,
 } from '../adapter.ts';
 import { requestControls } from '../adapter.ts';
 import type { ChatRequest, ChatResult } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
+import {
+  fromOpenRouterImageResponse,
+  openRouterImageResponseSchema,
+  toOpenRouterImageRequest,
+} from '../openrouter/images.ts';
 import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
 import { parseSse } from '../sse/parse-sse.ts';
 import {
@@ -76,7 +82,7 @@ export function createOpenAICompatibleAdapter(
   }
 
   async function send(
-    endpoint: '/chat/completions' | '/completions' | '/embeddings',
+    endpoint: '/chat/completions' | '/completions' | '/embeddings' | '/images/generations',
     body: Record<string, unknown>,
     stream: boolean,
     target: CallTarget,
@@ -129,6 +135,36 @@ export function createOpenAICompatibleAdapter(
         droppedParams: planned.dropped,
       });
     },
+    async generateImage(body, target): Promise<Result<ImageResponse>> {
+      if (id === 'openrouter') {
+        const sent = await send(
+          '/chat/completions',
+          toOpenRouterImageRequest(body, body.model),
+          false,
+          target,
+        );
+        if (!sent.ok) return sent;
+        const parsed = await readJson(id, sent.value, openRouterImageResponseSchema, target.signal);
+        if (!parsed.ok) return parsed;
+        const { response, costUsd, inputTokens } = fromOpenRouterImageResponse(parsed.value);
+        return ok({
+          response,
+          ...(costUsd !== undefined ? { providerCostUsd: costUsd } : {}),
+          ...(inputTokens !== undefined ? { inputTokens } : {}),
+          upstream: { status: sent.value.statusCode, headers: flattenHeaders(sent.value.headers) },
+        });
+      }
+      const sent = await send('/images/generations', { ...body }, false, target);
+      if (!sent.ok) return sent;
+      const parsed = await readJson(id, sent.value, imagesResponseSchema, target.signal);
+      if (!parsed.ok) return parsed;
+      const inputTokens = parsed.value.usage?.input_tokens ?? undefined;
+      return ok({
+        response: parsed.value,
+        ...(inputTokens != null ? { inputTokens } : {}),
+        upstream: { status: sent.value.statusCode, headers: flattenHeaders(sent.value.headers) },
+      });
+    },
     async embed(request, target): Promise<Result<EmbeddingResponse>> {
       const sent = await send('/embeddings', toOpenAIEmbeddingRequest(request), false, target);
       if (!sent.ok) return sent;
@@ -159,6 +195,12 @@ export function createOpenAICompatibleAdapter(
     },
   };
 }
+
+/** An OpenAI images answer, read only for its usage; passed to the client as it is. */
+const imagesResponseSchema = z.looseObject({
+  data: z.array(z.unknown()),
+  usage: z.looseObject({ input_tokens: z.number().int().nullish() }).nullish(),
+});
 
 /**
  * Reads a JSON response body and checks it against the schema; a body that is not JSON or of
