@@ -9,7 +9,8 @@ const mock = await startMockProvider({
   keepRequests: 0,
 });
 console.log(
-  `mock provider listening on ${mock.origin} (OpenAI base URL ${mock.openaiBaseUrl}, Anthropic base URL ${mock.anthropicBaseUrl})`,
+  `mock provider listening on ${mock.origin} (OpenAI base URL ${mock.openaiBaseUrl}, Anthropic base URL ${mock.anthropicBaseUrl}, ` +
+    `DeepSeek base URL ${mock.deepseekBaseUrl}, OpenRouter base URL ${mock.openrouterBaseUrl}, Ollama base URL ${mock.ollamaBaseUrl})`,
 );
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void mock.close().then(() => process.exit(0)));

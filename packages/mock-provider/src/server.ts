@@ -10,7 +10,13 @@ import {
   toMessageStreamEvents,
   toSseFrame,
 } from './anthropic/messages.ts';
+import { answerDeepSeekChat, toDeepSeekErrorBody } from './deepseek/chat-completions.ts';
 import { readDirectives } from './directives.ts';
+import type { MockAnswer, MockStreamAnswer } from './mock-answer.ts';
+import { answerOllamaChat } from './ollama/chat.ts';
+import { answerOllamaEmbed } from './ollama/embed.ts';
+import { toOllamaErrorBody } from './ollama/errors.ts';
+import { answerOllamaGenerate } from './ollama/generate.ts';
 import {
   mockChatRequestSchema,
   planCompletion,
@@ -18,14 +24,17 @@ import {
   toErrorBody,
   toStreamPayloads,
 } from './openai/chat-completions.ts';
+import { answerTextCompletion } from './openai/completions.ts';
+import { answerEmbeddings } from './openai/embeddings.ts';
+import { answerOpenRouterChat, toOpenRouterErrorBody } from './openrouter/chat-completions.ts';
 
 export interface MockProviderOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
   /**
-   * When set, only this API key is accepted (OpenAI: `Authorization: Bearer`; Anthropic: `x-api-key`
-   * or Bearer); otherwise any non-empty key is.
+   * When set, only this API key is accepted (OpenAI, DeepSeek, OpenRouter: `Authorization: Bearer`;
+   * Anthropic: `x-api-key` or Bearer); otherwise any non-empty key is. Ollama routes take no key.
    */
   apiKey?: string;
   /** Pause between stream chunks, ms (0 = none). */
@@ -50,6 +59,15 @@ export interface MockProvider {
    * and `/messages` is answered too).
    */
   anthropicBaseUrl: string;
+  /**
+   * The DeepSeek base URL, `http://host:port/deepseek` (clients append `/chat/completions`; the
+   * `/beta` and `/v1` prefixes are served too).
+   */
+  deepseekBaseUrl: string;
+  /** The OpenRouter base URL, `http://host:port/openrouter/api/v1` (`/chat/completions`, `/embeddings`). */
+  openrouterBaseUrl: string;
+  /** The Ollama base URL, `http://host:port` (clients append `/api/chat`, `/api/generate`, `/api/embed`). */
+  ollamaBaseUrl: string;
   /** The most recent requests, oldest first. */
   requests: RecordedRequest[];
   close(): Promise<void>;
@@ -60,8 +78,17 @@ export interface MockProvider {
  * (provider-wire-formats.md), for tests, benchmarks and the offline demo, and resolves to its
  * address, the recorded requests and `close()`. It speaks, streaming and not:
  * - OpenAI Chat Completions at `POST /v1/chat/completions` and `/chat/completions` (§1),
+ *   legacy completions at `/v1/completions` and `/completions` (§1.5), embeddings at
+ *   `/v1/embeddings` and `/embeddings` (§1.6),
  * - Anthropic Messages at `POST /v1/messages` and `/messages` (§2: `x-api-key` or Bearer,
  *   `anthropic-version` required, named SSE events, thinking and tool use),
+ * - DeepSeek chat at `POST /deepseek/chat/completions`, `/deepseek/beta/chat/completions` and
+ *   `/deepseek/v1/chat/completions` (§6: cache hit/miss usage, `reasoning_content`, `: keep-alive`),
+ * - OpenRouter chat at `POST /openrouter/api/v1/chat/completions` and embeddings at
+ *   `/openrouter/api/v1/embeddings` (§8: usage with `cost` always, `: OPENROUTER PROCESSING`,
+ *   its own error shapes),
+ * - Ollama at `POST /api/chat`, `/api/generate`, `/api/embed` (§7: no key, NDJSON streams by
+ *   default, `{"error": "..."}` errors),
  * - `GET /health`.
  * Answers are steered by `[mock:...]` directives in the messages (see `readDirectives`).
  * Rejects only if the port can't be bound.
@@ -72,8 +99,11 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
 
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
+      const path = req.url?.split('?')[0] ?? '';
+      const route = routes.get(path);
       if (res.headersSent) res.destroy();
-      else if (isMessagesPath(req.url?.split('?')[0] ?? '')) sendAnthropicError(res, 500);
+      else if (isMessagesPath(path)) sendAnthropicError(res, 500);
+      else if (route) sendJson(res, 500, route.toErrorBody(500));
       else sendJson(res, 500, toErrorBody(500));
     });
   });
@@ -88,6 +118,8 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (req.method === 'POST' && isMessagesPath(path)) return handleMessages(req, res, path);
+    const route = req.method === 'POST' ? routes.get(path) : undefined;
+    if (route) return handleRoute(route, req, res, path);
     if (req.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/chat/completions')) {
       return sendJson(res, 404, {
         error: {
@@ -220,6 +252,39 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     res.end();
   }
 
+  /**
+   * A route whose answer its vendor's pure code decides (`MockAnswer`): latency, key check, JSON,
+   * recording, then the answer is written as JSON, as a stream, or as an error in the route's shape.
+   */
+  async function handleRoute(
+    route: MockRoute,
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+  ): Promise<void> {
+    const raw = await readBody(req);
+    // Latency applies before anything else, so a caller's header timeout can be tested.
+    const { latencyMs } = readDirectives([raw]);
+    if (latencyMs) await sleep(latencyMs);
+    const sendError = (status: number, message?: string) =>
+      sendJson(res, status, route.toErrorBody(status, message), status === 429 ? { 'retry-after': '7' } : {});
+    if (route.auth === 'bearer') {
+      const presented = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!presented || (options.apiKey !== undefined && presented !== options.apiKey)) return sendError(401);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return sendError(400, 'We could not parse the JSON body of your request.');
+    }
+    record(path, req, json);
+    const answer = route.answer(json);
+    if (answer.kind === 'error') return sendError(answer.status, answer.message);
+    if (answer.kind === 'json') return sendJson(res, 200, answer.body, answer.headers);
+    return writeStream(res, answer, options.chunkDelayMs ?? 0);
+  }
+
   await new Promise<void>((resolve) =>
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
   );
@@ -230,6 +295,9 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     origin,
     openaiBaseUrl: `${origin}/v1`,
     anthropicBaseUrl: origin,
+    deepseekBaseUrl: `${origin}/deepseek`,
+    openrouterBaseUrl: `${origin}/openrouter/api/v1`,
+    ollamaBaseUrl: origin,
     requests,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -237,6 +305,78 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
         server.closeAllConnections();
       }),
   };
+}
+
+/** A route answered by its vendor's pure code, and the error shape it answers failures in. */
+interface MockRoute {
+  /** `bearer`: `Authorization: Bearer <key>` required (the configured key, if any); `none`: Ollama. */
+  auth: 'bearer' | 'none';
+  answer(body: unknown): MockAnswer;
+  toErrorBody(status: number, message?: string): unknown;
+}
+
+const openaiRoute = (answer: MockRoute['answer']): MockRoute => ({ auth: 'bearer', answer, toErrorBody });
+const deepseekChat: MockRoute = {
+  auth: 'bearer',
+  answer: answerDeepSeekChat,
+  toErrorBody: toDeepSeekErrorBody,
+};
+const openrouterRoute = (answer: MockRoute['answer']): MockRoute => ({
+  auth: 'bearer',
+  answer,
+  toErrorBody: toOpenRouterErrorBody,
+});
+// Local Ollama has no auth (§7); a key sent anyway is recorded, not checked.
+const ollamaRoute = (answer: MockRoute['answer']): MockRoute => ({
+  auth: 'none',
+  answer,
+  toErrorBody: toOllamaErrorBody,
+});
+
+/** Every `MockRoute` by path; the OpenAI chat and Anthropic routes have handlers of their own. */
+const routes = new Map<string, MockRoute>([
+  ['/v1/completions', openaiRoute(answerTextCompletion)],
+  ['/completions', openaiRoute(answerTextCompletion)],
+  ['/v1/embeddings', openaiRoute(answerEmbeddings)],
+  ['/embeddings', openaiRoute(answerEmbeddings)],
+  ['/deepseek/chat/completions', deepseekChat],
+  ['/deepseek/beta/chat/completions', deepseekChat],
+  ['/deepseek/v1/chat/completions', deepseekChat],
+  ['/openrouter/api/v1/chat/completions', openrouterRoute(answerOpenRouterChat)],
+  ['/openrouter/api/v1/embeddings', openrouterRoute(answerEmbeddings)],
+  ['/api/chat', ollamaRoute(answerOllamaChat)],
+  ['/api/generate', ollamaRoute(answerOllamaGenerate)],
+  ['/api/embed', ollamaRoute(answerOllamaEmbed)],
+]);
+
+/**
+ * Writes a planned stream frame by frame, pausing `chunkDelayMs` (the directive's, else the server
+ * option's) after each; a cut stream's frames are flushed before the connection is dropped.
+ */
+async function writeStream(
+  res: ServerResponse,
+  answer: MockStreamAnswer,
+  defaultDelayMs: number,
+): Promise<void> {
+  res.writeHead(200, {
+    'content-type': answer.format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson',
+    'cache-control': 'no-cache',
+    ...answer.headers,
+  });
+  const delayMs = answer.chunkDelayMs ?? defaultDelayMs;
+  for (const frame of answer.frames) {
+    if (res.destroyed) return;
+    if (!answer.dropConnection) res.write(frame);
+    else await new Promise<void>((resolve) => res.write(frame, () => resolve()));
+    if (delayMs) await sleep(delayMs);
+  }
+  if (answer.dropConnection) {
+    // Let what was written reach the client first, then drop the connection.
+    await sleep(20);
+    res.destroy();
+    return;
+  }
+  res.end();
 }
 
 function sendJson(

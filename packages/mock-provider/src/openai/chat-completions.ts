@@ -27,7 +27,7 @@ export type MockChatRequest = z.infer<typeof mockChatRequestSchema>;
 const DEFAULT_REPLY_TOKENS = 20;
 
 /** Every text in the request's messages, string or content-part form. */
-function messageTexts(request: MockChatRequest): string[] {
+export function messageTexts(request: MockChatRequest): string[] {
   const texts: string[] = [];
   for (const message of request.messages) {
     if (typeof message.content === 'string') texts.push(message.content);
