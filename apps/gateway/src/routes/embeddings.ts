@@ -49,7 +49,7 @@ export function embeddingRoutes(deps: AppDeps) {
     call.droppedParams = value.droppedParams;
     call.price = priceCall(deployment, value.result.usage, event.startedAt);
     return c.json(
-      toOpenAIEmbeddingResponse(value.result, value.result.model),
+      toOpenAIEmbeddingResponse(value.result, value.result.model, request.encodingFormat),
       200,
       callHeaders(c.get('caller'), prepared, value, event.requestId),
     );

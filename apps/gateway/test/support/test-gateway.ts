@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MockProvider, startMockProvider } from '@gateway/mock-provider';
 import { pino } from 'pino';
-import type { GatewayConfig } from '../../src/config/gateway-config.ts';
+import type { Deployment, GatewayConfig } from '../../src/config/gateway-config.ts';
 import { type RunningGateway, startGateway } from '../../src/gateway.ts';
 import { createTestDatabase, type TestDatabase, testRedis } from './backing-services.ts';
 
@@ -28,7 +28,9 @@ export const MASTER_KEY = 'sk-test-master-key-0123456789';
  * - `gpt-4o-mini` (catalog price) and `mock-unpriced` (no price anywhere),
  * - `priced-by-config` with per-token overrides from config,
  * - `claude-sonnet` on the mock's Anthropic Messages API (catalog price of Claude Sonnet 4.5),
- * - `gpt-4o-mini-retried` (2 retries) and `gpt-4o-mini-impatient` (300 ms header timeout).
+ * - `gpt-4o-mini-retried` (2 retries) and `gpt-4o-mini-impatient` (300 ms header timeout),
+ * - `deepseek-chat`, `openrouter-gpt`, `llama-chat` (Ollama /api/chat), `llama-generate` (Ollama
+ *   /api/generate), `text-embedding-3-small` and `instruct` (legacy completions) on the mock.
  */
 export async function startTestGateway(
   backend: Backend,
@@ -49,7 +51,7 @@ export async function startTestGateway(
   const deployment = (modelName: string, upstreamModel: string, priceOverrides = {}) => ({
     modelName,
     deploymentId: `test-${modelName}`,
-    provider: 'openai' as 'openai' | 'anthropic',
+    provider: 'openai' as Deployment['provider'],
     upstreamModel,
     apiBase: mock.openaiBaseUrl,
     apiKey: 'sk-upstream-secret',
@@ -80,6 +82,20 @@ export async function startTestGateway(
       anthropic('claude-sonnet', 'claude-sonnet-4-5-20250929'),
       { ...deployment('gpt-4o-mini-retried', 'gpt-4o-mini'), numRetries: 2 },
       { ...deployment('gpt-4o-mini-impatient', 'gpt-4o-mini'), timeoutMs: 300 },
+      {
+        ...deployment('deepseek-chat', 'deepseek-chat'),
+        provider: 'deepseek',
+        apiBase: mock.deepseekBaseUrl,
+      },
+      {
+        ...deployment('openrouter-gpt', 'openai/gpt-4o'),
+        provider: 'openrouter',
+        apiBase: mock.openrouterBaseUrl,
+      },
+      { ...deployment('llama-chat', 'llama3.1'), provider: 'ollama_chat', apiBase: mock.ollamaBaseUrl },
+      { ...deployment('llama-generate', 'qwen2.5-coder'), provider: 'ollama', apiBase: mock.ollamaBaseUrl },
+      deployment('text-embedding-3-small', 'text-embedding-3-small'),
+      deployment('instruct', 'gpt-3.5-turbo-instruct'),
     ],
     demo: false,
     // Short, so tests see rows quickly; the writer's batching is the same.

@@ -151,11 +151,7 @@ export function createOllamaAdapter(deps: AdapterDeps, options: OllamaAdapterOpt
       if (!sent.ok) return sent;
       const parsed = await readJson(id, sent.value, ollamaEmbedResponseSchema, target.signal);
       if (!parsed.ok) return parsed;
-      const dropped = [
-        ...(request.encodingFormat === 'base64' ? ['encoding_format=base64'] : []),
-        ...(request.user !== undefined ? ['user'] : []),
-        ...Object.keys(request.openaiExtras),
-      ];
+      const dropped = [...(request.user !== undefined ? ['user'] : []), ...Object.keys(request.openaiExtras)];
       return ok({
         result: {
           model: `${id}/${request.model}`,

@@ -80,11 +80,30 @@ export function fromOpenAIEmbeddingResponse(
   };
 }
 
-/** The canonical result -> the OpenAI `list` of embeddings clients expect, reported as `model`. */
-export function toOpenAIEmbeddingResponse(result: EmbeddingResult, model: string): Record<string, unknown> {
+/** A float vector as OpenAI's base64 encoding: little-endian float32 values. */
+function toBase64Float32(vector: number[]): string {
+  const bytes = Buffer.alloc(vector.length * 4);
+  for (const [i, value] of vector.entries()) bytes.writeFloatLE(value, i * 4);
+  return bytes.toString('base64');
+}
+
+/**
+ * The canonical result -> the OpenAI `list` of embeddings clients expect, reported as `model`.
+ * With `encodingFormat: 'base64'` (the official SDKs ask for it by default) float vectors from
+ * upstreams that only return floats (Ollama) are encoded here.
+ */
+export function toOpenAIEmbeddingResponse(
+  result: EmbeddingResult,
+  model: string,
+  encodingFormat?: 'float' | 'base64',
+): Record<string, unknown> {
   return {
     object: 'list',
-    data: result.vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+    data: result.vectors.map((vector, index) => ({
+      object: 'embedding',
+      index,
+      embedding: encodingFormat === 'base64' && Array.isArray(vector) ? toBase64Float32(vector) : vector,
+    })),
     model,
     usage: {
       prompt_tokens: result.usage.inputTokens ?? 0,
