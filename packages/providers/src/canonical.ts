@@ -189,6 +189,8 @@ export interface Choice {
   finishReason: FinishReason | null;
   /** OpenAI-format log probabilities, passed through as the upstream sent them. */
   logprobs?: unknown;
+  /** Anthropic citations: one list per cited text block, each with the text it supports. */
+  citations?: Record<string, unknown>[][];
 }
 
 export interface ChatResult {

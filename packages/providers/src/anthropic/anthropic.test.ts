@@ -156,6 +156,39 @@ describe('OpenAI request -> Anthropic', () => {
     expect(plan.body.tools).toEqual([webSearch]);
   });
 
+  it('maps OpenAI mcp tools to mcp_servers and context_management compaction, adding their betas', () => {
+    const openai = openAIChatRequestSchema.parse({
+      model: 'claude',
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [
+        {
+          type: 'mcp',
+          server_url: 'https://mcp.example.com/sse',
+          server_label: 'docs',
+          allowed_tools: ['search'],
+          headers: { Authorization: 'Bearer tok' },
+        },
+      ],
+      context_management: [{ type: 'compaction', compact_threshold: 100000 }],
+    });
+    const plan = toAnthropicRequest({ ...fromOpenAIChatRequest(openai), model: 'claude-sonnet-4-5' });
+    expect(plan.body.mcp_servers).toEqual([
+      {
+        type: 'url',
+        url: 'https://mcp.example.com/sse',
+        name: 'docs',
+        tool_configuration: { allowed_tools: ['search'] },
+        authorization_token: 'tok',
+      },
+    ]);
+    expect(plan.body).not.toHaveProperty('tools');
+    expect(plan.body.context_management).toEqual({
+      edits: [{ type: 'compact_20260112', trigger: { type: 'input_tokens', value: 100000 } }],
+    });
+    expect(plan.betas.sort()).toEqual(['compact-2026-01-12', 'mcp-client-2025-04-04']);
+    expect(plan.warnings).toEqual([]);
+  });
+
   it('turns a JSON-schema response_format into a forced tool', () => {
     const openai = openAIChatRequestSchema.parse({
       model: 'claude',
@@ -191,6 +224,22 @@ describe('Anthropic response -> canonical', () => {
       cacheWriteTokens: 300,
       cacheWrite1hTokens: 0,
     });
+  });
+
+  it('keeps citations with the text they support', () => {
+    const citation = { type: 'char_location', cited_text: 'The grass is green.', document_index: 0 };
+    const message = anthropicMessageSchema.parse({
+      id: 'msg_c',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude',
+      content: [{ type: 'text', text: 'Green.', citations: [citation] }],
+      stop_reason: 'end_turn',
+      usage: { input_tokens: 5, output_tokens: 2 },
+    });
+    expect(fromAnthropicMessage(message).choices[0]?.citations).toEqual([
+      [{ ...citation, supported_text: 'Green.' }],
+    ]);
   });
 
   it('reads a forced structured-output tool call back as text', () => {

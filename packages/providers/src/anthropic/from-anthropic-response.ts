@@ -11,9 +11,17 @@ export function fromAnthropicMessage(message: AnthropicMessage, jsonToolName?: s
   let text = '';
   const toolCalls: ToolCall[] = [];
   const thinkingBlocks: ThinkingBlock[] = [];
+  const citations: Record<string, unknown>[][] = [];
   for (const block of message.content) {
-    if (block.type === 'text' && 'text' in block && typeof block.text === 'string') text += block.text;
-    else if (block.type === 'tool_use' && 'id' in block && 'name' in block) {
+    if (block.type === 'text' && 'text' in block && typeof block.text === 'string') {
+      text += block.text;
+      // LiteLLM's shape: each citation carries the text it supports.
+      if ('citations' in block && Array.isArray(block.citations)) {
+        citations.push(
+          block.citations.map((c: Record<string, unknown>) => ({ ...c, supported_text: block.text })),
+        );
+      }
+    } else if (block.type === 'tool_use' && 'id' in block && 'name' in block) {
       toolCalls.push({
         id: String(block.id),
         name: String(block.name),
@@ -48,6 +56,7 @@ export function fromAnthropicMessage(message: AnthropicMessage, jsonToolName?: s
         toolCalls: realCalls,
         finishReason,
         ...(thinkingBlocks.length > 0 ? { thinkingBlocks, reasoning } : {}),
+        ...(citations.length > 0 ? { citations } : {}),
       },
     ],
     usage: fromAnthropicUsage(message.usage),

@@ -160,6 +160,56 @@ function toAnthropicTurns(messages: Message[], warnings: string[]) {
   return { system, turns };
 }
 
+/** Anthropic request fields an OpenAI-format caller may send; they go to Anthropic as they are. */
+const anthropicFieldsFromOpenAI = new Set([
+  'context_management',
+  'cache_control',
+  'speed',
+  'container',
+  'mcp_servers',
+  'output_config',
+  'inference_geo',
+  'service_tier',
+]);
+
+/** OpenAI's list form `[{"type":"compaction","compact_threshold":N}]` -> Anthropic's `{"edits":[...]}`. */
+function toContextManagement(value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  return {
+    edits: value.map((edit: Record<string, unknown>) =>
+      edit?.type === 'compaction'
+        ? { type: 'compact_20260112', trigger: { type: 'input_tokens', value: edit.compact_threshold } }
+        : edit,
+    ),
+  };
+}
+
+/** An OpenAI `{"type":"mcp", server_url, server_label, allowed_tools, headers}` tool -> an MCP server entry. */
+function toMcpServer(tool: Record<string, unknown>): Record<string, unknown> {
+  const headers = (tool.headers ?? {}) as Record<string, string>;
+  const bearer = /^Bearer (.+)$/.exec(headers.Authorization ?? headers.authorization ?? '')?.[1];
+  const allowed = tool.allowed_tools;
+  return {
+    type: 'url',
+    url: tool.server_url,
+    name: tool.server_label,
+    ...(Array.isArray(allowed) ? { tool_configuration: { allowed_tools: allowed } } : {}),
+    ...(bearer ? { authorization_token: bearer } : {}),
+  };
+}
+
+/** The `anthropic-beta` values the body's features need (wire formats §2.1); caller betas are kept. */
+function betasFor(body: Record<string, unknown>): string[] {
+  const betas: string[] = [];
+  if (body.mcp_servers) betas.push('mcp-client-2025-04-04');
+  const edits = (body.context_management as { edits?: { type?: string }[] } | undefined)?.edits;
+  if (edits?.some((edit) => edit.type === 'compact_20260112')) betas.push('compact-2026-01-12');
+  else if (edits?.length) betas.push('context-management-2025-06-27');
+  if (body.speed === 'fast') betas.push('fast-mode-2026-02-01');
+  if ((body.container as { skills?: unknown } | undefined)?.skills) betas.push('skills-2025-10-02');
+  return betas;
+}
+
 /** LiteLLM passes `user` on as `metadata.user_id` unless it looks like an email or a phone number. */
 function isShareableUserId(user: string): boolean {
   return !user.includes('@') && !/^\+?[\d\s().-]{7,}$/.test(user);
@@ -199,20 +249,27 @@ export function toAnthropicRequest(request: ChatRequest): AnthropicRequestPlan {
   if (request.user !== undefined && isShareableUserId(request.user))
     body.metadata = { user_id: request.user };
 
-  const tools: AnthropicBlock[] = (request.tools ?? []).map((tool) =>
-    // Hosted tools (web search, bash, text editor, code execution ...) keep their own shape.
-    tool.native
-      ? { ...tool.native }
-      : withCache(
-          {
-            name: tool.name,
-            type: 'custom',
-            ...(tool.description !== undefined ? { description: tool.description } : {}),
-            input_schema: { type: 'object', properties: {}, ...tool.parameters },
-          },
-          tool.cacheControl,
-        ),
-  );
+  // OpenAI-style `mcp` tools are Anthropic MCP servers (wire formats §3.3).
+  const mcpServers = (request.tools ?? [])
+    .filter((tool) => tool.native?.type === 'mcp')
+    .map((tool) => toMcpServer(tool.native!));
+  if (mcpServers.length > 0) body.mcp_servers = mcpServers;
+  const tools: AnthropicBlock[] = (request.tools ?? [])
+    .filter((tool) => tool.native?.type !== 'mcp')
+    .map((tool) =>
+      // Hosted tools (web search, bash, text editor, code execution ...) keep their own shape.
+      tool.native
+        ? { ...tool.native }
+        : withCache(
+            {
+              name: tool.name,
+              type: 'custom',
+              ...(tool.description !== undefined ? { description: tool.description } : {}),
+              input_schema: { type: 'object', properties: {}, ...tool.parameters },
+            },
+            tool.cacheControl,
+          ),
+    );
   let toolChoice: Record<string, unknown> | undefined;
   if (request.toolChoice !== undefined) {
     const choice = request.toolChoice;
@@ -242,8 +299,12 @@ export function toAnthropicRequest(request: ChatRequest): AnthropicRequestPlan {
   if (request.seed !== undefined) warnings.push('seed');
   if (request.presencePenalty !== undefined) warnings.push('presence_penalty');
   if (request.frequencyPenalty !== undefined) warnings.push('frequency_penalty');
-  for (const field of Object.keys(request.openaiExtras)) warnings.push(field);
+  for (const [field, value] of Object.entries(request.openaiExtras)) {
+    if (!anthropicFieldsFromOpenAI.has(field)) warnings.push(field);
+    else body[field] = field === 'context_management' ? toContextManagement(value) : value;
+  }
   Object.assign(body, request.anthropicExtras);
+  for (const beta of betasFor(body)) betas.add(beta);
   if (request.stream) body.stream = true;
   return { body, betas: [...betas], warnings, ...(jsonToolName ? { jsonToolName } : {}) };
 }

@@ -17,6 +17,7 @@ export function toOpenAIChatResponse(result: ChatResult): Record<string, unknown
         content: choice.text,
         ...(choice.reasoning !== undefined ? { reasoning_content: choice.reasoning } : {}),
         ...(choice.thinkingBlocks ? { thinking_blocks: choice.thinkingBlocks } : {}),
+        ...(choice.citations ? { provider_specific_fields: { citations: choice.citations } } : {}),
         refusal: choice.refusal ?? null,
         ...(choice.toolCalls.length > 0
           ? {
