@@ -31,6 +31,8 @@ export interface AppDeps {
   /** Adapter per provider id; a provider without one is refused with a clear 400. */
   adapters: ReadonlyMap<string, ProviderAdapter>;
   logger: Logger;
+  /** Who may choose an upstream in the request body, and which upstreams. */
+  clientUpstreams: { allowAllKeys: boolean; allowlist: string[] };
   /** The native `/anthropic/*` pass-through: where it goes and with which key. */
   anthropicPassthrough: { client: AnthropicPassthrough; apiBase: string; apiKey: string | undefined };
   /** `"redis"` when a shared cache is configured, else null (reported by readiness). */

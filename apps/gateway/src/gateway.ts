@@ -140,6 +140,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     router: new ModelRouter(deployments),
     adapters,
     logger,
+    clientUpstreams: config.clientUpstreams,
     anthropicPassthrough: {
       client: createAnthropicPassthrough({ pools }),
       apiBase: config.anthropicPassthrough.apiBase,

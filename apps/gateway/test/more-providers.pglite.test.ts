@@ -225,3 +225,35 @@ describe('/v1/messages/count_tokens', () => {
     expect(((await response.json()) as { input_tokens: number }).input_tokens).toBeGreaterThan(0);
   });
 });
+
+describe('caller-chosen upstreams', () => {
+  it('lets a permitted key choose an allowlisted api_base and api_key, and nothing else', async () => {
+    const generated = await fetch(`${t.gateway.url}/key/generate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ permissions: { allow_client_side_credentials: true } }),
+    });
+    const permitted = ((await generated.json()) as { key: string }).key;
+    const call = (extra: Record<string, unknown>, apiKey = permitted) =>
+      fetch(`${t.gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...extra }),
+      });
+
+    const ok = await call({ api_base: t.mock.deepseekBaseUrl, api_key: 'sk-upstream-secret' });
+    expect(ok.status).toBe(200);
+    const upstream = t.mock.requests.at(-1)!;
+    expect(upstream.path).toBe('/deepseek/chat/completions');
+    expect(upstream.headers.authorization).toBe('Bearer sk-upstream-secret');
+    expect(upstream.body).not.toHaveProperty('api_base');
+    expect(upstream.body).not.toHaveProperty('api_key');
+
+    const elsewhere = await call({ api_base: 'http://127.0.0.1:1/v1' });
+    expect(elsewhere.status).toBe(400);
+    expect(((await elsewhere.json()) as { error: { message: string } }).error.message).toContain('allowlist');
+    expect((await call({ api_base: 'http://169.254.169.254/latest' })).status).toBe(400);
+    // A key without the permission may not choose at all.
+    expect((await call({ api_base: t.mock.deepseekBaseUrl }, key)).status).toBe(400);
+  });
+});

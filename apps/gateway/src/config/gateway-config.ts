@@ -39,6 +39,12 @@ export interface GatewayConfig {
   upstreamTimeoutMs: number;
   /** Where `/anthropic/*` goes (`ANTHROPIC_API_BASE`) and with which key (`ANTHROPIC_API_KEY`). */
   anthropicPassthrough: { apiBase: string; apiKey: string | undefined };
+  /**
+   * Caller-chosen upstreams (`api_base`/`api_key` in a body): allowed for every key, or only
+   * for keys whose `permissions.allow_client_side_credentials` is true; always limited to the
+   * allowlisted URL prefixes.
+   */
+  clientUpstreams: { allowAllKeys: boolean; allowlist: string[] };
   /** OpenRouter's optional attribution headers (`HTTP-Referer`, `X-Title`). */
   openRouterHeaders: Record<string, string>;
   /** How long in-flight requests may run after SIGTERM before their connections are closed. */
@@ -143,6 +149,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
     shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
     anthropicPassthrough: { apiBase: e.ANTHROPIC_API_BASE, apiKey: e.ANTHROPIC_API_KEY },
+    clientUpstreams: {
+      allowAllKeys: general.allow_client_side_credentials === true,
+      allowlist: general.client_api_base_allowlist ?? [],
+    },
     openRouterHeaders: {
       ...(e.OR_SITE_URL ? { 'HTTP-Referer': e.OR_SITE_URL } : {}),
       ...(e.OR_APP_NAME ? { 'X-Title': e.OR_APP_NAME } : {}),

@@ -37,6 +37,8 @@ const keyRecordSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
   tpmLimit: z.number().nullable(),
   rpmLimit: z.number().nullable(),
+  /** May send `api_base`/`api_key` in request bodies (`permissions.allow_client_side_credentials`). */
+  allowClientSideCredentials: z.boolean(),
 });
 export type KeyRecord = z.infer<typeof keyRecordSchema>;
 
@@ -69,6 +71,7 @@ export function toKeyRecord(row: VerificationTokenRow, validUntil: Date | null =
     metadata: row.metadata,
     tpmLimit: row.tpmLimit,
     rpmLimit: row.rpmLimit,
+    allowClientSideCredentials: row.permissions.allow_client_side_credentials === true,
   };
 }
 

@@ -16,6 +16,7 @@ import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
 import type { Deployment } from '../config/gateway-config.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authorizeModelCall } from './authorize-model-call.ts';
+import { checkClientApiBase } from './client-upstream.ts';
 import type { FinishRequestEvent } from './finish-request-event.ts';
 import { meterStream } from './meter-stream.ts';
 import { resolveEndUser, resolveTags } from './request-attribution.ts';
@@ -59,14 +60,8 @@ export async function prepareCall(
   rawBody: Record<string, unknown>,
   callType: ModelCall['callType'],
 ): Promise<PreparedCall> {
-  const override = upstreamOverrideFields.find((field) => rawBody[field] !== undefined);
-  if (override) {
-    throw new GatewayHttpError({
-      kind: 'invalid_request',
-      param: override,
-      message: `${override} may not be set in the request body: upstreams and their keys come from the gateway's config.`,
-    });
-  }
+  const caller = c.get('caller');
+  const clientTarget = clientChosenUpstream(deps, caller, rawBody);
   const deployment = deps.router.pick(modelName);
   if (!deployment) {
     throw new GatewayHttpError({
@@ -75,7 +70,6 @@ export async function prepareCall(
       message: `Invalid model name passed in model=${modelName}. Call \`/v1/models\` to view available models for your key.`,
     });
   }
-  const caller = c.get('caller');
   const headers = c.req.raw.headers;
   const endUser = resolveEndUser(headers, rawBody);
   await authorizeModelCall(deps.lookups, caller, deployment.modelName, endUser);
@@ -92,7 +86,7 @@ export async function prepareCall(
     modelGroup: deployment.modelName,
     deploymentId: deployment.deploymentId,
     provider: deployment.provider,
-    apiBase: deployment.apiBase,
+    apiBase: clientTarget.apiBase ?? deployment.apiBase,
     upstreamModel: deployment.upstreamModel,
     stream,
     usage: {},
@@ -110,8 +104,64 @@ export async function prepareCall(
       signal: c.req.raw.signal,
       ...(deployment.timeoutMs !== undefined ? { timeoutMs: deployment.timeoutMs } : {}),
       ...(deployment.streamTimeoutMs !== undefined ? { streamTimeoutMs: deployment.streamTimeoutMs } : {}),
+      ...clientTarget,
     },
   };
+}
+
+/**
+ * The upstream a caller chose in the body (`api_base`/`base_url`, `api_key`), when its key is
+ * allowed to and the URL is on the operator's allowlist (never a cloud metadata address).
+ * Anything else that would choose the upstream is refused, naming the field.
+ */
+function clientChosenUpstream(
+  deps: AppDeps,
+  caller: Caller,
+  rawBody: Record<string, unknown>,
+): { apiBase?: string; apiKey?: string } {
+  const fields = upstreamOverrideFields.filter((field) => rawBody[field] !== undefined);
+  if (fields.length === 0) return {};
+  const allowed =
+    deps.clientUpstreams.allowAllKeys ||
+    caller.kind === 'master' ||
+    (caller.kind === 'virtual' && caller.key.allowClientSideCredentials);
+  const unsupported = fields.find(
+    (field) => field !== 'api_base' && field !== 'base_url' && field !== 'api_key',
+  );
+  if (!allowed || unsupported) {
+    const field = unsupported ?? fields[0]!;
+    throw new GatewayHttpError({
+      kind: 'invalid_request',
+      param: field,
+      message: `${field} may not be set in the request body: upstreams and their keys come from the gateway's config${allowed ? '' : ' (an admin can allow api_base and api_key for a key with permissions.allow_client_side_credentials)'}.`,
+    });
+  }
+  const chosen: { apiBase?: string; apiKey?: string } = {};
+  const base = rawBody.api_base ?? rawBody.base_url;
+  if (base !== undefined) {
+    const param = rawBody.api_base !== undefined ? 'api_base' : 'base_url';
+    const check =
+      typeof base === 'string' ? checkClientApiBase(base, deps.clientUpstreams.allowlist) : undefined;
+    if (!check?.ok) {
+      throw new GatewayHttpError({
+        kind: 'invalid_request',
+        param,
+        message: `${param} ${check ? check.reason : 'must be a string'}.`,
+      });
+    }
+    chosen.apiBase = check.url.toString().replace(/\/$/, '');
+  }
+  if (rawBody.api_key !== undefined) {
+    if (typeof rawBody.api_key !== 'string') {
+      throw new GatewayHttpError({
+        kind: 'invalid_request',
+        param: 'api_key',
+        message: 'api_key must be a string.',
+      });
+    }
+    chosen.apiKey = rawBody.api_key;
+  }
+  return chosen;
 }
 
 export function priceCall(deployment: Deployment, usage: Usage, at: Date): PriceResult {

@@ -103,6 +103,7 @@ export async function startTestGateway(
     upstreamTimeoutMs: 10_000,
     shutdownGraceMs: 5_000,
     anthropicPassthrough: { apiBase: mock.anthropicBaseUrl, apiKey: 'sk-upstream-secret' },
+    clientUpstreams: { allowAllKeys: false, allowlist: [mock.deepseekBaseUrl] },
     openRouterHeaders: {},
     logLevel: 'silent',
   };

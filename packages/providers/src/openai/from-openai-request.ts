@@ -52,6 +52,12 @@ const consumedFields = new Set([
   'litellm_call_id',
   'litellm_session_id',
   'litellm_trace_id',
+  // Upstream choices, checked by the gateway and never forwarded as body fields.
+  'api_base',
+  'base_url',
+  'api_key',
+  'api_version',
+  'custom_llm_provider',
 ]);
 
 /**
