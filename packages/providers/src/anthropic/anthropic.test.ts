@@ -189,6 +189,44 @@ describe('OpenAI request -> Anthropic', () => {
     expect(plan.warnings).toEqual([]);
   });
 
+  it('uses native structured outputs with their beta on models that have them', () => {
+    const openai = openAIChatRequestSchema.parse({
+      model: 'claude',
+      messages: [{ role: 'user', content: 'give json' }],
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'a',
+          schema: {
+            type: 'object',
+            properties: { tags: { type: 'array', items: { $ref: '#/$defs/tag' }, maxItems: 3 } },
+            $defs: { tag: { type: 'string', minLength: 2 } },
+          },
+        },
+      },
+    });
+    const plan = toAnthropicRequest({
+      ...fromOpenAIChatRequest(openai),
+      model: 'claude-sonnet-4-5-20250929',
+    });
+    expect(plan.jsonToolName).toBeUndefined();
+    expect(plan.betas).toContain('structured-outputs-2025-11-13');
+    expect(plan.body.output_format).toEqual({
+      type: 'json_schema',
+      schema: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          tags: {
+            type: 'array',
+            items: { type: 'string', description: '(constraints: minLength=2)' },
+            description: '(constraints: maxItems=3)',
+          },
+        },
+      },
+    });
+  });
+
   it('turns a JSON-schema response_format into a forced tool', () => {
     const openai = openAIChatRequestSchema.parse({
       model: 'claude',

@@ -1,4 +1,5 @@
 import type { CacheControl, ChatRequest, Message, TextPart, UserPart } from '../canonical.ts';
+import { supportsStructuredOutputs, toAnthropicOutputSchema } from './to-anthropic-output-schema.ts';
 
 /** Anthropic requires `max_tokens`; this is what LiteLLM sends when the caller gave none. */
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
@@ -281,8 +282,14 @@ export function toAnthropicRequest(request: ChatRequest): AnthropicRequestPlan {
 
   let jsonToolName: string | undefined;
   const format = request.responseFormat;
-  if (format?.type === 'json_schema') {
-    // A forced tool call whose input is the answer works on every Claude model.
+  if (format?.type === 'json_schema' && supportsStructuredOutputs(request.model)) {
+    body.output_format = {
+      type: 'json_schema',
+      schema: toAnthropicOutputSchema({ type: 'object', ...format.schema }),
+    };
+    betas.add('structured-outputs-2025-11-13');
+  } else if (format?.type === 'json_schema') {
+    // Older models: a forced tool call whose input is the answer.
     jsonToolName = JSON_TOOL_NAME;
     tools.push({ name: JSON_TOOL_NAME, type: 'custom', input_schema: { type: 'object', ...format.schema } });
     if (!thinking || thinking.type === 'disabled') toolChoice = { type: 'tool', name: JSON_TOOL_NAME };
