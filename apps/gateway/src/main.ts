@@ -18,7 +18,18 @@ try {
 }
 
 const logger = pino({ level: config.logLevel, base: { service: 'llm-gateway' } });
-const gateway = await startGateway(config, logger);
+let gateway: RunningGateway;
+try {
+  gateway = await startGateway(config, logger);
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  console.error(
+    code === 'EADDRINUSE'
+      ? `Cannot start: port ${config.port} is already in use (set PORT to another one).`
+      : `Cannot start: ${(error as Error).message}`,
+  );
+  process.exit(1);
+}
 console.log(banner(gateway, config));
 
 let stopping = false;
