@@ -6,28 +6,17 @@ import {
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
-import { GatewayHttpError, toErrorBody } from '../errors.ts';
+import { toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { callHeaders, prepareModelCall, runChat, runChatStream } from '../services/model-call.ts';
-import { parseJsonBody } from './parse-json-body.ts';
+import { parseModelRequest, sseResponse } from './parse-json-body.ts';
 
 /** `POST /v1/chat/completions` and `/chat/completions`: OpenAI format in and out, any provider. */
 export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
   async function handleChatCompletion(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const raw = await parseJsonBody(c.req.raw);
-    const parsed = openAIChatRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const param = issue?.path.join('.') || undefined;
-      throw new GatewayHttpError({
-        kind: 'invalid_request',
-        message: `Invalid request body: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`,
-        ...(param ? { param } : {}),
-      });
-    }
-    const body = parsed.data;
+    const { raw, body } = await parseModelRequest(c.req.raw, openAIChatRequestSchema);
     const request = fromOpenAIChatRequest(body);
     // Anthropic betas asked for on the OpenAI route reach Anthropic deployments (merged with ours).
     const beta = c.req.header('anthropic-beta');
@@ -36,7 +25,7 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
         .split(',')
         .map((value) => value.trim())
         .filter(Boolean);
-    const prepared = await prepareModelCall(deps, c, request, raw as Record<string, unknown>, 'acompletion');
+    const prepared = await prepareModelCall(deps, c, request, raw, 'acompletion');
 
     if (!prepared.request.stream) {
       const { result, ...info } = await runChat(prepared, event.startedAt);
@@ -47,22 +36,15 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
       );
     }
     const { events, ...info } = await runChatStream(prepared, c, finish);
-    const sse = events
-      .pipeThrough(
+    return sseResponse(
+      events.pipeThrough(
         toOpenAIStream({
           includeUsage: body.stream_options?.include_usage === true,
           renderError: (error) => toErrorBody(error, event.requestId),
         }),
-      )
-      .pipeThrough(new TextEncoderStream());
-    return new Response(sse, {
-      status: 200,
-      headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        ...callHeaders(c.get('caller'), prepared, info, event.requestId),
-      },
-    });
+      ),
+      callHeaders(c.get('caller'), prepared, info, event.requestId),
+    );
   }
 
   const app = new Hono<AppEnv>();

@@ -6,11 +6,11 @@ import {
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
-import { GatewayHttpError, toErrorBody } from '../errors.ts';
+import { toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { callHeaders, prepareModelCall, runChat, runChatStream } from '../services/model-call.ts';
-import { parseJsonBody } from './parse-json-body.ts';
+import { parseModelRequest, sseResponse } from './parse-json-body.ts';
 
 /**
  * `POST /v1/completions` and `/completions`: legacy text completions (wire formats §1.5).
@@ -21,23 +21,12 @@ import { parseJsonBody } from './parse-json-body.ts';
 export function completionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
   async function handleCompletion(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const raw = await parseJsonBody(c.req.raw);
-    const parsed = openAICompletionRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const param = issue?.path.join('.') || undefined;
-      throw new GatewayHttpError({
-        kind: 'invalid_request',
-        message: `Invalid request body: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}${param === 'prompt' ? ' (one prompt per request)' : ''}`,
-        ...(param ? { param } : {}),
-      });
-    }
-    const body = parsed.data;
+    const { raw, body } = await parseModelRequest(c.req.raw, openAICompletionRequestSchema);
     const prepared = await prepareModelCall(
       deps,
       c,
       fromOpenAICompletionRequest(body),
-      raw as Record<string, unknown>,
+      raw,
       'atext_completion',
     );
     if (!prepared.request.stream) {
@@ -49,22 +38,15 @@ export function completionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
       );
     }
     const { events, ...info } = await runChatStream(prepared, c, finish);
-    const sse = events
-      .pipeThrough(
+    return sseResponse(
+      events.pipeThrough(
         toOpenAICompletionStream({
           includeUsage: body.stream_options?.include_usage === true,
           renderError: (error) => toErrorBody(error, event.requestId),
         }),
-      )
-      .pipeThrough(new TextEncoderStream());
-    return new Response(sse, {
-      status: 200,
-      headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        ...callHeaders(c.get('caller'), prepared, info, event.requestId),
-      },
-    });
+      ),
+      callHeaders(c.get('caller'), prepared, info, event.requestId),
+    );
   }
 
   const app = new Hono<AppEnv>();

@@ -8,31 +8,14 @@ import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { callHeaders, prepareCall, priceCall, withRetries } from '../services/model-call.ts';
-import { parseJsonBody } from './parse-json-body.ts';
+import { parseModelRequest } from './parse-json-body.ts';
 
 /** `POST /v1/embeddings` and `/embeddings`: OpenAI format, for providers with an embeddings endpoint. */
 export function embeddingRoutes(deps: AppDeps) {
   async function handleEmbeddings(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const raw = await parseJsonBody(c.req.raw);
-    const parsed = openAIEmbeddingRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const param = issue?.path.join('.') || undefined;
-      throw new GatewayHttpError({
-        kind: 'invalid_request',
-        message: `Invalid request body: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`,
-        ...(param ? { param } : {}),
-      });
-    }
-    const prepared = await prepareCall(
-      deps,
-      c,
-      parsed.data.model,
-      false,
-      raw as Record<string, unknown>,
-      'aembedding',
-    );
+    const { raw, body: parsedBody } = await parseModelRequest(c.req.raw, openAIEmbeddingRequestSchema);
+    const prepared = await prepareCall(deps, c, parsedBody.model, false, raw, 'aembedding');
     const embed = prepared.adapter.embed;
     if (!embed) {
       throw new GatewayHttpError({
@@ -41,7 +24,7 @@ export function embeddingRoutes(deps: AppDeps) {
         message: `Provider '${prepared.deployment.provider}' of model ${prepared.deployment.modelName} offers no embeddings.`,
       });
     }
-    const request = { ...fromOpenAIEmbeddingRequest(parsed.data), model: prepared.deployment.upstreamModel };
+    const request = { ...fromOpenAIEmbeddingRequest(parsedBody), model: prepared.deployment.upstreamModel };
     const value = await withRetries(prepared, () => embed(request, prepared.target));
     const { call, deployment } = prepared;
     call.usage = value.result.usage;

@@ -5,7 +5,7 @@ import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { callHeaders, prepareCall, withRetries } from '../services/model-call.ts';
-import { parseJsonBody } from './parse-json-body.ts';
+import { parseModelRequest } from './parse-json-body.ts';
 
 /**
  * `POST /v1/images/generations` and `/images/generations`: OpenRouter through its chat endpoint
@@ -15,25 +15,8 @@ import { parseJsonBody } from './parse-json-body.ts';
 export function imageRoutes(deps: AppDeps) {
   async function handleImages(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const raw = await parseJsonBody(c.req.raw);
-    const parsed = openAIImageRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const param = issue?.path.join('.') || undefined;
-      throw new GatewayHttpError({
-        kind: 'invalid_request',
-        message: `Invalid request body: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`,
-        ...(param ? { param } : {}),
-      });
-    }
-    const prepared = await prepareCall(
-      deps,
-      c,
-      parsed.data.model,
-      false,
-      raw as Record<string, unknown>,
-      'aimage_generation',
-    );
+    const { raw, body: parsedBody } = await parseModelRequest(c.req.raw, openAIImageRequestSchema);
+    const prepared = await prepareCall(deps, c, parsedBody.model, false, raw, 'aimage_generation');
     const generate = prepared.adapter.generateImage;
     if (!generate) {
       throw new GatewayHttpError({
@@ -42,7 +25,7 @@ export function imageRoutes(deps: AppDeps) {
         message: `Provider '${prepared.deployment.provider}' of model ${prepared.deployment.modelName} does not generate images.`,
       });
     }
-    const body = { ...parsed.data, model: prepared.deployment.upstreamModel };
+    const body = { ...parsedBody, model: prepared.deployment.upstreamModel };
     const value = await withRetries(prepared, () => generate(body, prepared.target));
     const { call } = prepared;
     call.usage = value.inputTokens !== undefined ? { inputTokens: value.inputTokens } : {};

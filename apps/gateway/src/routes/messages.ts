@@ -13,7 +13,7 @@ import { authenticate } from '../middleware/authenticate.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { callHeaders, prepareModelCall, runChat, runChatStream } from '../services/model-call.ts';
-import { parseJsonBody } from './parse-json-body.ts';
+import { parseJsonBody, sseResponse } from './parse-json-body.ts';
 
 const countTokensSchema = z.looseObject({ model: z.string().min(1), messages: z.array(z.unknown()).min(1) });
 
@@ -76,19 +76,12 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     const { events, ...info } = await runChatStream(prepared, c, finish);
     info.droppedParams = [...dropped, ...info.droppedParams];
     prepared.call.droppedParams = info.droppedParams;
-    const sse = events
-      .pipeThrough(
+    return sseResponse(
+      events.pipeThrough(
         toAnthropicStream({ model, renderError: (error) => toAnthropicErrorBody(error, event.requestId) }),
-      )
-      .pipeThrough(new TextEncoderStream());
-    return new Response(sse, {
-      status: 200,
-      headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        ...callHeaders(c.get('caller'), prepared, info, event.requestId),
-      },
-    });
+      ),
+      callHeaders(c.get('caller'), prepared, info, event.requestId),
+    );
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { GatewayHttpError } from '../errors.ts';
 
 /** The request's JSON body; a body that is not JSON is a 400 in the caller's dialect. */
@@ -9,4 +10,35 @@ export async function parseJsonBody(request: Request): Promise<unknown> {
   } catch {
     throw new GatewayHttpError({ kind: 'invalid_request', message: 'Request body is not valid JSON.' });
   }
+}
+
+/**
+ * A model route's body: JSON checked against the route's schema. A mismatch is a 400 naming
+ * the first offending field. Returns the raw object too (attribution reads fields the schema
+ * does not name).
+ */
+export async function parseModelRequest<S extends z.ZodType>(
+  request: Request,
+  schema: S,
+): Promise<{ raw: Record<string, unknown>; body: z.output<S> }> {
+  const raw = await parseJsonBody(request);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue?.path.join('.') || undefined;
+    throw new GatewayHttpError({
+      kind: 'invalid_request',
+      message: `Invalid request body: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`,
+      ...(param ? { param } : {}),
+    });
+  }
+  return { raw: raw as Record<string, unknown>, body: parsed.data };
+}
+
+/** A streamed answer: SSE text encoded as it goes, with the call's headers. */
+export function sseResponse(events: ReadableStream<string>, headers: Record<string, string>): Response {
+  return new Response(events.pipeThrough(new TextEncoderStream()), {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers },
+  });
 }

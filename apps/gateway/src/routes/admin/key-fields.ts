@@ -105,25 +105,40 @@ export function toKeyPatch(
   if (input.rpm_limit !== undefined) patch.rpmLimit = input.rpm_limit;
   if (input.blocked !== undefined) patch.blocked = input.blocked;
 
-  // LiteLLM keeps these "metadata fields" inside metadata (contract §2.0).
+  const metadata = mergeMetadata(input, existingMetadata);
+  if (metadata) patch.metadata = metadata;
+  return patch;
+}
+
+/**
+ * The metadata an update asks for, or undefined when it does not touch metadata: `metadata`
+ * replaces the stored object (absent keeps it), then LiteLLM's metadata shortcuts (`tags`,
+ * `model_rpm_limit`, `model_tpm_limit`, contract §2.0) are merged in; a null shortcut removes it.
+ */
+export function mergeMetadata(
+  input: {
+    metadata?: Record<string, unknown> | null | undefined;
+    tags?: string[] | null | undefined;
+    model_rpm_limit?: Record<string, number> | null | undefined;
+    model_tpm_limit?: Record<string, number> | null | undefined;
+  },
+  existing: Record<string, unknown>,
+): Record<string, unknown> | undefined {
   const shortcuts = {
     tags: input.tags,
     model_rpm_limit: input.model_rpm_limit,
     model_tpm_limit: input.model_tpm_limit,
   };
-  const touchesMetadata =
-    input.metadata !== undefined || Object.values(shortcuts).some((v) => v !== undefined);
-  if (touchesMetadata) {
-    const metadata: Record<string, unknown> = {
-      ...(input.metadata === undefined ? existingMetadata : (input.metadata ?? {})),
-    };
-    for (const [name, value] of Object.entries(shortcuts)) {
-      if (value === null) delete metadata[name];
-      else if (value !== undefined) metadata[name] = value;
-    }
-    patch.metadata = metadata;
+  if (input.metadata === undefined && Object.values(shortcuts).every((v) => v === undefined))
+    return undefined;
+  const metadata: Record<string, unknown> = {
+    ...(input.metadata === undefined ? existing : (input.metadata ?? {})),
+  };
+  for (const [name, value] of Object.entries(shortcuts)) {
+    if (value === null) delete metadata[name];
+    else if (value !== undefined) metadata[name] = value;
   }
-  return patch;
+  return metadata;
 }
 
 const money = (value: string | null) => (value === null ? null : Number(value));

@@ -22,7 +22,7 @@ import type { AppDeps } from '../../app-env.ts';
 import { GatewayHttpError } from '../../errors.ts';
 import { addDuration } from '../../services/duration.ts';
 import type { AdminApi } from './admin-api.ts';
-import { isUniqueViolation, keyJsonSchema, toKeyJson } from './key-fields.ts';
+import { isUniqueViolation, keyJsonSchema, mergeMetadata, toKeyJson } from './key-fields.ts';
 
 const member = z
   .object({
@@ -114,21 +114,8 @@ function toTeamPatch(
       });
     }
   }
-  const shortcuts = {
-    tags: input.tags,
-    model_rpm_limit: input.model_rpm_limit,
-    model_tpm_limit: input.model_tpm_limit,
-  };
-  if (input.metadata !== undefined || Object.values(shortcuts).some((v) => v !== undefined)) {
-    const metadata: Record<string, unknown> = {
-      ...(input.metadata === undefined ? existingMetadata : (input.metadata ?? {})),
-    };
-    for (const [name, value] of Object.entries(shortcuts)) {
-      if (value === null) delete metadata[name];
-      else if (value !== undefined) metadata[name] = value;
-    }
-    patch.metadata = metadata;
-  }
+  const metadata = mergeMetadata(input, existingMetadata);
+  if (metadata) patch.metadata = metadata;
   return patch;
 }
 
