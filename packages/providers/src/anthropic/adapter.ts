@@ -11,7 +11,7 @@ import { requestControls } from '../adapter.ts';
 import type { ChatRequest } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
-import { flattenHeaders } from '../openai/adapter.ts';
+import { flattenHeaders, postJson } from '../http/post-json.ts';
 import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
 import { parseSse } from '../sse/parse-sse.ts';
 import { fromAnthropicError } from './errors.ts';
@@ -51,23 +51,15 @@ export function createAnthropicAdapter(deps: AdapterDeps): ProviderAdapter {
     target: CallTarget,
     stream: boolean,
   ): Promise<Result<Dispatcher.ResponseData>> {
-    const url = anthropicMessagesUrl(target.apiBase);
-    try {
-      const response = await deps.pools.forUrl(url).request({
-        method: 'POST',
-        path: url.pathname + url.search,
-        headers: anthropicHeaders(target.apiKey, plan.betas, stream),
-        body: JSON.stringify(plan.body),
-        ...requestControls(target),
-      });
-      if (response.statusCode >= 400) {
-        const text = await response.body.text().catch(() => '');
-        return err(fromAnthropicError(response.statusCode, text, flattenHeaders(response.headers)));
-      }
-      return ok(response);
-    } catch (cause) {
-      return err(mapTransportError('anthropic', cause, target.signal));
-    }
+    return postJson({
+      pools: deps.pools,
+      provider: 'anthropic',
+      url: anthropicMessagesUrl(target.apiBase),
+      headers: anthropicHeaders(target.apiKey, plan.betas, stream),
+      body: plan.body,
+      target,
+      toError: fromAnthropicError,
+    });
   }
 
   return {

@@ -8,11 +8,10 @@ import type {
   EmbeddingResponse,
   ProviderAdapter,
 } from '../adapter.ts';
-import { requestControls } from '../adapter.ts';
 import type { ChatRequest, ChatResult } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
-import { flattenHeaders, readJson } from '../openai/adapter.ts';
+import { flattenHeaders, postJson, readJson } from '../http/post-json.ts';
 import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
 import { fromOllamaError } from './errors.ts';
 import { fromOllamaChatResponse, fromOllamaGenerateResponse } from './from-ollama-response.ts';
@@ -62,22 +61,15 @@ export function createOllamaAdapter(deps: AdapterDeps, options: OllamaAdapterOpt
       accept: stream ? 'application/x-ndjson' : 'application/json',
     };
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
-    try {
-      const response = await deps.pools.forUrl(url).request({
-        method: 'POST',
-        path: url.pathname + url.search,
-        headers,
-        body: JSON.stringify(body),
-        ...requestControls(target),
-      });
-      if (response.statusCode >= 400) {
-        const text = await response.body.text().catch(() => '');
-        return err(fromOllamaError(id, response.statusCode, text, flattenHeaders(response.headers)));
-      }
-      return ok(response);
-    } catch (cause) {
-      return err(mapTransportError(id, cause, target.signal));
-    }
+    return postJson({
+      pools: deps.pools,
+      provider: id,
+      url,
+      headers,
+      body,
+      target,
+      toError: (status, text, responseHeaders) => fromOllamaError(id, status, text, responseHeaders),
+    });
   }
 
   /** A non-streamed body -> the canonical result; undefined when it is not what Ollama sends. */

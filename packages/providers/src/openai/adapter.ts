@@ -10,10 +10,10 @@ import type {
   ImageResponse,
   ProviderAdapter,
 } from '../adapter.ts';
-import { requestControls } from '../adapter.ts';
 import type { ChatRequest, ChatResult } from '../canonical.ts';
-import { err, ok, type Result } from '../errors.ts';
+import { ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
+import { flattenHeaders, postJson, readJson } from '../http/post-json.ts';
 import {
   fromOpenRouterImageResponse,
   openRouterImageResponseSchema,
@@ -94,22 +94,15 @@ export function createOpenAICompatibleAdapter(
       accept: stream ? 'text/event-stream' : 'application/json',
     };
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
-    try {
-      const response = await deps.pools.forUrl(url).request({
-        method: 'POST',
-        path: url.pathname + url.search,
-        headers,
-        body: JSON.stringify(body),
-        ...requestControls(target),
-      });
-      if (response.statusCode >= 400) {
-        const text = await response.body.text().catch(() => '');
-        return err(fromOpenAIError(id, response.statusCode, text, flattenHeaders(response.headers)));
-      }
-      return ok(response);
-    } catch (cause) {
-      return err(mapTransportError(id, cause, target.signal));
-    }
+    return postJson({
+      pools: deps.pools,
+      provider: id,
+      url,
+      headers,
+      body,
+      target,
+      toError: (status, text, responseHeaders) => fromOpenAIError(id, status, text, responseHeaders),
+    });
   }
 
   return {
@@ -202,51 +195,9 @@ const imagesResponseSchema = z.looseObject({
   usage: z.looseObject({ input_tokens: z.number().int().nullish() }).nullish(),
 });
 
-/**
- * Reads a JSON response body and checks it against the schema; a body that is not JSON or of
- * another shape is a non-retryable 502 naming the provider.
- */
-export async function readJson<S extends z.ZodType>(
-  provider: string,
-  response: Dispatcher.ResponseData,
-  schema: S,
-  signal: AbortSignal | undefined,
-): Promise<Result<z.output<S>>> {
-  let payload: unknown;
-  try {
-    payload = await response.body.json();
-  } catch (cause) {
-    if (!(cause instanceof SyntaxError)) return err(mapTransportError(provider, cause, signal));
-    return err({
-      kind: 'upstream_error',
-      provider,
-      status: 502,
-      message: `${provider} sent a body that is not JSON`,
-      retryable: false,
-    });
-  }
-  const parsed = schema.safeParse(payload);
-  if (parsed.success) return ok(parsed.data);
-  return err({
-    kind: 'upstream_error',
-    provider,
-    status: 502,
-    message: `${provider} sent a response of unexpected shape`,
-    retryable: false,
-  });
-}
-
 /** Anthropic-only request fields have no OpenAI equivalent and are not sent (thinking maps to reasoning_effort). */
 function droppedAnthropicParams(request: ChatRequest): string[] {
   const dropped = Object.keys(request.anthropicExtras ?? {});
   if (request.topK !== undefined) dropped.push('top_k');
   return dropped;
-}
-
-export function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return flat;
 }

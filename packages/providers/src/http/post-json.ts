@@ -1,0 +1,86 @@
+import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { type CallTarget, requestControls } from '../adapter.ts';
+import { err, type GatewayError, ok, type Result } from '../errors.ts';
+import { mapTransportError } from './map-transport-error.ts';
+import type { UpstreamPools } from './upstream-pools.ts';
+
+/** Response headers as plain strings (repeated headers joined with `, `). */
+export function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+export interface PostJsonOptions {
+  pools: UpstreamPools;
+  /** Our provider id, for error messages. */
+  provider: string;
+  url: URL;
+  headers: Record<string, string>;
+  body: unknown;
+  target: CallTarget;
+  /** The vendor's error body (any status from 400) -> a GatewayError. */
+  toError: (status: number, bodyText: string, headers: Record<string, string>) => GatewayError;
+}
+
+/**
+ * POSTs JSON to an upstream over its origin's keep-alive pool, with the call's abort signal and
+ * time limits. A status from 400 up becomes the vendor's error; no answer at all becomes a
+ * transport error (timeout, unreachable, client gone). Every adapter sends through here.
+ */
+export async function postJson(options: PostJsonOptions): Promise<Result<Dispatcher.ResponseData>> {
+  const { url, target } = options;
+  try {
+    const response = await options.pools.forUrl(url).request({
+      method: 'POST',
+      path: url.pathname + url.search,
+      headers: options.headers,
+      body: JSON.stringify(options.body),
+      ...requestControls(target),
+    });
+    if (response.statusCode >= 400) {
+      const text = await response.body.text().catch(() => '');
+      return err(options.toError(response.statusCode, text, flattenHeaders(response.headers)));
+    }
+    return ok(response);
+  } catch (cause) {
+    return err(mapTransportError(options.provider, cause, target.signal));
+  }
+}
+
+/**
+ * Reads a JSON response body and checks it against the schema; a body that is not JSON or of
+ * another shape is a non-retryable 502 naming the provider.
+ */
+export async function readJson<S extends z.ZodType>(
+  provider: string,
+  response: Dispatcher.ResponseData,
+  schema: S,
+  signal: AbortSignal | undefined,
+): Promise<Result<z.output<S>>> {
+  let payload: unknown;
+  try {
+    payload = await response.body.json();
+  } catch (cause) {
+    if (!(cause instanceof SyntaxError)) return err(mapTransportError(provider, cause, signal));
+    return err({
+      kind: 'upstream_error',
+      provider,
+      status: 502,
+      message: `${provider} sent a body that is not JSON`,
+      retryable: false,
+    });
+  }
+  const parsed = schema.safeParse(payload);
+  if (parsed.success) return ok(parsed.data);
+  return err({
+    kind: 'upstream_error',
+    provider,
+    status: 502,
+    message: `${provider} sent a response of unexpected shape`,
+    retryable: false,
+  });
+}
