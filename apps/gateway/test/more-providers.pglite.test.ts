@@ -257,3 +257,58 @@ describe('caller-chosen upstreams', () => {
     expect((await call({ api_base: t.mock.deepseekBaseUrl }, key)).status).toBe(400);
   });
 });
+
+describe('tool calls through the openai client, every provider', () => {
+  const tools = [
+    {
+      type: 'function' as const,
+      function: {
+        name: 'get_weather',
+        description: 'Weather for a city',
+        parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+    },
+  ];
+  const ask = 'Weather in Paris? [mock:tool_call=get_weather]';
+
+  for (const model of ['gpt-4o-mini', 'claude-sonnet', 'deepseek-chat', 'openrouter-gpt', 'llama-chat']) {
+    it(`${model}: a tool call, streamed and not, then the answer to its result`, async () => {
+      const first = await openai().chat.completions.create({
+        model,
+        tools,
+        messages: [{ role: 'user', content: ask }],
+      });
+      const call = first.choices[0]?.message.tool_calls?.[0];
+      expect(first.choices[0]?.finish_reason).toBe('tool_calls');
+      expect(call?.type === 'function' && call.function.name).toBe('get_weather');
+      expect(JSON.parse(call?.type === 'function' ? call.function.arguments : '')).toEqual({ city: 'mock' });
+
+      const stream = await openai().chat.completions.create({
+        model,
+        tools,
+        stream: true,
+        messages: [{ role: 'user', content: ask }],
+      });
+      let args = '';
+      let finish: string | null | undefined;
+      for await (const chunk of stream) {
+        for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) args += delta.function?.arguments ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      expect(JSON.parse(args)).toEqual({ city: 'mock' });
+      expect(finish).toBe('tool_calls');
+
+      const answer = await openai().chat.completions.create({
+        model,
+        tools,
+        messages: [
+          { role: 'user', content: ask },
+          { role: 'assistant', content: null, tool_calls: [call!] },
+          { role: 'tool', tool_call_id: call!.id, content: '18C sunny' },
+        ],
+      });
+      expect(answer.choices[0]?.finish_reason).toBe('stop');
+      expect(answer.choices[0]?.message.content).toBeTruthy();
+    });
+  }
+});
