@@ -241,11 +241,17 @@ describe('caller-chosen upstreams', () => {
         body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...extra }),
       });
 
+    // The mock refuses any key but sk-upstream-secret, so what it answers shows which key went.
     const ok = await call({ api_base: t.mock.deepseekBaseUrl, api_key: 'sk-upstream-secret' });
     expect(ok.status).toBe(200);
     const upstream = t.mock.requests.at(-1)!;
     expect(upstream.path).toBe('/deepseek/chat/completions');
     expect(upstream.headers.authorization).toBe('Bearer sk-upstream-secret');
+    // Without a key of its own, the caller's upstream gets no key, never the operator's.
+    const before = t.mock.requests.length;
+    const keyless = await call({ api_base: t.mock.deepseekBaseUrl });
+    expect(keyless.status).toBe(401);
+    expect(t.mock.requests.length).toBe(before);
     expect(upstream.body).not.toHaveProperty('api_base');
     expect(upstream.body).not.toHaveProperty('api_key');
 

@@ -30,7 +30,7 @@ export function embeddingRoutes(deps: AppDeps) {
     call.usage = value.result.usage;
     call.responseModel = value.result.model;
     call.droppedParams = value.droppedParams;
-    call.price = priceCall(deployment, value.result.usage, event.startedAt);
+    call.price = priceCall(deployment, value.result.usage, event.startedAt, call.callerChosenUpstream);
     return c.json(
       toOpenAIEmbeddingResponse(value.result, value.result.model, request.encodingFormat),
       200,

@@ -30,7 +30,9 @@ export function imageRoutes(deps: AppDeps) {
     const { call } = prepared;
     call.usage = value.inputTokens !== undefined ? { inputTokens: value.inputTokens } : {};
     call.price =
-      value.providerCostUsd !== undefined && prepared.deployment.provider === 'openrouter'
+      value.providerCostUsd !== undefined &&
+      prepared.deployment.provider === 'openrouter' &&
+      !call.callerChosenUpstream
         ? priceUsage({
             provider: 'openrouter',
             model: body.model,

@@ -83,6 +83,7 @@ export async function prepareCall(
   }
   const call: ModelCall = {
     callType,
+    ...(clientTarget.apiBase !== undefined ? { callerChosenUpstream: true } : {}),
     modelGroup: deployment.modelName,
     deploymentId: deployment.deploymentId,
     provider: deployment.provider,
@@ -99,12 +100,18 @@ export async function prepareCall(
     adapter,
     call,
     target: {
-      apiBase: deployment.apiBase,
-      ...(deployment.apiKey ? { apiKey: deployment.apiKey } : {}),
+      // A caller-chosen upstream gets the caller's key or none: never the operator's.
+      ...(clientTarget.apiBase !== undefined
+        ? clientTarget
+        : {
+            apiBase: deployment.apiBase,
+            ...((clientTarget.apiKey ?? deployment.apiKey)
+              ? { apiKey: clientTarget.apiKey ?? deployment.apiKey }
+              : {}),
+          }),
       signal: c.req.raw.signal,
       ...(deployment.timeoutMs !== undefined ? { timeoutMs: deployment.timeoutMs } : {}),
       ...(deployment.streamTimeoutMs !== undefined ? { streamTimeoutMs: deployment.streamTimeoutMs } : {}),
-      ...clientTarget,
     },
   };
 }
@@ -164,15 +171,21 @@ function clientChosenUpstream(
   return chosen;
 }
 
-export function priceCall(deployment: Deployment, usage: Usage, at: Date): PriceResult {
+export function priceCall(
+  deployment: Deployment,
+  usage: Usage,
+  at: Date,
+  callerChosenUpstream = false,
+): PriceResult {
   return priceUsage({
     provider: deployment.provider,
     model: deployment.upstreamModel,
     usage,
     at,
     overrides: deployment.priceOverrides,
-    // Only OpenRouter's reported cost is trusted; any other upstream could set its own price.
-    ...(deployment.provider === 'openrouter' && usage.providerCostUsd !== undefined
+    // Only OpenRouter's reported cost is trusted (and only from the configured OpenRouter):
+    // any other upstream could set its own price.
+    ...(deployment.provider === 'openrouter' && !callerChosenUpstream && usage.providerCostUsd !== undefined
       ? { providerCostUsd: usage.providerCostUsd }
       : {}),
   });
@@ -222,7 +235,7 @@ export async function runChat(
   call.responseModel = result.model;
   call.providerResponseId = result.id;
   call.droppedParams = droppedParams;
-  call.price = priceCall(prepared.deployment, result.usage, startedAt);
+  call.price = priceCall(prepared.deployment, result.usage, startedAt, call.callerChosenUpstream);
   return { result, upstream, droppedParams };
 }
 
@@ -246,7 +259,7 @@ export async function runChatStream(
   const events = meterStream(response.value.events, call, (result) => {
     // Price whatever was used: unknown usage is recorded as unpriced, never as free.
     if (result.outcome === 'success' || producedOutput(call)) {
-      call.price = priceCall(deployment, call.usage, event.startedAt);
+      call.price = priceCall(deployment, call.usage, event.startedAt, call.callerChosenUpstream);
     }
     event.outcome = result.outcome;
     if (result.outcome === 'failure') event.error = result.error;

@@ -30,6 +30,8 @@ export interface ModelCall {
   droppedParams?: string[];
   /** How many times a failed attempt was retried before the one that counted. */
   attemptedRetries?: number;
+  /** The caller chose the upstream (`api_base` in the body): its reported costs are not trusted. */
+  callerChosenUpstream?: boolean;
 }
 
 /**
