@@ -101,14 +101,8 @@ export async function prepareCall(
     call,
     target: {
       // A caller-chosen upstream gets the caller's key or none: never the operator's.
-      ...(clientTarget.apiBase !== undefined
-        ? clientTarget
-        : {
-            apiBase: deployment.apiBase,
-            ...((clientTarget.apiKey ?? deployment.apiKey)
-              ? { apiKey: clientTarget.apiKey ?? deployment.apiKey }
-              : {}),
-          }),
+      apiBase: clientTarget.apiBase ?? deployment.apiBase,
+      ...upstreamKey(clientTarget, deployment),
       signal: c.req.raw.signal,
       ...(deployment.timeoutMs !== undefined ? { timeoutMs: deployment.timeoutMs } : {}),
       ...(deployment.streamTimeoutMs !== undefined ? { streamTimeoutMs: deployment.streamTimeoutMs } : {}),
@@ -169,6 +163,14 @@ function clientChosenUpstream(
     chosen.apiKey = rawBody.api_key;
   }
   return chosen;
+}
+
+function upstreamKey(
+  chosen: { apiBase?: string; apiKey?: string },
+  deployment: Deployment,
+): { apiKey?: string } {
+  const apiKey = chosen.apiBase !== undefined ? chosen.apiKey : (chosen.apiKey ?? deployment.apiKey);
+  return apiKey !== undefined ? { apiKey } : {};
 }
 
 export function priceCall(
