@@ -298,7 +298,7 @@ describe('the native /anthropic pass-through', () => {
     expect(row.spend).not.toBeNull();
   });
 
-  it('relays a stream byte for byte while metering its usage', async () => {
+  it('relays a stream while metering its usage', async () => {
     const stream = passthrough().messages.stream({
       model: 'claude-sonnet-4-5-20250929',
       max_tokens: 64,
@@ -309,6 +309,33 @@ describe('the native /anthropic pass-through', () => {
     const callId = (await stream.withResponse()).response.headers.get('x-litellm-call-id');
     const row = await rowOf(callId);
     expect(row).toMatchObject({ completion_tokens: 5, status: 'success' });
+  });
+
+  it("applies the key's model list and relays only per-request endpoints", async () => {
+    const keyFor = async (models: string[]) => {
+      const response = await fetch(`${t.gateway.url}/key/generate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ models }),
+      });
+      return ((await response.json()) as { key: string }).key;
+    };
+    const ask = (apiKey: string) =>
+      new Anthropic({ apiKey, baseURL: `${t.gateway.url}/anthropic`, maxRetries: 0 }).messages.create({
+        model: 'claude-sonnet-4-5-20250929',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+    await expect(ask(await keyFor(['gpt-4o-mini']))).rejects.toMatchObject({
+      status: 401,
+      error: { error: { type: 'authentication_error' } },
+    });
+    await expect(ask(await keyFor(['anthropic/*']))).resolves.toMatchObject({ type: 'message' });
+    const batches = await fetch(`${t.gateway.url}/anthropic/v1/messages/batches`, {
+      headers: { 'x-api-key': key },
+    });
+    expect(batches.status).toBe(403);
+    expect(await batches.json()).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
   });
 
   it('passes upstream errors through and refuses unknown keys in the Anthropic shape', async () => {

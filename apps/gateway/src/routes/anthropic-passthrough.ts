@@ -15,6 +15,17 @@ import { meterStream } from '../services/meter-stream.ts';
 import { resolveEndUser, resolveTags } from '../services/request-attribution.ts';
 import { type ModelCall, producedOutput } from '../services/request-event.ts';
 
+/**
+ * What the pass-through relays: per-request endpoints only. Batches, files and the like live in
+ * the operator's Anthropic account, where one key could read another's.
+ */
+const relayedPaths = [
+  /^\/anthropic\/v1\/messages$/,
+  /^\/anthropic\/v1\/messages\/count_tokens$/,
+  /^\/anthropic\/v1\/complete$/,
+  /^\/anthropic\/v1\/models(\/[^/]+)?$/,
+];
+
 /** Response headers that belong to one hop and are not relayed. */
 const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
@@ -46,6 +57,13 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
     const event = c.get('event');
     const method = c.req.method;
     const url = new URL(c.req.url);
+    if (!relayedPaths.some((pattern) => pattern.test(url.pathname))) {
+      throw new GatewayHttpError({
+        kind: 'forbidden',
+        type: 'permission_error',
+        message: `${url.pathname.slice('/anthropic'.length)} is not available through the pass-through: batches, files and account endpoints would share the gateway's Anthropic account between keys.`,
+      });
+    }
     const path = url.pathname.slice('/anthropic'.length) + url.search;
     let body = method === 'GET' || method === 'HEAD' ? undefined : await c.req.text();
     let json: Record<string, unknown> | undefined;
@@ -62,7 +80,9 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
     const endUser = json ? resolveEndUser(headers, json) : undefined;
     const caller = c.get('caller');
     const tags = json ? resolveTags(headers, json, caller.kind === 'virtual' ? caller.key.metadata : {}) : [];
-    await authorizeModelCall(deps.lookups, caller, undefined, endUser);
+    // Key and team model lists apply here too, to the upstream model id (or `anthropic/<id>`).
+    const model = typeof json?.model === 'string' ? json.model : undefined;
+    await authorizeModelCall(deps.lookups, caller, model && `anthropic/${model}`, endUser, model);
     if (json && 'litellm_metadata' in json) {
       delete json.litellm_metadata;
       body = JSON.stringify(json);

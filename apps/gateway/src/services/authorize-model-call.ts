@@ -24,15 +24,19 @@ async function fromCache<T>(read: () => Promise<T>): Promise<T> {
 export async function authorizeModelCall(
   lookups: Lookups,
   caller: Caller,
-  /** The public model name; undefined on pass-through routes, where the caller names upstream models. */
+  /** The public model name; undefined when the route names no model. */
   modelName: string | undefined,
   endUser: string | undefined,
+  /** Another name the model may be listed under (the bare upstream id on the pass-through). */
+  alsoKnownAs?: string,
 ): Promise<void> {
   if (caller.kind === 'virtual') {
     const key = caller.key;
     const team = key.teamId ? await fromCache(() => lookups.teams.get(key.teamId!)) : undefined;
     const refusal = modelName === undefined ? undefined : refuseModel(key, team, modelName);
-    if (refusal) throw new GatewayHttpError(refusal);
+    if (refusal && (alsoKnownAs === undefined || refuseModel(key, team, alsoKnownAs))) {
+      throw new GatewayHttpError(refusal);
+    }
     if (team?.blocked) {
       throw new GatewayHttpError({
         kind: 'unauthenticated',

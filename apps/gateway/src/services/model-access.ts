@@ -4,8 +4,14 @@ import type { KeyRecord, TeamRecord } from './lookups.ts';
 const ALL_PROXY_MODELS = 'all-proxy-models';
 const ALL_TEAM_MODELS = 'all-team-models';
 
+/** An empty list allows all; entries are names, `all-proxy-models`, or `prefix/*` wildcards. */
 function listAllows(allowed: string[], modelName: string): boolean {
-  return allowed.length === 0 || allowed.includes(modelName) || allowed.includes(ALL_PROXY_MODELS);
+  return (
+    allowed.length === 0 ||
+    allowed.includes(modelName) ||
+    allowed.includes(ALL_PROXY_MODELS) ||
+    allowed.some((entry) => entry.endsWith('/*') && modelName.startsWith(entry.slice(0, -1)))
+  );
 }
 
 /**
