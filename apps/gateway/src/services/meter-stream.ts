@@ -9,12 +9,15 @@ export type StreamOutcome =
 /**
  * Passes a model stream through unchanged while recording on `call` what it says: response id
  * and model, time of the first token, the latest usage. Calls `onEnd` exactly once: when the
- * stream ends, fails, or the client goes away (cancel), so usage seen so far is never lost.
+ * stream ends, fails, or the client goes away (cancel, or the request's abort signal when the
+ * server never started reading), so usage seen so far is never lost.
  */
 export function meterStream(
   source: ReadableStream<StreamEvent>,
   call: ModelCall,
   onEnd: (result: StreamOutcome) => void,
+  /** The client's request signal: a client gone before the first byte was written still ends the meter. */
+  signal?: AbortSignal,
 ): ReadableStream<StreamEvent> {
   const reader = source.getReader();
   let ended = false;
@@ -24,6 +27,14 @@ export function meterStream(
     ended = true;
     onEnd(result);
   };
+  signal?.addEventListener(
+    'abort',
+    () => {
+      end({ outcome: 'client_closed' });
+      reader.cancel().catch(() => {});
+    },
+    { once: true },
+  );
   return new ReadableStream<StreamEvent>({
     async pull(controller) {
       let next: Awaited<ReturnType<typeof reader.read>>;

@@ -258,15 +258,20 @@ export async function runChatStream(
   const { call, deployment } = prepared;
   call.droppedParams = response.value.droppedParams;
   event.deferred = true;
-  const events = meterStream(response.value.events, call, (result) => {
-    // Price whatever was used: unknown usage is recorded as unpriced, never as free.
-    if (result.outcome === 'success' || producedOutput(call)) {
-      call.price = priceCall(deployment, call.usage, event.startedAt, call.callerChosenUpstream);
-    }
-    event.outcome = result.outcome;
-    if (result.outcome === 'failure') event.error = result.error;
-    finish(event, 200);
-  });
+  const events = meterStream(
+    response.value.events,
+    call,
+    (result) => {
+      // Price whatever was used: unknown usage is recorded as unpriced, never as free.
+      if (result.outcome === 'success' || producedOutput(call)) {
+        call.price = priceCall(deployment, call.usage, event.startedAt, call.callerChosenUpstream);
+      }
+      event.outcome = result.outcome;
+      if (result.outcome === 'failure') event.error = result.error;
+      finish(event, 200);
+    },
+    c.req.raw.signal,
+  );
   return { events, upstream: response.value.upstream, droppedParams: response.value.droppedParams };
 }
 

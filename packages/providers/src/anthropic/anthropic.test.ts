@@ -303,6 +303,10 @@ describe('Anthropic stream -> canonical events', () => {
     const events = await streamEvents(fixture('message-stream.txt'));
     expect(events).toEqual([
       { type: 'start', id: 'msg_01XF', model: 'claude-3-5-sonnet-20240620', created: expect.any(Number) },
+      {
+        type: 'usage',
+        usage: { inputTokens: 2512, cacheReadTokens: 1800, cacheWriteTokens: 300, cacheWrite1hTokens: 0 },
+      },
       { type: 'reasoning-delta', choice: 0, text: 'The user wants weather.' },
       { type: 'reasoning-signature', choice: 0, signature: 'EqQBCkgI...' },
       { type: 'text-delta', choice: 0, text: 'Let me check.' },
@@ -337,10 +341,10 @@ describe('Anthropic stream -> canonical events', () => {
     });
   });
 
-  it('ends a stream cut before message_delta with an error, keeping the known input usage', async () => {
+  it('ends a stream cut before message_delta with an error, the input usage already reported', async () => {
     const cut = fixture('message-stream.txt').split('event: message_delta')[0]!;
     const events = await streamEvents(cut);
-    expect(events.at(-2)).toEqual({
+    expect(events[1]).toEqual({
       type: 'usage',
       usage: { inputTokens: 2512, cacheReadTokens: 1800, cacheWriteTokens: 300, cacheWrite1hTokens: 0 },
     });

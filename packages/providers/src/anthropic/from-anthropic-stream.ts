@@ -21,7 +21,8 @@ function mergeUsage(earlier: AnthropicUsage, later: AnthropicUsage | null | unde
  * Anthropic SSE events -> canonical stream events (wire formats §4.2). Tool calls are numbered
  * by a per-stream counter of tool_use blocks, not by Anthropic's content-block index. Usage is
  * emitted once, at `message_delta`: the input side from `message_start` (whose output count is
- * only a placeholder) merged with the cumulative output count. A stream that ends without
+ * only a placeholder) is sent at `message_start`, and again merged with the cumulative output
+ * count at `message_delta`. A stream that ends without
  * `message_delta` ends with an `error` event. With `jsonToolName`, that forced tool's input is
  * streamed as text (structured output).
  */
@@ -60,6 +61,14 @@ export function fromAnthropicStream(jsonToolName?: string): TransformStream<Even
             model: event.message.model,
             created: Math.floor(Date.now() / 1000),
           });
+          // The input side is known (and billed) from here on, even if the stream stops early;
+          // its output count is a placeholder until message_delta.
+          if (usage.input_tokens != null) {
+            controller.enqueue({
+              type: 'usage',
+              usage: fromAnthropicUsage({ ...usage, output_tokens: undefined }),
+            });
+          }
           return;
         case 'content_block_start': {
           const block = event.content_block;
@@ -166,9 +175,6 @@ export function fromAnthropicStream(jsonToolName?: string): TransformStream<Even
     },
     flush(controller) {
       if (failed || finished) return;
-      // Report what was used so far: the input side is known from message_start.
-      const partial = fromAnthropicUsage({ ...usage, output_tokens: undefined });
-      if (partial.inputTokens !== undefined) controller.enqueue({ type: 'usage', usage: partial });
       controller.enqueue({
         type: 'error',
         error: {

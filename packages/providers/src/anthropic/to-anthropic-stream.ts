@@ -28,6 +28,7 @@ export function toAnthropicStream(options: ToAnthropicStreamOptions): TransformS
   let stopReason: string | undefined;
   let usage: Usage = {};
   let failed = false;
+  const toolBlocks = new Map<string, number>();
 
   function start(controller: TransformStreamDefaultController<string>, id?: string): void {
     if (started) return;
@@ -118,14 +119,22 @@ export function toAnthropicStream(options: ToAnthropicStreamOptions): TransformS
           controller.enqueue(sse('content_block_stop', { index: nextIndex++ }));
           return;
         case 'tool-call-delta': {
-          let index = open?.type === 'tool_use' ? open.index : undefined;
-          if (event.id !== undefined || event.name !== undefined || index === undefined) {
+          // One block per tool call, by its index: some upstreams repeat the id on every
+          // fragment, and parallel calls may interleave.
+          const key = `${event.choice}:${event.index}`;
+          let index = toolBlocks.get(key);
+          if (index === undefined) {
             index = openBlock(controller, 'tool_use', {
               type: 'tool_use',
               id: event.id ?? `toolu_${crypto.randomUUID()}`,
               name: event.name ?? '',
               input: {},
             });
+            toolBlocks.set(key, index);
+          } else if (open?.index !== index) {
+            // A fragment of an earlier call after another block opened cannot be placed in
+            // Anthropic's sequential blocks; it is dropped rather than put in the wrong one.
+            return;
           }
           if (event.argumentsDelta) {
             controller.enqueue(
