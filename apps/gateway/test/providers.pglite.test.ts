@@ -160,7 +160,8 @@ describe('Anthropic clients on /v1/messages', () => {
           .messages.create({ model, max_tokens: 64, messages: [{ role: 'user', content: 'Hello there' }] })
           .withResponse();
         expect(data.type).toBe('message');
-        expect(data.model).toBe(model);
+        // Claude deployments are forwarded natively, so Anthropic's own model id comes back.
+        expect(data.model).toBe(model === 'claude-sonnet' ? 'claude-sonnet-4-5-20250929' : model);
         expect(data.content[0]).toMatchObject({ type: 'text' });
         expect(data.stop_reason).toBe('end_turn');
         const row = await rowOf(response.headers.get('x-litellm-call-id'));
@@ -235,6 +236,21 @@ describe('Anthropic clients on /v1/messages', () => {
       });
     });
   }
+
+  it('forwards a Claude deployment natively: hosted tools and unknown fields reach Anthropic as sent', async () => {
+    const webSearch = { type: 'web_search_20250305', name: 'web_search', max_uses: 2 };
+    await anthropic().messages.create({
+      model: 'claude-sonnet',
+      max_tokens: 32,
+      tools: [webSearch],
+      messages: [{ role: 'user', content: 'search please' }],
+      litellm_metadata: { tags: ['native'] },
+    } as never);
+    const upstream = t.mock.requests.at(-1)!;
+    expect(upstream.body).toMatchObject({ model: 'claude-sonnet-4-5-20250929', tools: [webSearch] });
+    expect(upstream.body).not.toHaveProperty('litellm_metadata');
+    expect(upstream.headers['x-api-key']).toBe('sk-upstream-secret');
+  });
 
   it('refuses a body without max_tokens in the Anthropic error shape', async () => {
     const response = await fetch(`${t.gateway.url}/v1/messages`, {

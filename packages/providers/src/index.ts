@@ -20,6 +20,7 @@ export { fromAnthropicMessage } from './anthropic/from-anthropic-response.ts';
 export { fromAnthropicStream } from './anthropic/from-anthropic-stream.ts';
 export { toAnthropicMessage } from './anthropic/to-anthropic-response.ts';
 export { toAnthropicStream } from './anthropic/to-anthropic-stream.ts';
+export { AnthropicUsageTap } from './anthropic/usage-tap.ts';
 export { type AnthropicRequest, anthropicMessageSchema, anthropicRequestSchema } from './anthropic/wire.ts';
 export type * from './canonical.ts';
 export { adjustDeepSeekBody } from './deepseek/adjust-deepseek-body.ts';

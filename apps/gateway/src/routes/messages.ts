@@ -10,9 +10,10 @@ import { z } from 'zod';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError, toAnthropicErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { relayAnthropic } from '../services/anthropic-relay.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
-import { callHeaders, prepareModelCall, runChat, runChatStream } from '../services/model-call.ts';
+import { callHeaders, prepareModelCall, priceCall, runChat, runChatStream } from '../services/model-call.ts';
 import { parseJsonBody, sseResponse } from './parse-json-body.ts';
 
 const countTokensSchema = z.looseObject({ model: z.string().min(1), messages: z.array(z.unknown()).min(1) });
@@ -59,6 +60,30 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
       raw as Record<string, unknown>,
       'anthropic_messages',
     );
+    if (prepared.deployment.provider === 'anthropic') {
+      // Anthropic in, Anthropic out: forwarded natively (wire formats §5.1), so hosted tools,
+      // citations, every block type and stop reason reach the client exactly as Anthropic sent them.
+      const { litellm_metadata: _metadata, ...native } = raw as Record<string, unknown>;
+      const { deployment, call } = prepared;
+      return relayAnthropic(c, {
+        client: deps.anthropicPassthrough.client,
+        method: 'POST',
+        path: '/v1/messages',
+        body: JSON.stringify({ ...native, model: deployment.upstreamModel }),
+        target: {
+          ...prepared.target,
+          apiBase: prepared.target.apiBase.replace(/\/v1(\/messages)?\/?$/, ''),
+        },
+        call,
+        finish,
+        price: (usage, at) => priceCall(deployment, usage, at, call.callerChosenUpstream),
+        extraHeaders: {
+          'x-litellm-model-group': deployment.modelName,
+          'x-litellm-model-id': deployment.deploymentId,
+          'x-litellm-model-api-base': deployment.apiBase,
+        },
+      });
+    }
     // Reported back as asked, without a provider prefix (wire formats §10).
     const model = parseProviderModel(parsed.data.model)?.model ?? parsed.data.model;
 
