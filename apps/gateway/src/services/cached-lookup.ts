@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
+import { GatewayHttpError } from '../errors.ts';
 import type { InvalidationBus } from './invalidation-bus.ts';
 
 export interface CachedLookupOptions<T> {
@@ -22,6 +23,7 @@ export interface CachedLookupOptions<T> {
 // A writer that read the database just before a change can put the old value back into
 // Redis after the first delete; a second delete shortly after clears that.
 const SECOND_INVALIDATION_DELAY_MS = 300;
+const INVALIDATION_ATTEMPTS = 3;
 
 /**
  * An entity looked up by id on the request path: this instance's memory first, then Redis,
@@ -101,15 +103,36 @@ export class CachedLookup<T> {
 
   /** Drops the entity everywhere: here, in Redis, and on every other instance. */
   async invalidate(...ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
     const drop = async () => {
       for (const id of ids) this.evictLocal(id);
       const shared = this.options.shared;
-      if (shared && ids.length > 0) {
-        await shared.redis.del(...ids.map((id) => this.#redisKey(id))).catch(shared.onError);
-      }
+      if (shared) await shared.redis.del(...ids.map((id) => this.#redisKey(id)));
       await Promise.all(ids.map((id) => this.options.bus.publish(`${this.options.namespace}:${id}`)));
     };
-    await drop();
-    if (this.options.shared) setTimeout(() => void drop(), SECOND_INVALIDATION_DELAY_MS).unref();
+    // A revocation that other instances never hear of would leave a deleted key working for
+    // up to the cache lifetimes; so it is retried, and reported when it cannot be delivered.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await drop();
+        break;
+      } catch (error) {
+        this.options.shared?.onError(error);
+        if (attempt >= INVALIDATION_ATTEMPTS) {
+          throw new GatewayHttpError({
+            kind: 'service_unavailable',
+            message:
+              'The change was saved, but other gateway instances could not be told (Redis is unavailable); they may use the previous value for up to 70 seconds. Retry the request once Redis is back.',
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+    if (this.options.shared) {
+      setTimeout(
+        () => void drop().catch((error) => this.options.shared?.onError(error)),
+        SECOND_INVALIDATION_DELAY_MS,
+      ).unref();
+    }
   }
 }

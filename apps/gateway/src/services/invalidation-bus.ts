@@ -46,12 +46,9 @@ export class RedisInvalidationBus implements InvalidationBus {
     return bus;
   }
 
+  /** Rejects when Redis cannot take the message: the caller decides what a lost revocation means. */
   async publish(entry: string): Promise<void> {
-    try {
-      await this.publisher.publish(this.channel, entry);
-    } catch (error) {
-      this.onError(error);
-    }
+    await this.publisher.publish(this.channel, entry);
   }
 
   subscribe(handler: (entry: string) => void): void {
