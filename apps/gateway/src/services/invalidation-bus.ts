@@ -25,7 +25,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   private constructor(
     private readonly publisher: Redis,
     private readonly channel: string,
-    private readonly onError: (error: unknown) => void,
+    onError: (error: unknown) => void,
   ) {
     // A subscribed connection can do nothing else, so it is a connection of its own.
     this.#subscriber = publisher.duplicate({ enableOfflineQueue: true, lazyConnect: true });

@@ -1,7 +1,6 @@
 import { type GatewayError, isRetryableStatus } from '../errors.ts';
+import { toUpstreamError } from '../http/upstream-error.ts';
 import { anthropicErrorBodySchema } from './wire.ts';
-
-const MAX_VENDOR_MESSAGE_CHARS = 500;
 
 /** Anthropic's error types by the status they stand for (mid-stream errors carry no status). */
 const statusOfErrorType: Record<string, number> = {
@@ -17,12 +16,6 @@ const statusOfErrorType: Record<string, number> = {
   timeout_error: 504,
   overloaded_error: 529,
 };
-
-function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  return Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds) : undefined;
-}
 
 /**
  * An Anthropic error response -> a GatewayError (wire formats §2.5). As for OpenAI: a 4xx keeps
@@ -45,22 +38,7 @@ export function fromAnthropicError(
   } catch {
     // Not JSON: keep the status only.
   }
-  const message =
-    status === 401 || status === 403
-      ? `anthropic refused the gateway's provider credentials (HTTP ${status})`
-      : status < 500 && vendorMessage
-        ? `anthropic error: ${vendorMessage.slice(0, MAX_VENDOR_MESSAGE_CHARS)}`
-        : `anthropic returned HTTP ${status}`;
-  const retryAfterSeconds = parseRetryAfter(headers['retry-after']);
-  return {
-    kind: 'upstream_error',
-    provider: 'anthropic',
-    status,
-    message,
-    retryable: isRetryableStatus(status),
-    ...(vendorType ? { vendorType } : {}),
-    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-  };
+  return toUpstreamError('anthropic', status, { message: vendorMessage, type: vendorType }, headers);
 }
 
 /** An `event: error` inside an Anthropic stream -> a GatewayError with the status its type stands for. */

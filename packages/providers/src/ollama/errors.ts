@@ -1,16 +1,6 @@
-import { type GatewayError, isRetryableStatus } from '../errors.ts';
+import type { GatewayError } from '../errors.ts';
+import { toUpstreamError } from '../http/upstream-error.ts';
 import { ollamaErrorBodySchema } from './wire.ts';
-
-const MAX_VENDOR_MESSAGE_CHARS = 500;
-
-/** `retry-after` in seconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */
-function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
 
 /**
  * An Ollama error response (`{"error": "..."}`, wire formats §7.4) -> a GatewayError. As for
@@ -32,21 +22,7 @@ export function fromOllamaError(
   } catch {
     // Not JSON (a reverse proxy's HTML page, say): keep only the status.
   }
-  const message =
-    status === 401 || status === 403
-      ? `${provider} refused the gateway's provider credentials (HTTP ${status})`
-      : status < 500 && vendorMessage
-        ? `${provider} error: ${vendorMessage.slice(0, MAX_VENDOR_MESSAGE_CHARS)}`
-        : `${provider} returned HTTP ${status}`;
-  const retryAfterSeconds = parseRetryAfter(headers['retry-after']);
-  return {
-    kind: 'upstream_error',
-    provider,
-    status,
-    message,
-    retryable: isRetryableStatus(status),
-    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-  };
+  return toUpstreamError(provider, status, { message: vendorMessage }, headers);
 }
 
 /**

@@ -1,14 +1,8 @@
-import { type GatewayError, isRetryableStatus } from '../errors.ts';
+import type { GatewayError } from '../errors.ts';
+import { toUpstreamError } from '../http/upstream-error.ts';
 import { openAIErrorBodySchema } from './wire.ts';
 
-const MAX_VENDOR_MESSAGE_CHARS = 500;
-
-/**
- * An OpenAI-format error response -> a GatewayError. A 4xx keeps the vendor's own message
- * (it is addressed to the caller: "max_tokens is too large"), trimmed; a 5xx gets a generic
- * message. A 401/403 is about the gateway's own provider key, so its text (which can name the
- * key or the organisation) is never passed on. `retry-after` is kept.
- */
+/** An OpenAI-format error response -> a GatewayError, by the rules of {@link toUpstreamError}. */
 export function fromOpenAIError(
   provider: string,
   status: number,
@@ -28,32 +22,12 @@ export function fromOpenAIError(
   } catch {
     // Not JSON (a proxy's HTML page, say): keep only the status.
   }
-  const credentialsRefused = status === 401 || status === 403;
-  const message = credentialsRefused
-    ? `${provider} refused the gateway's provider credentials (HTTP ${status})`
-    : status < 500 && vendorMessage
-      ? `${provider} error: ${vendorMessage.slice(0, MAX_VENDOR_MESSAGE_CHARS)}`
-      : `${provider} returned HTTP ${status}`;
-  const retryAfterSeconds = parseRetryAfter(headers['retry-after']);
-  return {
-    kind: 'upstream_error',
+  return toUpstreamError(
     provider,
     status,
-    message,
-    retryable: isRetryableStatus(status),
-    ...(vendorType ? { vendorType } : {}),
-    ...(vendorCode ? { vendorCode } : {}),
-    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-  };
-}
-
-/** `retry-after` in seconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */
-function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+    { message: vendorMessage, type: vendorType, code: vendorCode },
+    headers,
+  );
 }
 
 /** An `{"error": {...}}` event inside an OpenAI stream -> a GatewayError. */

@@ -1,0 +1,44 @@
+import { type GatewayError, isRetryableStatus } from '../errors.ts';
+
+const MAX_VENDOR_MESSAGE_CHARS = 500;
+
+/** `retry-after` in seconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+/**
+ * The GatewayError for an upstream's HTTP error, the same rules for every provider: a 4xx keeps
+ * the vendor's own message, trimmed (it is addressed to the caller: "max_tokens is too large");
+ * a 401/403 is about the gateway's own provider key, and its text (which can name the key or
+ * the organisation) is never passed on; a 5xx gets a generic message, the details go to the log.
+ * Status, retryability, the vendor's type/code and `retry-after` are kept.
+ */
+export function toUpstreamError(
+  provider: string,
+  status: number,
+  vendor: { message?: string | undefined; type?: string | undefined; code?: string | undefined },
+  headers: Record<string, string>,
+): GatewayError {
+  const message =
+    status === 401 || status === 403
+      ? `${provider} refused the gateway's provider credentials (HTTP ${status})`
+      : status < 500 && vendor.message
+        ? `${provider} error: ${vendor.message.slice(0, MAX_VENDOR_MESSAGE_CHARS)}`
+        : `${provider} returned HTTP ${status}`;
+  const retryAfterSeconds = parseRetryAfter(headers['retry-after']);
+  return {
+    kind: 'upstream_error',
+    provider,
+    status,
+    message,
+    retryable: isRetryableStatus(status),
+    ...(vendor.type ? { vendorType: vendor.type } : {}),
+    ...(vendor.code ? { vendorCode: vendor.code } : {}),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+  };
+}
