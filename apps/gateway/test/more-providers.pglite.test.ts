@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toNanoUsd } from './support/money.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
@@ -8,12 +8,7 @@ let key: string;
 
 beforeAll(async () => {
   t = await startTestGateway('pglite');
-  const response = await fetch(`${t.gateway.url}/key/generate`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
-    body: '{}',
-  });
-  key = ((await response.json()) as { key: string }).key;
+  key = await t.createKey();
 });
 afterAll(async () => {
   await t?.close();
@@ -32,17 +27,7 @@ interface Row {
   pricing: { source: string } | null;
 }
 
-async function rowOf(callId: string | null): Promise<Row> {
-  expect(callId).toBeTruthy();
-  return vi.waitFor(
-    async () => {
-      const [row] = await t.query<Row>('select * from "LiteLLM_SpendLogs" where request_id = $1', [callId]);
-      if (!row) throw new Error('no spend row yet');
-      return row;
-    },
-    { timeout: 5_000, interval: 50 },
-  );
-}
+const rowOf = (callId: string | null) => t.spendRow<Row>(callId);
 
 describe('DeepSeek', () => {
   it('returns reasoning_content, asks for thinking, and records cache hits and reasoning tokens', async () => {
@@ -228,12 +213,7 @@ describe('/v1/messages/count_tokens', () => {
 
 describe('caller-chosen upstreams', () => {
   it('lets a permitted key choose an allowlisted api_base and api_key, and nothing else', async () => {
-    const generated = await fetch(`${t.gateway.url}/key/generate`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ permissions: { allow_client_side_credentials: true } }),
-    });
-    const permitted = ((await generated.json()) as { key: string }).key;
+    const permitted = await t.createKey({ permissions: { allow_client_side_credentials: true } });
     const call = (extra: Record<string, unknown>, apiKey = permitted) =>
       fetch(`${t.gateway.url}/v1/chat/completions`, {
         method: 'POST',

@@ -23,12 +23,7 @@ let key: string;
 
 beforeAll(async () => {
   t = await startTestGateway('pglite');
-  const response = await fetch(`${t.gateway.url}/key/generate`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
-    body: '{}',
-  });
-  key = ((await response.json()) as { key: string }).key;
+  key = await t.createKey();
 });
 afterAll(async () => {
   await t?.close();
@@ -50,17 +45,7 @@ interface Row {
 }
 
 /** The spend row of the request whose response carried this call id. */
-async function rowOf(callId: string | null): Promise<Row> {
-  expect(callId).toBeTruthy();
-  return vi.waitFor(
-    async () => {
-      const [row] = await t.query<Row>('select * from "LiteLLM_SpendLogs" where request_id = $1', [callId]);
-      if (!row) throw new Error('no spend row yet');
-      return row;
-    },
-    { timeout: 5_000, interval: 50 },
-  );
-}
+const rowOf = (callId: string | null) => t.spendRow<Row>(callId);
 
 describe('OpenAI clients calling an Anthropic model', () => {
   it('prices every Anthropic usage bucket, 5-minute and 1-hour cache writes apart', async () => {
@@ -328,14 +313,7 @@ describe('the native /anthropic pass-through', () => {
   });
 
   it("applies the key's model list and relays only per-request endpoints", async () => {
-    const keyFor = async (models: string[]) => {
-      const response = await fetch(`${t.gateway.url}/key/generate`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ models }),
-      });
-      return ((await response.json()) as { key: string }).key;
-    };
+    const keyFor = (models: string[]) => t.createKey({ models });
     const ask = (apiKey: string) =>
       new Anthropic({ apiKey, baseURL: `${t.gateway.url}/anthropic`, maxRetries: 0 }).messages.create({
         model: 'claude-sonnet-4-5-20250929',

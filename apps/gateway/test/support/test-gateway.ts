@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MockProvider, startMockProvider } from '@gateway/mock-provider';
 import { pino } from 'pino';
+import { vi } from 'vitest';
 import type { Deployment, GatewayConfig } from '../../src/config/gateway-config.ts';
 import { type RunningGateway, startGateway } from '../../src/gateway.ts';
 import { createTestDatabase, type TestDatabase, testRedis } from './backing-services.ts';
@@ -15,6 +16,10 @@ export interface TestGateway {
   masterKey: string;
   databaseUrl: string | undefined;
   redis: { url: string; keyPrefix: string } | undefined;
+  /** A new virtual key made with the master key; `body` is `/key/generate`'s. */
+  createKey(body?: Record<string, unknown>): Promise<string>;
+  /** The spend row of the request with this call id, once the writer has written it. */
+  spendRow<T = Record<string, unknown>>(callId: string | null): Promise<T>;
   /** Raw SQL against the gateway's own database. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
@@ -115,6 +120,29 @@ export async function startTestGateway(
     databaseUrl: database?.url,
     redis,
     query: (sql, params) => gateway.database.query(sql, params),
+    async createKey(body = {}) {
+      const response = await fetch(`${gateway.url}/key/generate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`key/generate answered ${response.status}`);
+      return ((await response.json()) as { key: string }).key;
+    },
+    async spendRow<T>(callId: string | null) {
+      if (!callId) throw new Error('the response carried no x-litellm-call-id');
+      return vi.waitFor(
+        async () => {
+          const [row] = await gateway.database.query<T>(
+            'select * from "LiteLLM_SpendLogs" where request_id = $1',
+            [callId],
+          );
+          if (!row) throw new Error('no spend row yet');
+          return row;
+        },
+        { timeout: 5_000, interval: 50 },
+      );
+    },
     async close() {
       await gateway.stop();
       await mock.close();
