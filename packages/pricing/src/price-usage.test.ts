@@ -48,6 +48,18 @@ describe('priceUsage', () => {
     expect(result).toMatchObject({ priced: true, costUsd: '0.0312' });
   });
 
+  it('adds server-side web searches at their per-search price', () => {
+    // Expected: Claude Sonnet 4.5 web search $10 per 1,000 searches; input $3/M, output $15/M.
+    const result = priceUsage({
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+      at,
+      usage: { ...usage({ inputTokens: 1_000, outputTokens: 100 }), webSearchRequests: 3 },
+    });
+    // 1000*3/M + 100*15/M + 3*0.01 = 0.003 + 0.0015 + 0.03
+    expect(result).toMatchObject({ priced: true, costUsd: '0.0345', unitPrices: { perWebSearch: '0.01' } });
+  });
+
   it('switches every bucket to the long-context tier above 200k input tokens', () => {
     // Expected above-200k prices: input $6/M, output $22.50/M.
     const result = priceUsage({

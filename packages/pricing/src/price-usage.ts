@@ -17,6 +17,8 @@ export interface UsageToPrice {
   cacheWrite1hTokens?: number | undefined;
   /** Every completion token, including reasoning tokens. */
   outputTokens?: number | undefined;
+  /** Server-side web searches, billed per search where the catalog prices them. */
+  webSearchRequests?: number | undefined;
 }
 
 export type PriceSource = 'catalog' | 'config' | 'catalog+config' | 'provider' | 'free';
@@ -30,6 +32,8 @@ export interface AppliedUnitPrices {
   output: string;
   /** A flat fee per request, in USD, where the catalog has one. */
   perRequest?: string;
+  /** USD per server-side web search, where the catalog has one. */
+  perWebSearch?: string;
 }
 
 export type PriceResult =
@@ -119,6 +123,9 @@ export function priceUsage(input: PriceUsageInput): PriceResult {
     .plus(new Big(outputTokens).times(unitPrices.output));
   let cost = tokenCostTimesMillion.div(MILLION);
   if (unitPrices.perRequest !== undefined) cost = cost.plus(unitPrices.perRequest);
+  const searches = input.usage.webSearchRequests ?? 0;
+  if (searches > 0 && unitPrices.perWebSearch !== undefined)
+    cost = cost.plus(new Big(unitPrices.perWebSearch).times(searches));
 
   const source: PriceSource = !overrides ? 'catalog' : catalog ? 'catalog+config' : 'config';
   return {
@@ -172,6 +179,7 @@ function resolveUnitPrices(
     fromCatalog('cache_write_1h_mtok') ??
     cacheWrite;
   const perThousandRequests = fromCatalog('requests_kcount');
+  const perThousandSearches = fromCatalog('web_searches_kcount');
   return {
     input: inputPrice,
     cacheRead,
@@ -180,6 +188,9 @@ function resolveUnitPrices(
     output: outputPrice,
     ...(perThousandRequests !== undefined
       ? { perRequest: new Big(perThousandRequests).div(1000).toFixed() }
+      : {}),
+    ...(perThousandSearches !== undefined
+      ? { perWebSearch: new Big(perThousandSearches).div(1000).toFixed() }
       : {}),
   };
 }

@@ -177,6 +177,8 @@ export interface Usage {
   reasoningTokens?: number;
   /** Cost the provider reported for the call (OpenRouter), USD as a decimal string. */
   providerCostUsd?: string;
+  /** Server-side web searches the provider ran and bills per search (Anthropic `server_tool_use`). */
+  webSearchRequests?: number;
 }
 
 export interface Choice {
@@ -191,6 +193,8 @@ export interface Choice {
   logprobs?: unknown;
   /** Anthropic citations: one list per cited text block, each with the text it supports. */
   citations?: Record<string, unknown>[][];
+  /** Results of server-side tools (web search, web fetch, code execution), as the vendor sent them. */
+  serverToolResults?: Record<string, unknown>[];
 }
 
 export interface ChatResult {

@@ -140,6 +140,7 @@ export function toSpendRow(event: RequestEvent): NewSpendLogRow | undefined {
       stream: call.stream,
       ...(call.droppedParams?.length ? { dropped_params: call.droppedParams } : {}),
       ...(call.attemptedRetries ? { attempted_retries: call.attemptedRetries } : {}),
+      ...(usage.webSearchRequests ? { web_search_requests: usage.webSearchRequests } : {}),
       ...(event.outcome === 'client_closed' ? { client_closed: true } : {}),
       ...(event.error
         ? { error_information: { error_class: event.error.kind, error_message: event.error.message } }

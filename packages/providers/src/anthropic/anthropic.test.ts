@@ -264,6 +264,33 @@ describe('Anthropic response -> canonical', () => {
     });
   });
 
+  it('lists server tool calls with the tool calls and keeps their results and search count', () => {
+    const message = anthropicMessageSchema.parse({
+      id: 'msg_ws',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude',
+      content: [
+        { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'grass colour' } },
+        {
+          type: 'web_search_tool_result',
+          tool_use_id: 'srvtoolu_1',
+          content: [{ type: 'web_search_result', url: 'https://x' }],
+        },
+        { type: 'text', text: 'Green.' },
+      ],
+      stop_reason: 'end_turn',
+      usage: { input_tokens: 5, output_tokens: 2, server_tool_use: { web_search_requests: 1 } },
+    });
+    const result = fromAnthropicMessage(message);
+    expect(result.choices[0]).toMatchObject({
+      toolCalls: [{ id: 'srvtoolu_1', name: 'web_search', arguments: '{"query":"grass colour"}' }],
+      serverToolResults: [{ type: 'web_search_tool_result', tool_use_id: 'srvtoolu_1' }],
+      finishReason: 'stop',
+    });
+    expect(result.usage.webSearchRequests).toBe(1);
+  });
+
   it('keeps citations with the text they support', () => {
     const citation = { type: 'char_location', cited_text: 'The grass is green.', document_index: 0 };
     const message = anthropicMessageSchema.parse({

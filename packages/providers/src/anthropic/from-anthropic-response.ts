@@ -12,6 +12,7 @@ export function fromAnthropicMessage(message: AnthropicMessage, jsonToolName?: s
   const toolCalls: ToolCall[] = [];
   const thinkingBlocks: ThinkingBlock[] = [];
   const citations: Record<string, unknown>[][] = [];
+  const serverToolResults: Record<string, unknown>[] = [];
   for (const block of message.content) {
     if (block.type === 'text' && 'text' in block && typeof block.text === 'string') {
       text += block.text;
@@ -21,7 +22,12 @@ export function fromAnthropicMessage(message: AnthropicMessage, jsonToolName?: s
           block.citations.map((c: Record<string, unknown>) => ({ ...c, supported_text: block.text })),
         );
       }
-    } else if (block.type === 'tool_use' && 'id' in block && 'name' in block) {
+    } else if (
+      (block.type === 'tool_use' || block.type === 'server_tool_use') &&
+      'id' in block &&
+      'name' in block
+    ) {
+      // Server tools (web search ...) ran at Anthropic; LiteLLM lists them with the tool calls.
       toolCalls.push({
         id: String(block.id),
         name: String(block.name),
@@ -35,6 +41,8 @@ export function fromAnthropicMessage(message: AnthropicMessage, jsonToolName?: s
       });
     } else if (block.type === 'redacted_thinking' && 'data' in block && typeof block.data === 'string') {
       thinkingBlocks.push({ type: 'redacted_thinking', data: block.data });
+    } else if (block.type.endsWith('_tool_result')) {
+      serverToolResults.push({ ...block });
     }
   }
   let finishReason = fromAnthropicStopReason(message.stop_reason);
@@ -57,6 +65,7 @@ export function fromAnthropicMessage(message: AnthropicMessage, jsonToolName?: s
         finishReason,
         ...(thinkingBlocks.length > 0 ? { thinkingBlocks, reasoning } : {}),
         ...(citations.length > 0 ? { citations } : {}),
+        ...(serverToolResults.length > 0 ? { serverToolResults } : {}),
       },
     ],
     usage: fromAnthropicUsage(message.usage),

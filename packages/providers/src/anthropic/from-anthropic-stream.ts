@@ -88,7 +88,11 @@ export function fromAnthropicStream(jsonToolName?: string): TransformStream<Even
             controller.enqueue({ type: 'redacted-thinking', choice: 0, data: block.data });
           } else if (block.type === 'tool_use' && 'name' in block && block.name === jsonToolName) {
             blocks.set(event.index, { kind: 'json' });
-          } else if (block.type === 'tool_use' && 'id' in block && 'name' in block) {
+          } else if (
+            (block.type === 'tool_use' || block.type === 'server_tool_use') &&
+            'id' in block &&
+            'name' in block
+          ) {
             const toolIndex = toolCount++;
             realToolCalls += 1;
             blocks.set(event.index, { kind: 'tool', toolIndex, sentArgs: false });

@@ -18,6 +18,8 @@ export function fromAnthropicUsage(usage: AnthropicUsage | null | undefined): Us
   if (cacheWrite !== undefined) result.cacheWriteTokens = cacheWrite;
   const oneHour = usage.cache_creation?.ephemeral_1h_input_tokens;
   if (oneHour != null) result.cacheWrite1hTokens = oneHour;
+  const searches = usage.server_tool_use?.web_search_requests;
+  if (searches) result.webSearchRequests = searches;
   return result;
 }
 

@@ -19,6 +19,7 @@ export const anthropicUsageSchema = z.looseObject({
       ephemeral_1h_input_tokens: z.number().int().nonnegative().nullish(),
     })
     .nullish(),
+  server_tool_use: z.looseObject({ web_search_requests: z.number().int().nonnegative().nullish() }).nullish(),
 });
 export type AnthropicUsage = z.infer<typeof anthropicUsageSchema>;
 

@@ -17,7 +17,14 @@ export function toOpenAIChatResponse(result: ChatResult): Record<string, unknown
         content: choice.text,
         ...(choice.reasoning !== undefined ? { reasoning_content: choice.reasoning } : {}),
         ...(choice.thinkingBlocks ? { thinking_blocks: choice.thinkingBlocks } : {}),
-        ...(choice.citations ? { provider_specific_fields: { citations: choice.citations } } : {}),
+        ...(choice.citations || choice.serverToolResults
+          ? {
+              provider_specific_fields: {
+                ...(choice.citations ? { citations: choice.citations } : {}),
+                ...(choice.serverToolResults ? { tool_results: choice.serverToolResults } : {}),
+              },
+            }
+          : {}),
         refusal: choice.refusal ?? null,
         ...(choice.toolCalls.length > 0
           ? {
