@@ -237,6 +237,18 @@ describe('Anthropic clients on /v1/messages', () => {
     expect(upstream.headers['x-api-key']).toBe('sk-upstream-secret');
   });
 
+  it('retries a retryable Anthropic answer num_retries times on the native path', async () => {
+    const before = t.mock.requests.length;
+    await expect(
+      anthropic().messages.create({
+        model: 'claude-retried',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'busy [mock:error=503]' }],
+      }),
+    ).rejects.toMatchObject({ status: 503 });
+    expect(t.mock.requests.length - before).toBe(3);
+  });
+
   it('refuses a body without max_tokens in the Anthropic error shape', async () => {
     const response = await fetch(`${t.gateway.url}/v1/messages`, {
       method: 'POST',

@@ -77,6 +77,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         call,
         finish,
         price: (usage, at) => priceCall(deployment, usage, at, call.callerChosenUpstream),
+        ...(deployment.numRetries !== undefined ? { retries: deployment.numRetries } : {}),
         extraHeaders: {
           'x-litellm-model-group': deployment.modelName,
           'x-litellm-model-id': deployment.deploymentId,

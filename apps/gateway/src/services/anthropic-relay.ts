@@ -5,6 +5,8 @@ import {
   anthropicMessageSchema,
   type CallTarget,
   fromAnthropicMessage,
+  type GatewayError,
+  isRetryableStatus,
   type Usage,
 } from '@gateway/providers';
 import type { Context } from 'hono';
@@ -12,6 +14,10 @@ import type { AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import type { FinishRequestEvent } from './finish-request-event.ts';
 import { type ModelCall, producedOutput } from './request-event.ts';
+
+function isRetryableError(error: GatewayError): boolean {
+  return (error.kind === 'upstream_error' && error.retryable) || error.kind === 'upstream_timeout';
+}
 
 /** Response headers that belong to one hop and are not relayed. */
 const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
@@ -47,6 +53,8 @@ export interface RelayOptions {
   price: (usage: Usage, at: Date) => PriceResult;
   /** Headers of ours to add to the relayed answer. */
   extraHeaders?: Record<string, string>;
+  /** Retries of a retryable answer (429, 5xx) before anything was relayed (`num_retries`). */
+  retries?: number;
 }
 
 /**
@@ -59,15 +67,29 @@ export interface RelayOptions {
 export async function relayAnthropic(c: Context<AppEnv>, options: RelayOptions): Promise<Response> {
   const event = c.get('event');
   const { call } = options;
-  const forwarded = await options.client.forward(
-    {
-      method: options.method,
-      path: options.path,
-      headers: anthropicRequestHeaders(c.req.raw.headers),
-      ...(options.body !== undefined ? { body: options.body } : {}),
-    },
-    options.target,
-  );
+  const send = () =>
+    options.client.forward(
+      {
+        method: options.method,
+        path: options.path,
+        headers: anthropicRequestHeaders(c.req.raw.headers),
+        ...(options.body !== undefined ? { body: options.body } : {}),
+      },
+      options.target,
+    );
+  let forwarded = await send();
+  for (let attempt = 0; attempt < (options.retries ?? 0); attempt++) {
+    const retryable = forwarded.ok
+      ? isRetryableStatus(forwarded.value.status)
+      : isRetryableError(forwarded.error);
+    if (!retryable || options.target.signal?.aborted) break;
+    if (forwarded.ok) await forwarded.value.body.cancel().catch(() => {});
+    const hinted = forwarded.ok ? Number(forwarded.value.headers['retry-after']) : Number.NaN;
+    const delayMs = Math.min(Number.isFinite(hinted) ? hinted * 1000 : 250 * 2 ** attempt, 5_000);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (call) call.attemptedRetries = attempt + 1;
+    forwarded = await send();
+  }
   if (!forwarded.ok) throw new GatewayHttpError(forwarded.error);
   const { status, headers, body } = forwarded.value;
   const outHeaders = relayHeaders(headers, event.requestId);

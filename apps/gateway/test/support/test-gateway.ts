@@ -85,6 +85,7 @@ export async function startTestGateway(
         output_cost_per_token: 8e-6,
       }),
       anthropic('claude-sonnet', 'claude-sonnet-4-5-20250929'),
+      { ...anthropic('claude-retried', 'claude-sonnet-4-5-20250929'), numRetries: 2 },
       { ...deployment('gpt-4o-mini-retried', 'gpt-4o-mini'), numRetries: 2 },
       { ...deployment('gpt-4o-mini-impatient', 'gpt-4o-mini'), timeoutMs: 300 },
       {
