@@ -36,6 +36,33 @@ describe('OpenRouter (wire formats §8)', () => {
     });
   });
 
+  it('keeps cache_control for model families that cache through OpenRouter, and only for those', () => {
+    const openai = openAIChatRequestSchema.parse({
+      model: 'x',
+      messages: [
+        { role: 'system', content: 'Long rules', cache_control: { type: 'ephemeral' } },
+        { role: 'user', content: 'hi' },
+      ],
+    });
+    const forModel = (model: string) => {
+      const request = { ...fromOpenAIChatRequest(openai), model };
+      const body = toOpenAIChatRequest(request, { maxTokensField: 'max_tokens' });
+      adjustOpenRouterBody(body, request);
+      return body.messages;
+    };
+    expect(forModel('anthropic/claude-sonnet-4.5')).toEqual([
+      {
+        role: 'system',
+        content: [{ type: 'text', text: 'Long rules', cache_control: { type: 'ephemeral' } }],
+      },
+      { role: 'user', content: 'hi' },
+    ]);
+    expect(forModel('openai/gpt-4o')).toEqual([
+      { role: 'system', content: 'Long rules' },
+      { role: 'user', content: 'hi' },
+    ]);
+  });
+
   it('reads the reported cost and cache writes from usage', () => {
     const result = fromOpenAIChatResponse(
       openAIChatResponseSchema.parse(JSON.parse(fixture('chat-response.json'))),
