@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type {
   AdapterDeps,
@@ -11,7 +10,7 @@ import { requestControls } from '../adapter.ts';
 import type { ChatRequest } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
-import { flattenHeaders, postJson } from '../http/post-json.ts';
+import { bodyStream, flattenHeaders, postJson } from '../http/post-json.ts';
 import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
 import { parseSse } from '../sse/parse-sse.ts';
 import { fromAnthropicError } from './errors.ts';
@@ -105,7 +104,7 @@ export function createAnthropicAdapter(deps: AdapterDeps): ProviderAdapter {
       const sent = await send(plan, target, true);
       if (!sent.ok) return sent;
       const response = sent.value;
-      const bytes = Readable.toWeb(response.body) as ReadableStream<Uint8Array>;
+      const bytes = bodyStream(response.body);
       const events = endWithErrorEvent(
         parseSse(bytes).pipeThrough(fromAnthropicStream(plan.jsonToolName)),
         (cause) => mapTransportError('anthropic', cause, target.signal),
@@ -172,7 +171,7 @@ export function createAnthropicPassthrough(deps: AdapterDeps) {
         return ok({
           status: response.statusCode,
           headers: flattenHeaders(response.headers),
-          body: Readable.toWeb(response.body) as ReadableStream<Uint8Array>,
+          body: bodyStream(response.body),
         });
       } catch (cause) {
         return err(mapTransportError('anthropic', cause, target.signal));

@@ -84,3 +84,24 @@ export async function readJson<S extends z.ZodType>(
     retryable: false,
   });
 }
+
+/**
+ * An upstream response body as a web stream, pulled at the reader's pace. Cancelling it (the
+ * client went away) destroys the socket's body. Used instead of `Readable.toWeb`, whose stream
+ * can still receive data after a cancel and then throws from an event handler, where nothing
+ * can catch it.
+ */
+export function bodyStream(body: Dispatcher.ResponseData['body']): ReadableStream<Uint8Array> {
+  const chunks = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value as Uint8Array);
+    },
+    async cancel() {
+      body.destroy();
+      await chunks.return?.();
+    },
+  });
+}

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type {
   AdapterDeps,
@@ -11,7 +10,7 @@ import type {
 import type { ChatRequest, ChatResult } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
-import { flattenHeaders, postJson, readJson } from '../http/post-json.ts';
+import { bodyStream, flattenHeaders, postJson, readJson } from '../http/post-json.ts';
 import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
 import { fromOllamaError } from './errors.ts';
 import { fromOllamaChatResponse, fromOllamaGenerateResponse } from './from-ollama-response.ts';
@@ -162,7 +161,7 @@ export function createOllamaAdapter(deps: AdapterDeps, options: OllamaAdapterOpt
       const sent = await send(planned.body, target, true);
       if (!sent.ok) return sent;
       const response = sent.value;
-      const bytes = Readable.toWeb(response.body) as ReadableStream<Uint8Array>;
+      const bytes = bodyStream(response.body);
       const events = endWithErrorEvent(parseNdjson(bytes).pipeThrough(fromOllamaStream(id, mode)), (cause) =>
         mapTransportError(id, cause, target.signal),
       );

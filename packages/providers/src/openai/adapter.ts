@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type {
@@ -13,7 +12,7 @@ import type {
 import type { ChatRequest, ChatResult } from '../canonical.ts';
 import { ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
-import { flattenHeaders, postJson, readJson } from '../http/post-json.ts';
+import { bodyStream, flattenHeaders, postJson, readJson } from '../http/post-json.ts';
 import {
   fromOpenRouterImageResponse,
   openRouterImageResponseSchema,
@@ -175,7 +174,7 @@ export function createOpenAICompatibleAdapter(
       const sent = await send(endpoint, planned.body, true, target);
       if (!sent.ok) return sent;
       const response = sent.value;
-      const bytes = Readable.toWeb(response.body) as ReadableStream<Uint8Array>;
+      const bytes = bodyStream(response.body);
       const translate = endpoint === '/completions' ? fromOpenAICompletionStream(id) : fromOpenAIStream(id);
       const events = endWithErrorEvent(parseSse(bytes).pipeThrough(translate), (cause) =>
         mapTransportError(id, cause, target.signal),
