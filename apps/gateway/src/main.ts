@@ -43,6 +43,12 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
+// A bug must not silently lose the queued spend rows: log it, then stop gracefully.
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+process.once('uncaughtException', (error) => {
+  logger.fatal({ err: error }, 'uncaught exception; shutting down');
+  void shutdown('uncaughtException');
+});
 
 /** What a person starting the gateway needs: where it is, what it uses, and a first call. */
 function banner(gateway: RunningGateway, config: GatewayConfig): string {
