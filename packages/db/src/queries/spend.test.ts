@@ -45,3 +45,75 @@ describe('writeSpendBatch', () => {
     expect(count!.n).toBe(4);
   });
 });
+
+describe('writeSpendBatch attribution', () => {
+  let database: DatabaseHandle;
+  beforeAll(async () => {
+    database = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
+    await database.migrate();
+    await insertKey(database.db, { token: 'k1', teamId: 't1', userId: 'u1' });
+    await database.query(`insert into "LiteLLM_TeamTable" (team_id) values ('t1')`);
+    await database.query(`insert into "LiteLLM_UserTable" (user_id) values ('u1')`);
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  const row = (requestId: string, spend: string | null, status = 'success') => ({
+    requestId,
+    callType: 'acompletion',
+    apiKey: 'k1',
+    spend,
+    teamId: 't1',
+    user: 'u1',
+    endUser: 'customer-9',
+    requestTags: ['prod', 'chat'],
+    model: 'gpt-4o-mini',
+    customLlmProvider: 'openai',
+    promptTokens: 10,
+    completionTokens: 5,
+    startTime: new Date('2026-11-22T10:00:00Z'),
+    endTime: new Date('2026-11-22T10:00:01Z'),
+    status,
+  });
+
+  it('adds spend to the team, the owner, the end user and each tag, and to the daily aggregates, once', async () => {
+    const batch = [row('a1', '0.25'), row('a2', '0.5'), row('a3', '0', 'failure')];
+    await writeSpendBatch(database.db, batch);
+    await writeSpendBatch(database.db, batch);
+    const spend = async (sqlText: string) => (await database.query<{ spend: string }>(sqlText))[0]?.spend;
+    expect(await spend(`select spend::text from "LiteLLM_TeamTable" where team_id = 't1'`)).toBe('0.75');
+    expect(await spend(`select spend::text from "LiteLLM_UserTable" where user_id = 'u1'`)).toBe('0.75');
+    expect(await spend(`select spend::text from "LiteLLM_EndUserTable" where user_id = 'customer-9'`)).toBe(
+      '0.75',
+    );
+    expect(
+      await database.query(`select tag_name, spend::text as spend from "LiteLLM_TagTable" order by tag_name`),
+    ).toEqual([
+      { tag_name: 'chat', spend: '0.75' },
+      { tag_name: 'prod', spend: '0.75' },
+    ]);
+    const [daily] = await database.query<Record<string, unknown>>(
+      `select date, api_key, model, spend::text as spend, prompt_tokens::int as prompt, api_requests::int as requests,
+              successful_requests::int as ok, failed_requests::int as failed
+       from "LiteLLM_DailyTeamSpend" where team_id = 't1'`,
+    );
+    expect(daily).toEqual({
+      date: '2026-11-22',
+      api_key: 'k1',
+      model: 'gpt-4o-mini',
+      spend: '0.75',
+      prompt: 30,
+      requests: 3,
+      ok: 2,
+      failed: 1,
+    });
+    const tagDays = await database.query<{ tag: string; requests: number }>(
+      `select tag, api_requests::int as requests from "LiteLLM_DailyTagSpend" order by tag`,
+    );
+    expect(tagDays).toEqual([
+      { tag: 'chat', requests: 3 },
+      { tag: 'prod', requests: 3 },
+    ]);
+  });
+});
