@@ -6,6 +6,7 @@ import { AdminApi } from './routes/admin/admin-api.ts';
 import { registerCustomerRoutes } from './routes/admin/customers.ts';
 import { registerKeyRoutes } from './routes/admin/keys.ts';
 import { buildOpenApiDocument } from './routes/admin/openapi.ts';
+import { registerSpendRoutes } from './routes/admin/spend.ts';
 import { registerTeamRoutes } from './routes/admin/teams.ts';
 import { registerUserRoutes } from './routes/admin/users.ts';
 import { adminDocsRoutes } from './routes/admin-docs.ts';
@@ -44,6 +45,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   registerTeamRoutes(api, deps);
   registerUserRoutes(api, deps);
   registerCustomerRoutes(api, deps);
+  registerSpendRoutes(api, deps);
   app.route('/', admin);
   app.route(
     '/',

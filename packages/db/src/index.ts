@@ -11,5 +11,5 @@ export * from './queries/keys.ts';
 export * from './queries/spend.ts';
 export * from './queries/teams.ts';
 export * from './queries/users.ts';
-export { rowToJson } from './row-json.ts';
+export { rowToJson, sqlRowToJson } from './row-json.ts';
 export * from './schema/index.ts';

@@ -17,3 +17,17 @@ export function rowToJson(table: Table, row: Record<string, unknown>): Record<st
   }
   return json;
 }
+
+/** {@link rowToJson} for a row read with raw SQL, whose fields carry the SQL column names. */
+export function sqlRowToJson(table: Table, row: Record<string, unknown>): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  for (const column of Object.values(getTableColumns(table))) {
+    const value = row[column.name];
+    if (value === undefined) continue;
+    if (value instanceof Date) json[column.name] = value.toISOString();
+    else if (column.columnType === 'PgNumeric' && typeof value === 'string')
+      json[column.name] = Number(value);
+    else json[column.name] = value;
+  }
+  return json;
+}

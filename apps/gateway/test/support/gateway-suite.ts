@@ -469,6 +469,39 @@ export function defineGatewaySuite(backend: Backend): void {
       expect(((await response.json()) as ErrorBody).error).toMatchObject({ param: 'key_alias' });
     });
 
+    it('/spend/logs and /spend/tags report what calls cost', async () => {
+      const { key, token } = await generateKey({ tags: [`tag-${backend}`] });
+      const { data, response } = await client(key)
+        .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+        .withResponse();
+      const callId = response.headers.get('x-litellm-call-id');
+      await spendRows(token, 1);
+      // biome-ignore lint/suspicious/noExplicitAny: reads arbitrary JSON
+      const json = async (path: string): Promise<any> => (await admin(path)).json();
+      const byKey = await json(`/spend/logs?api_key=${key}`);
+      expect(byKey).toHaveLength(1);
+      expect(byKey[0]).toMatchObject({
+        request_id: callId,
+        api_key: token,
+        model_group: 'gpt-4o-mini',
+        prompt_tokens: data.usage!.prompt_tokens,
+        request_tags: [`tag-${backend}`],
+      });
+      const cost = byKey[0].spend;
+      expect(cost).toBeGreaterThan(0);
+      expect(await json(`/spend/logs?request_id=${callId}`)).toEqual(byKey);
+      const today = new Date().toISOString().slice(0, 10);
+      expect(await json(`/spend/logs?api_key=${token}&start_date=${today}&end_date=${today}`)).toEqual([
+        { startTime: today, spend: cost, [token]: cost, users: {}, models: { 'gpt-4o-mini': cost } },
+      ]);
+      expect(await json('/spend/tags')).toContainEqual({
+        individual_request_tag: `tag-${backend}`,
+        log_count: 1,
+        total_spend: cost,
+      });
+      expect((await admin('/spend/logs?start_date=2026-01-01')).status).toBe(400);
+    });
+
     it('is live and ready while the database answers', async () => {
       expect(await (await fetch(`${t.gateway.url}/health/liveliness`)).json()).toBe("I'm alive!");
       const ready = await fetch(`${t.gateway.url}/health/readiness`);

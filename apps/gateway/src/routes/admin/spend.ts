@@ -1,0 +1,155 @@
+import { spendLogs, sqlRowToJson } from '@gateway/db';
+import { z } from 'zod';
+import type { AppDeps } from '../../app-env.ts';
+import { GatewayHttpError } from '../../errors.ts';
+import { toKeyHash } from '../../services/virtual-key.ts';
+import { type AdminApi, queryBoolean } from './admin-api.ts';
+
+const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+/** Without a filter LiteLLM returns every row; we return the newest ones, a page at most. */
+const UNFILTERED_LIMIT = 100;
+
+const spendRowSchema = z.record(z.string(), z.unknown());
+
+/** Day-by-day totals between two dates, days without spend included (contract §2.12). */
+function summarize(rows: Record<string, unknown>[], start: string, end: string) {
+  const days = new Map<
+    string,
+    { spend: number; keys: Map<string, number>; users: Map<string, number>; models: Map<string, number> }
+  >();
+  for (
+    let d = new Date(`${start}T00:00:00Z`);
+    d <= new Date(`${end}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + 1)
+  ) {
+    days.set(d.toISOString().slice(0, 10), {
+      spend: 0,
+      keys: new Map(),
+      users: new Map(),
+      models: new Map(),
+    });
+  }
+  for (const row of rows) {
+    const day = days.get(String(row.day));
+    if (!day) continue;
+    const spend = Number(row.spend ?? 0);
+    day.spend += spend;
+    const add = (map: Map<string, number>, name: unknown) => {
+      if (typeof name === 'string' && name) map.set(name, (map.get(name) ?? 0) + spend);
+    };
+    add(day.keys, row.api_key);
+    add(day.users, row.user);
+    add(day.models, row.model);
+  }
+  return [...days.entries()].map(([startTime, day]) => ({
+    startTime,
+    spend: day.spend,
+    ...Object.fromEntries(day.keys),
+    users: Object.fromEntries(day.users),
+    models: Object.fromEntries(day.models),
+  }));
+}
+
+/** `GET /spend/logs` and `GET /spend/tags` (contract §2.12), master key only. */
+export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
+  const query = deps.database.query;
+
+  api.route(
+    {
+      method: 'get',
+      path: '/spend/logs',
+      tag: 'spend',
+      summary: 'Spend rows by key, user or request id, or day-by-day totals between two dates',
+      access: 'admin',
+      query: z.object({
+        api_key: z.string().optional(),
+        user_id: z.string().optional(),
+        request_id: z.string().optional(),
+        start_date: date.optional(),
+        end_date: date.optional(),
+        summarize: queryBoolean.default(true),
+      }),
+      response: z.array(spendRowSchema),
+    },
+    async ({ query: q }) => {
+      const toJson = (rows: Record<string, unknown>[]) => rows.map((row) => sqlRowToJson(spendLogs, row));
+      if (q.start_date || q.end_date) {
+        if (!q.start_date || !q.end_date) {
+          throw new GatewayHttpError({
+            kind: 'invalid_request',
+            param: q.start_date ? 'end_date' : 'start_date',
+            message: 'Please provide start_date and end_date',
+          });
+        }
+        const filters: string[] = [`"startTime" >= $1::date`, `"startTime" < $2::date + 1`];
+        const params: unknown[] = [q.start_date, q.end_date];
+        if (q.api_key) {
+          params.push(toKeyHash(q.api_key));
+          filters.push(`api_key = $${params.length}`);
+        }
+        if (q.user_id) {
+          params.push(q.user_id);
+          filters.push(`"user" = $${params.length}`);
+        }
+        const where = filters.join(' and ');
+        if (!q.summarize) {
+          return toJson(
+            await query(`select * from "LiteLLM_SpendLogs" where ${where} order by "startTime" desc`, params),
+          );
+        }
+        const rows = await query(
+          `select to_char("startTime" at time zone 'UTC', 'YYYY-MM-DD') as day, api_key, "user", model, spend::text as spend
+           from "LiteLLM_SpendLogs" where ${where}`,
+          params,
+        );
+        return summarize(rows, q.start_date, q.end_date);
+      }
+      if (q.request_id) {
+        return toJson(await query(`select * from "LiteLLM_SpendLogs" where request_id = $1`, [q.request_id]));
+      }
+      if (q.api_key) {
+        return toJson(
+          await query(`select * from "LiteLLM_SpendLogs" where api_key = $1 order by "startTime" desc`, [
+            toKeyHash(q.api_key),
+          ]),
+        );
+      }
+      if (q.user_id) {
+        return toJson(
+          await query(`select * from "LiteLLM_SpendLogs" where "user" = $1 order by "startTime" desc`, [
+            q.user_id,
+          ]),
+        );
+      }
+      return toJson(
+        await query(`select * from "LiteLLM_SpendLogs" order by "startTime" desc limit ${UNFILTERED_LIMIT}`),
+      );
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/spend/tags',
+      tag: 'spend',
+      summary: 'All-time spend and request count per request tag',
+      access: 'admin',
+      query: z.object({ start_date: date.optional(), end_date: date.optional() }),
+      response: z.array(
+        z.object({ individual_request_tag: z.string(), log_count: z.number(), total_spend: z.number() }),
+      ),
+    },
+    async () => {
+      const rows = await query<{ tag: string; log_count: number; total_spend: string | null }>(
+        `select tag.name as tag, count(*)::int as log_count, sum(spend)::text as total_spend
+         from "LiteLLM_SpendLogs" cross join lateral jsonb_array_elements_text(request_tags) as tag(name)
+         group by tag.name order by sum(spend) desc nulls last`,
+      );
+      return rows.map((row) => ({
+        individual_request_tag: row.tag,
+        log_count: row.log_count,
+        total_spend: Number(row.total_spend ?? 0),
+      }));
+    },
+  );
+}
