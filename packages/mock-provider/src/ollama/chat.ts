@@ -1,12 +1,6 @@
 import { z } from 'zod';
 import { readDirectives } from '../directives.ts';
-import {
-  type MockAnswer,
-  type StreamParts,
-  toInvalidBodyMessage,
-  toNdjsonLine,
-  toStreamFrames,
-} from '../mock-answer.ts';
+import { type MockAnswer, type StreamParts, toInvalidBodyMessage, toNdjsonLine } from '../mock-answer.ts';
 import { countPromptTokens } from '../reply.ts';
 import { toMockToolInput } from '../tool-input.ts';
 import { toOllamaDoneFields } from './done-fields.ts';
@@ -14,8 +8,9 @@ import { OLLAMA_STREAM_ERROR, toOllamaErrorMessage } from './errors.ts';
 import {
   isOllamaThinking,
   type OllamaToolCall,
-  type PlannedOllamaOutput,
+  type PlannedOllamaAnswer,
   planOllamaOutput,
+  toOllamaAnswer,
 } from './plan-ollama-output.ts';
 
 const DEFAULT_REPLY_TOKENS = 20;
@@ -65,20 +60,7 @@ export const mockOllamaChatRequestSchema = z.looseObject({
 });
 export type MockOllamaChatRequest = z.infer<typeof mockOllamaChatRequestSchema>;
 
-export interface PlannedOllamaChat {
-  model: string;
-  /** RFC 3339, the `created_at` of every object of the answer. */
-  createdAt: string;
-  /** No messages: the model is loaded and nothing generated. */
-  isLoad: boolean;
-  output: PlannedOllamaOutput;
-  promptEvalCount: number;
-  errorStatus?: number;
-  errorMessage?: string;
-  chunkDelayMs?: number;
-  cutAfter?: number;
-  streamErrorAfter?: number;
-}
+export type PlannedOllamaChat = PlannedOllamaAnswer;
 
 /**
  * Decides the whole answer up front. Prompt tokens: `countPromptTokens` over the messages' contents.
@@ -205,19 +187,10 @@ export function answerOllamaChat(body: unknown): MockAnswer {
   if (!parsed.success) {
     return { kind: 'error', status: 400, message: toInvalidBodyMessage(parsed.error.issues) };
   }
-  const plan = planOllamaChat(parsed.data);
-  if (plan.errorStatus !== undefined) {
-    return {
-      kind: 'error',
-      status: plan.errorStatus,
-      ...(plan.errorMessage ? { message: plan.errorMessage } : {}),
-    };
-  }
-  if (parsed.data.stream === false) return { kind: 'json', body: toOllamaChatBody(plan) };
-  return {
-    kind: 'stream',
-    format: 'ndjson',
-    ...toStreamFrames(toOllamaChatStreamParts(plan), plan),
-    ...(plan.chunkDelayMs !== undefined ? { chunkDelayMs: plan.chunkDelayMs } : {}),
-  };
+  return toOllamaAnswer(
+    planOllamaChat(parsed.data),
+    parsed.data.stream,
+    toOllamaChatBody,
+    toOllamaChatStreamParts,
+  );
 }

@@ -1,17 +1,16 @@
 import { z } from 'zod';
 import { readDirectives } from '../directives.ts';
-import {
-  type MockAnswer,
-  type StreamParts,
-  toInvalidBodyMessage,
-  toNdjsonLine,
-  toStreamFrames,
-} from '../mock-answer.ts';
+import { type MockAnswer, type StreamParts, toInvalidBodyMessage, toNdjsonLine } from '../mock-answer.ts';
 import { countPromptTokens } from '../reply.ts';
 import { ollamaOptionsSchema, ollamaThinkSchema } from './chat.ts';
 import { toOllamaDoneFields } from './done-fields.ts';
 import { OLLAMA_STREAM_ERROR, toOllamaErrorMessage } from './errors.ts';
-import { isOllamaThinking, type PlannedOllamaOutput, planOllamaOutput } from './plan-ollama-output.ts';
+import {
+  isOllamaThinking,
+  type PlannedOllamaAnswer,
+  planOllamaOutput,
+  toOllamaAnswer,
+} from './plan-ollama-output.ts';
 
 const DEFAULT_REPLY_TOKENS = 20;
 
@@ -32,20 +31,7 @@ export const mockOllamaGenerateRequestSchema = z.looseObject({
 });
 export type MockOllamaGenerateRequest = z.infer<typeof mockOllamaGenerateRequestSchema>;
 
-export interface PlannedOllamaGenerate {
-  model: string;
-  /** RFC 3339, the `created_at` of every object of the answer. */
-  createdAt: string;
-  /** No prompt: the model is loaded and nothing generated. */
-  isLoad: boolean;
-  output: PlannedOllamaOutput;
-  promptEvalCount: number;
-  errorStatus?: number;
-  errorMessage?: string;
-  chunkDelayMs?: number;
-  cutAfter?: number;
-  streamErrorAfter?: number;
-}
+export type PlannedOllamaGenerate = PlannedOllamaAnswer;
 
 /**
  * Decides the whole answer up front. `system`, `prompt` and `suffix` are all read for directives and
@@ -153,19 +139,10 @@ export function answerOllamaGenerate(body: unknown): MockAnswer {
   if (!parsed.success) {
     return { kind: 'error', status: 400, message: toInvalidBodyMessage(parsed.error.issues) };
   }
-  const plan = planOllamaGenerate(parsed.data);
-  if (plan.errorStatus !== undefined) {
-    return {
-      kind: 'error',
-      status: plan.errorStatus,
-      ...(plan.errorMessage ? { message: plan.errorMessage } : {}),
-    };
-  }
-  if (parsed.data.stream === false) return { kind: 'json', body: toOllamaGenerateBody(plan) };
-  return {
-    kind: 'stream',
-    format: 'ndjson',
-    ...toStreamFrames(toOllamaGenerateStreamParts(plan), plan),
-    ...(plan.chunkDelayMs !== undefined ? { chunkDelayMs: plan.chunkDelayMs } : {}),
-  };
+  return toOllamaAnswer(
+    planOllamaGenerate(parsed.data),
+    parsed.data.stream,
+    toOllamaGenerateBody,
+    toOllamaGenerateStreamParts,
+  );
 }

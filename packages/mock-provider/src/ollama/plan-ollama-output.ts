@@ -1,3 +1,4 @@
+import { type MockAnswer, type StreamParts, toStreamFrames } from '../mock-answer.ts';
 import { reasoningTokens, replyTokens, toFillInTokens } from '../reply.ts';
 import { toJsonFragments } from '../tool-input.ts';
 
@@ -58,4 +59,46 @@ export function planOllamaOutput(input: {
   const content = input.suffix ? toFillInTokens(reply, input.suffix) : reply;
   const isCut = thinking.length < wantedThinking.length || count < input.replyTokens;
   return { thinking, content, doneReason: isCut ? 'length' : 'stop', evalCount: thinking.length + count };
+}
+
+/** A whole `/api/chat` or `/api/generate` answer, decided up front. */
+export interface PlannedOllamaAnswer {
+  model: string;
+  /** RFC 3339, the `created_at` of every object of the answer. */
+  createdAt: string;
+  /** No messages (chat) or no prompt (generate): the model is loaded and nothing generated. */
+  isLoad: boolean;
+  output: PlannedOllamaOutput;
+  promptEvalCount: number;
+  errorStatus?: number;
+  errorMessage?: string;
+  chunkDelayMs?: number;
+  cutAfter?: number;
+  streamErrorAfter?: number;
+}
+
+/**
+ * The answer to a planned request: the planned error, else the JSON body when `stream` is `false`,
+ * else the NDJSON stream (Ollama streams by default).
+ */
+export function toOllamaAnswer(
+  plan: PlannedOllamaAnswer,
+  stream: boolean | null | undefined,
+  toBody: (plan: PlannedOllamaAnswer) => unknown,
+  toStreamParts: (plan: PlannedOllamaAnswer) => StreamParts,
+): MockAnswer {
+  if (plan.errorStatus !== undefined) {
+    return {
+      kind: 'error',
+      status: plan.errorStatus,
+      ...(plan.errorMessage ? { message: plan.errorMessage } : {}),
+    };
+  }
+  if (stream === false) return { kind: 'json', body: toBody(plan) };
+  return {
+    kind: 'stream',
+    format: 'ndjson',
+    ...toStreamFrames(toStreamParts(plan), plan),
+    ...(plan.chunkDelayMs !== undefined ? { chunkDelayMs: plan.chunkDelayMs } : {}),
+  };
 }
