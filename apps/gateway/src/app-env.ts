@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { KeyRecord, Lookups } from './services/lookups.ts';
 import type { ModelRouter } from './services/model-router.ts';
 import type { RequestEvent } from './services/request-event.ts';
-import type { SpendWriter } from './services/spend-writer.ts';
+import type { SpendQueue } from './services/spend-writer.ts';
 
 /** Who is calling: the master key (proxy admin) or a virtual key. */
 export type Caller = { kind: 'master'; keyHash: string } | { kind: 'virtual'; key: KeyRecord };
@@ -26,7 +26,7 @@ export interface AppDeps {
   database: DatabaseHandle;
   /** Keys, teams and customers as the request path reads them (cached). */
   lookups: Lookups;
-  spendWriter: Pick<SpendWriter, 'enqueue' | 'depth'>;
+  spendQueue: Pick<SpendQueue, 'enqueue' | 'depths'>;
   router: ModelRouter;
   /** Adapter per provider id; a provider without one is refused with a clear 400. */
   adapters: ReadonlyMap<string, ProviderAdapter>;

@@ -25,7 +25,7 @@ import { createFinishRequestEvent } from './services/finish-request-event.ts';
  * opens databases and connections and passes them in.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const finish = createFinishRequestEvent(deps.logger, deps.spendWriter);
+  const finish = createFinishRequestEvent(deps.logger, deps.spendQueue);
   const app = new Hono<AppEnv>();
 
   app.use('*', requestContext(finish));

@@ -26,7 +26,8 @@ import {
 } from './services/invalidation-bus.ts';
 import { createLookups } from './services/lookups.ts';
 import { ModelRouter } from './services/model-router.ts';
-import { SpendWriter } from './services/spend-writer.ts';
+import { RedisSpendBuffer } from './services/redis-spend-buffer.ts';
+import { type SpendQueue, SpendWriter } from './services/spend-writer.ts';
 import { hashKey } from './services/virtual-key.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
@@ -39,7 +40,8 @@ export interface RunningGateway {
   masterKey: { key: string; path: string | undefined; created: boolean };
   database: DatabaseHandle;
   redis: Redis | undefined;
-  spendWriter: SpendWriter;
+  /** Where spend rows wait to be written: a Redis stream when Redis is configured, else memory. */
+  spendQueue: SpendQueue;
   deployments: Deployment[];
   /** The built-in mock, when serving the demo model list. */
   mock: MockProvider | undefined;
@@ -123,7 +125,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     logger,
     flushIntervalMs: config.spendFlushIntervalMs,
   });
-  spendWriter.start();
+  let spendQueue: SpendQueue = spendWriter;
+  if (redis) {
+    const buffer = new RedisSpendBuffer({
+      redis,
+      streamKey: `${config.redisKeyPrefix}spend:rows`,
+      writer: spendWriter,
+      logger,
+      flushIntervalMs: config.spendFlushIntervalMs,
+    });
+    await buffer.start();
+    spendQueue = buffer;
+  } else {
+    spendWriter.start();
+  }
 
   const onRedisError = (error: unknown) =>
     logger.warn({ err: error }, 'redis unavailable; using the database');
@@ -136,7 +151,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     masterKeyHash: hashKey(masterKey.key),
     database,
     lookups,
-    spendWriter,
+    spendQueue,
     router: new ModelRouter(deployments),
     adapters,
     logger,
@@ -163,7 +178,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let stopping: Promise<number> | undefined;
   async function stop(): Promise<number> {
     // Write what is queued now, while in-flight requests finish: a SIGKILL may follow.
-    void spendWriter.flush();
+    void spendQueue.flush();
     const force = setTimeout(() => {
       logger.warn('in-flight requests did not finish in time; closing their connections');
       if ('closeAllConnections' in server) server.closeAllConnections();
@@ -171,7 +186,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
-    const unwritten = await spendWriter.stop(SPEND_DRAIN_DEADLINE_MS);
+    const unwritten = await spendQueue.stop(SPEND_DRAIN_DEADLINE_MS);
     await pools.close();
     await mock?.close();
     await bus.close();
@@ -186,7 +201,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     masterKey,
     database,
     redis,
-    spendWriter,
+    spendQueue,
     deployments,
     mock,
     stop: () => {

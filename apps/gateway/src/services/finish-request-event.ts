@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type RequestEvent, toSpendRow } from './request-event.ts';
-import type { SpendWriter } from './spend-writer.ts';
+import type { SpendQueue } from './spend-writer.ts';
 
 export type FinishRequestEvent = (event: RequestEvent, status: number) => void;
 
@@ -10,7 +10,7 @@ export type FinishRequestEvent = (event: RequestEvent, status: number) => void;
  */
 export function createFinishRequestEvent(
   logger: Logger,
-  spendWriter: Pick<SpendWriter, 'enqueue'>,
+  spendQueue: Pick<SpendQueue, 'enqueue'>,
 ): FinishRequestEvent {
   const finished = new WeakSet<RequestEvent>();
   return function finishRequestEvent(event, status) {
@@ -20,7 +20,7 @@ export function createFinishRequestEvent(
     event.status = status;
     event.outcome ??= status < 400 ? 'success' : 'failure';
     const row = toSpendRow(event);
-    if (row) spendWriter.enqueue(row);
+    if (row) spendQueue.enqueue(row);
     const call = event.call;
     const price = call?.price;
     const fields = {

@@ -12,14 +12,25 @@ export interface SpendWriterOptions {
   maxBackoffMs?: number;
 }
 
+/** Where the request path hands its spend rows: never blocks, never touches the database. */
+export interface SpendQueue {
+  enqueue(row: NewSpendLogRow): void;
+  /** Writes everything queued so far; resolves when that is done or a write failed. */
+  flush(): Promise<void>;
+  /** Stops and drains within the deadline; resolves to the number of rows lost. */
+  stop(deadlineMs: number): Promise<number>;
+  /** Rows waiting: in this process, and in Redis (null without Redis or while it is away). */
+  depths(): Promise<{ memory: number; redis: number | null }>;
+}
+
 /**
  * Takes spend rows off the request path and writes them in batches. A failed batch stays at
  * the head of the queue and is retried with backoff, so rows wait out a database outage
  * instead of being lost; the write is idempotent so a retry never counts a request twice.
- * The queue lives in this process: rows still queued when the process dies are lost
- * (a durable Redis-stream buffer replaces this in the cost-tracking work).
+ * The queue lives in this process: rows still queued when the process dies are lost, which is
+ * why a gateway with Redis puts a durable stream in front of it (redis-spend-buffer.ts).
  */
-export class SpendWriter {
+export class SpendWriter implements SpendQueue {
   readonly #queue: NewSpendLogRow[] = [];
   readonly #maxBatchSize: number;
   readonly #maxBackoffMs: number;
@@ -31,12 +42,16 @@ export class SpendWriter {
 
   constructor(private readonly options: SpendWriterOptions) {
     this.#maxBatchSize = options.maxBatchSize ?? 500;
-    this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 5_000;
   }
 
   /** Rows waiting to be written. */
   get depth(): number {
     return this.#queue.length;
+  }
+
+  async depths(): Promise<{ memory: number; redis: number | null }> {
+    return { memory: this.#queue.length, redis: null };
   }
 
   /** Queues a row; never blocks and never touches the database. */
@@ -63,7 +78,7 @@ export class SpendWriter {
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, this.#maxBatchSize);
       try {
-        await this.#writeIsolatingBadRows(batch);
+        await this.write(batch);
         this.#queue.splice(0, batch.length);
         if (this.#failures > 0)
           this.options.logger.info({ queued: this.#queue.length }, 'spend writes recovered');
@@ -86,9 +101,9 @@ export class SpendWriter {
    * Writes a batch. If the database refuses it for its data (a constraint or a value it cannot
    * store), the rows are written one by one and only the rows it refuses are set aside, logged
    * whole so they can be replayed: one bad row must never hold back everyone else's spend.
-   * Connection failures still reject, so the batch stays queued and is retried.
+   * Connection failures still reject, so the caller keeps the batch and retries it.
    */
-  async #writeIsolatingBadRows(batch: NewSpendLogRow[]): Promise<void> {
+  async write(batch: NewSpendLogRow[]): Promise<void> {
     try {
       await this.options.write(batch);
       return;

@@ -126,7 +126,7 @@ export function defineGatewaySuite(backend: Backend): void {
 
       await spendRows(token, 1);
       // Everything queued is written now: a duplicate would show up.
-      await t.gateway.spendWriter.flush();
+      await t.gateway.spendQueue.flush();
       const [row, ...more] = await spendRows(token, 1);
       expect(more).toHaveLength(0);
       const expectedNanos =

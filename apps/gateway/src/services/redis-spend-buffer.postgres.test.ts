@@ -1,0 +1,157 @@
+import type { NewSpendLogRow } from '@gateway/db';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { testRedis } from '../../test/support/backing-services.ts';
+import { RedisSpendBuffer } from './redis-spend-buffer.ts';
+import { SpendWriter } from './spend-writer.ts';
+
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+const row = (requestId: string): NewSpendLogRow => ({
+  requestId,
+  callType: 'acompletion',
+  spend: '0.000001234',
+  startTime: new Date('2026-11-22T10:00:00.123Z'),
+  endTime: new Date('2026-11-22T10:00:01.456Z'),
+  status: 'success',
+});
+
+/** A database stand-in that can be taken down, recording each row it accepted. */
+function fakeDatabase() {
+  const state = { up: true, written: [] as NewSpendLogRow[] };
+  const write = async (rows: NewSpendLogRow[]) => {
+    if (!state.up) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    state.written.push(...rows);
+  };
+  return { state, write };
+}
+
+describe('RedisSpendBuffer (real Redis)', () => {
+  let redis: Redis;
+  let prefix: string;
+  const buffers: RedisSpendBuffer[] = [];
+
+  beforeAll(async () => {
+    const target = await testRedis();
+    prefix = target.keyPrefix;
+    // As the gateway builds it: prefixed, failing fast.
+    redis = new Redis(target.url, {
+      keyPrefix: prefix,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 250,
+    });
+    await redis.connect();
+  });
+  afterAll(async () => {
+    for (const buffer of buffers) await buffer.stop(1_000);
+    if (!redis) return;
+    const raw = redis.duplicate({ keyPrefix: '', enableOfflineQueue: true });
+    const keys = await raw.keys(`${prefix}*`);
+    if (keys.length > 0) await raw.del(...keys);
+    raw.disconnect();
+    redis.disconnect();
+  });
+
+  async function startBuffer(
+    streamName: string,
+    write: (rows: NewSpendLogRow[]) => Promise<void>,
+    options: { claimIdleMs?: number; client?: Redis } = {},
+  ) {
+    const writer = new SpendWriter({ write, logger, flushIntervalMs: 20 });
+    const buffer = new RedisSpendBuffer({
+      redis: options.client ?? redis,
+      streamKey: `${prefix}${streamName}`,
+      writer,
+      logger,
+      flushIntervalMs: 20,
+      maxBackoffMs: 50,
+      ...(options.claimIdleMs === undefined ? {} : { claimIdleMs: options.claimIdleMs }),
+    });
+    buffers.push(buffer);
+    await buffer.start();
+    return { buffer, writer };
+  }
+
+  const streamLength = (name: string) => redis.xlen(name);
+
+  it('writes each appended row once, with its dates intact, and empties the stream', async () => {
+    const db = fakeDatabase();
+    const { buffer } = await startBuffer('once', db.write);
+    for (let i = 0; i < 50; i++) buffer.enqueue(row(`once-${i}`));
+    await buffer.flush();
+    expect(db.state.written.map((r) => r.requestId).sort()).toEqual(
+      Array.from({ length: 50 }, (_, i) => `once-${i}`).sort(),
+    );
+    expect(db.state.written[0]!.startTime).toEqual(new Date('2026-11-22T10:00:00.123Z'));
+    expect(db.state.written[0]!.spend).toBe('0.000001234');
+    expect(await streamLength('once')).toBe(0);
+    expect(await buffer.depths()).toEqual({ memory: 0, redis: 0 });
+  });
+
+  it('keeps rows in the stream while the database is down and writes them when it returns', async () => {
+    const db = fakeDatabase();
+    db.state.up = false;
+    const { buffer } = await startBuffer('outage', db.write);
+    for (let i = 0; i < 20; i++) buffer.enqueue(row(`outage-${i}`));
+    await vi.waitFor(async () => expect(await streamLength('outage')).toBe(20));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(db.state.written).toHaveLength(0);
+    expect((await buffer.depths()).redis).toBe(20);
+    db.state.up = true;
+    await vi.waitFor(async () => expect(await streamLength('outage')).toBe(0), { timeout: 5_000 });
+    expect(new Set(db.state.written.map((r) => r.requestId)).size).toBe(20);
+  });
+
+  it('another instance takes over what a dead instance had read but not written', async () => {
+    const dead = fakeDatabase();
+    dead.state.up = false;
+    const first = await startBuffer('takeover', dead.write, { claimIdleMs: 300 });
+    for (let i = 0; i < 10; i++) first.buffer.enqueue(row(`takeover-${i}`));
+    // The first instance has read the entries (they are pending on it) but cannot write them.
+    await vi.waitFor(async () => {
+      const [pending] = (await redis.xpending('takeover', 'spend-writers')) as [number, ...unknown[]];
+      expect(pending).toBe(10);
+    });
+    // It dies without a word: its loop stops, nothing is acknowledged.
+    await first.buffer.stop(0);
+    const alive = fakeDatabase();
+    await startBuffer('takeover', alive.write, { claimIdleMs: 300 });
+    await vi.waitFor(async () => expect(await streamLength('takeover')).toBe(0), { timeout: 15_000 });
+    expect(alive.state.written.map((r) => r.requestId).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `takeover-${i}`).sort(),
+    );
+  });
+
+  it('keeps rows in memory when Redis refuses the append, and writes them from there', async () => {
+    // A client for a port where nothing listens: every append fails at once.
+    const nowhere = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
+    nowhere.on('error', () => {});
+    const db = fakeDatabase();
+    const { buffer } = await startBuffer('unreachable', db.write, { client: nowhere });
+    buffer.enqueue(row('fallback-1'));
+    buffer.enqueue(row('fallback-2'));
+    await buffer.flush(500);
+    expect(db.state.written.map((r) => r.requestId)).toEqual(['fallback-1', 'fallback-2']);
+    expect(await buffer.stop(500)).toBe(0);
+  });
+
+  it('recreates its consumer group when Redis lost it (a restart without persistence)', async () => {
+    const db = fakeDatabase();
+    const { buffer } = await startBuffer('lost-group', db.write);
+    buffer.enqueue(row('before'));
+    await buffer.flush();
+    await redis.del('lost-group');
+    buffer.enqueue(row('after'));
+    await vi.waitFor(() => expect(db.state.written.map((r) => r.requestId)).toContain('after'), {
+      timeout: 5_000,
+    });
+  });
+});

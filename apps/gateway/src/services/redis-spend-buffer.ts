@@ -1,0 +1,287 @@
+import { hostname } from 'node:os';
+import type { NewSpendLogRow } from '@gateway/db';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { SpendQueue, SpendWriter } from './spend-writer.ts';
+
+export interface RedisSpendBufferOptions {
+  /**
+   * The gateway's Redis client. The buffer opens two connections of its own from it, without
+   * the client's key prefix (ioredis does not prefix every stream command), so `streamKey`
+   * must be the full key.
+   */
+  redis: Redis;
+  streamKey: string;
+  /** Writes batches (`write`, idempotent per request id) and holds rows Redis refused. */
+  writer: SpendWriter;
+  logger: Logger;
+  /** Longest wait for new entries between batches, ms. */
+  flushIntervalMs: number;
+  maxBatchSize?: number;
+  /** Entries another consumer read but did not acknowledge for this long are taken over, ms. */
+  claimIdleMs?: number;
+  maxBackoffMs?: number;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+const GROUP = 'spend-writers';
+const DATE_FIELDS = ['startTime', 'endTime', 'completionStartTime'] as const;
+
+/**
+ * A durable spend queue: each row is appended to a Redis stream (XADD) off the request path,
+ * and every instance reads the stream through one consumer group, writes what it read to
+ * Postgres, and only then acknowledges and deletes the entries. A row therefore survives the
+ * process that served the request: if that process dies between read and write, another
+ * instance claims the entries once they have been idle for `claimIdleMs`. Delivery is at least
+ * once; the database write is idempotent per request id, so a redelivery never counts twice.
+ * While Postgres is down entries simply stay in the stream; while Redis is down rows go to the
+ * in-process writer instead, so nothing accepted is dropped either way.
+ */
+export class RedisSpendBuffer implements SpendQueue {
+  readonly #producer: Redis;
+  readonly #reader: Redis;
+  readonly #consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  readonly #maxBatchSize: number;
+  readonly #claimIdleMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #appends = new Set<Promise<unknown>>();
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #failures = 0;
+  #groupReady = false;
+  #lastClaimAt = 0;
+  /** This consumer holds entries it read but has not written yet (a write failed). */
+  #holdsPending = false;
+  /** Serialises reads and writes of this instance: the loop and flush() never overlap. */
+  #cycle: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: RedisSpendBufferOptions) {
+    this.#maxBatchSize = options.maxBatchSize ?? 500;
+    this.#claimIdleMs = options.claimIdleMs ?? 30_000;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    // Appends fail fast like every request-path command; the reader waits out an outage.
+    this.#producer = options.redis.duplicate({ keyPrefix: '' });
+    this.#reader = options.redis.duplicate({
+      keyPrefix: '',
+      lazyConnect: true,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+    });
+    for (const client of [this.#producer, this.#reader])
+      client.on('error', (error) => options.logger.debug({ err: error }, 'spend stream connection error'));
+  }
+
+  enqueue(row: NewSpendLogRow): void {
+    const append = this.#producer
+      .xadd(this.options.streamKey, '*', 'row', JSON.stringify(row))
+      .catch((error) => {
+        // Redis is away: keep the row in this process rather than lose it.
+        this.options.logger.warn({ err: error }, 'spend stream append failed; row kept in memory');
+        this.options.writer.enqueue(row);
+      })
+      .finally(() => this.#appends.delete(append));
+    this.#appends.add(append);
+  }
+
+  /** Connects and starts the reading loop; without Redis it still starts (rows go to memory). */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.options.writer.start();
+    await this.#producer
+      .connect()
+      .catch((error) => this.options.logger.warn({ err: error }, 'spend stream unreachable at start'));
+    this.#loop = this.#run();
+  }
+
+  async depths(): Promise<{ memory: number; redis: number | null }> {
+    const memory = this.options.writer.depth;
+    const redis = await this.#producer.xlen(this.options.streamKey).catch(() => null);
+    return { memory, redis };
+  }
+
+  /**
+   * Writes every row appended so far by anyone: resolves once the stream is empty, when a write
+   * fails, or after `deadlineMs` (entries another instance is writing may take that long).
+   */
+  async flush(deadlineMs = 10_000): Promise<void> {
+    await Promise.all([...this.#appends]);
+    await this.options.writer.flush();
+    const deadline = Date.now() + deadlineMs;
+    while (Date.now() < deadline) {
+      const failuresBefore = this.#failures;
+      // Redis away: nothing more can be written from the stream now; rows wait there.
+      const written = await this.#serialised(() => this.#readAndWrite(false)).catch(() => -1);
+      if (written < 0 || this.#failures > failuresBefore) return;
+      if (written > 0) continue;
+      if ((await this.#producer.xlen(this.options.streamKey).catch(() => 0)) === 0) return;
+      await sleep(20);
+    }
+  }
+
+  async stop(deadlineMs: number): Promise<number> {
+    this.#running = false;
+    this.#wake?.();
+    await Promise.all([...this.#appends]);
+    await this.#loop;
+    const deadline = Date.now() + deadlineMs;
+    // What this instance read it writes now; the rest waits in Redis for the other instances
+    // (or for this gateway's next start), so it is not lost.
+    while (Date.now() < deadline) {
+      const failuresBefore = this.#failures;
+      const written = await this.#serialised(() => this.#readAndWrite(false)).catch(() => 0);
+      if (written === 0 || this.#failures > failuresBefore) break;
+    }
+    const lost = await this.options.writer.stop(Math.max(0, deadline - Date.now()));
+    const left = await this.#producer.xlen(this.options.streamKey).catch(() => null);
+    if (left)
+      this.options.logger.warn({ rows: left }, 'spend rows left in the Redis stream for the next writer');
+    this.#reader.disconnect();
+    this.#producer.disconnect();
+    return lost;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      let written = 0;
+      const failuresBefore = this.#failures;
+      try {
+        written = await this.#serialised(() => this.#readAndWrite(true));
+      } catch (error) {
+        this.#failures += 1;
+        this.options.logger.warn({ err: error }, 'spend stream read failed');
+      }
+      if (!this.#running) return;
+      if (this.#failures > failuresBefore) {
+        await this.#pause(Math.min(this.#maxBackoffMs, 250 * 2 ** Math.min(this.#failures, 10)));
+      } else if (written < this.#maxBatchSize) {
+        // Let rows gather into the next batch instead of one transaction per request.
+        await this.#pause(this.options.flushIntervalMs);
+      }
+    }
+  }
+
+  #serialised<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#cycle.then(work, work);
+    this.#cycle = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * One batch: entries this consumer still holds, else entries a dead consumer left, else new
+   * ones (waiting up to the flush interval for them when `block`). Returns how many were
+   * written; a failed database write leaves them pending for the next attempt.
+   */
+  async #readAndWrite(block: boolean): Promise<number> {
+    await this.#ensureGroup();
+    const entries = await this.#nextEntries(block);
+    if (entries.length === 0) return 0;
+    const rows = entries.flatMap(([, fields]) => {
+      const json = fieldValue(fields, 'row');
+      return json ? [reviveRow(json)] : [];
+    });
+    try {
+      await this.options.writer.write(rows);
+    } catch (error) {
+      this.#holdsPending = true;
+      this.#failures += 1;
+      this.options.logger.error(
+        { err: error, rows: rows.length },
+        'spend batch write failed; rows stay in the Redis stream',
+      );
+      return 0;
+    }
+    if (this.#failures > 0) this.options.logger.info('spend writes recovered');
+    this.#failures = 0;
+    this.#holdsPending = false;
+    const ids = entries.map(([id]) => id);
+    await this.#reader
+      .multi()
+      .xack(this.options.streamKey, GROUP, ...ids)
+      .xdel(this.options.streamKey, ...ids)
+      .exec();
+    return entries.length;
+  }
+
+  async #nextEntries(block: boolean): Promise<StreamEntry[]> {
+    const { streamKey } = this.options;
+    const count = String(this.#maxBatchSize);
+    if (this.#holdsPending) {
+      const mine = await this.#read(['COUNT', count, 'STREAMS', streamKey, '0']);
+      if (mine.length > 0) return mine;
+      this.#holdsPending = false;
+    }
+    if (Date.now() - this.#lastClaimAt >= Math.min(this.#claimIdleMs, 10_000)) {
+      this.#lastClaimAt = Date.now();
+      const [, claimed] = (await this.#reader.xautoclaim(
+        streamKey,
+        GROUP,
+        this.#consumer,
+        this.#claimIdleMs,
+        '0-0',
+        'COUNT',
+        count,
+      )) as [string, StreamEntry[]];
+      if (claimed.length > 0) {
+        this.#holdsPending = true;
+        return claimed;
+      }
+    }
+    // A short wait, so stopping never waits long on an idle stream.
+    const wait = block ? ['BLOCK', String(Math.min(this.options.flushIntervalMs, 1_000))] : [];
+    return this.#read(['COUNT', count, ...wait, 'STREAMS', streamKey, '>']);
+  }
+
+  async #read(args: string[]): Promise<StreamEntry[]> {
+    try {
+      const reply = (await this.#reader.call('XREADGROUP', 'GROUP', GROUP, this.#consumer, ...args)) as
+        | [string, StreamEntry[]][]
+        | null;
+      // Entries deleted while pending come back with no fields; they were already written.
+      return (reply?.[0]?.[1] ?? []).filter(([, fields]) => fields !== null);
+    } catch (error) {
+      // Redis restarted without its data: the group is gone, so make it again.
+      if (String(error).includes('NOGROUP')) this.#groupReady = false;
+      throw error;
+    }
+  }
+
+  async #ensureGroup(): Promise<void> {
+    if (this.#groupReady) return;
+    try {
+      // From the stream's start: entries appended before any group existed are spend too.
+      await this.#reader.xgroup('CREATE', this.options.streamKey, GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    }
+    this.#groupReady = true;
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+function fieldValue(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+function reviveRow(json: string): NewSpendLogRow {
+  const row = JSON.parse(json) as Record<string, unknown>;
+  for (const field of DATE_FIELDS) {
+    const value = row[field];
+    if (typeof value === 'string') row[field] = new Date(value);
+  }
+  return row as unknown as NewSpendLogRow;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
