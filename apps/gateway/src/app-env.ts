@@ -1,6 +1,7 @@
 import type { DatabaseHandle } from '@gateway/db';
 import type { AnthropicPassthrough, ProviderAdapter } from '@gateway/providers';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { KeyRecord, Lookups } from './services/lookups.ts';
 import type { ModelRouter } from './services/model-router.ts';
 import type { RequestEvent } from './services/request-event.ts';
@@ -27,6 +28,8 @@ export interface AppDeps {
   /** Keys, teams and customers as the request path reads them (cached). */
   lookups: Lookups;
   spendQueue: Pick<SpendQueue, 'enqueue' | 'depths'>;
+  /** The process's Prometheus registry, served on `/metrics`. */
+  metrics: Registry;
   router: ModelRouter;
   /** Adapter per provider id; a provider without one is refused with a clear 400. */
   adapters: ReadonlyMap<string, ProviderAdapter>;

@@ -17,6 +17,7 @@ import { embeddingRoutes } from './routes/embeddings.ts';
 import { healthRoutes } from './routes/health.ts';
 import { imageRoutes } from './routes/images.ts';
 import { messagesRoutes } from './routes/messages.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { modelRoutes } from './routes/models.ts';
 import { createFinishRequestEvent } from './services/finish-request-event.ts';
 
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', requestContext(finish));
 
   app.route('/', healthRoutes(deps));
+  app.route('/', metricsRoutes(deps));
   app.route('/', modelRoutes(deps));
   app.route('/', chatCompletionRoutes(deps, finish));
   app.route('/', messagesRoutes(deps, finish));

@@ -25,9 +25,11 @@ import {
   RedisInvalidationBus,
 } from './services/invalidation-bus.ts';
 import { createLookups } from './services/lookups.ts';
+import { createMetrics } from './services/metrics.ts';
 import { ModelRouter } from './services/model-router.ts';
 import { RedisSpendBuffer } from './services/redis-spend-buffer.ts';
 import { type SpendQueue, SpendWriter } from './services/spend-writer.ts';
+import { drainUsageEstimates } from './services/usage-estimate.ts';
 import { hashKey } from './services/virtual-key.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
@@ -152,6 +154,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     database,
     lookups,
     spendQueue,
+    metrics: createMetrics(spendQueue),
     router: new ModelRouter(deployments),
     adapters,
     logger,
@@ -186,6 +189,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
+    // Rows of streams that ended last may still be counting their tokens.
+    await drainUsageEstimates();
     const unwritten = await spendQueue.stop(SPEND_DRAIN_DEADLINE_MS);
     await pools.close();
     await mock?.close();

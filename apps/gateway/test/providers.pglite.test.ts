@@ -324,6 +324,32 @@ describe('the native /anthropic pass-through', () => {
     expect(row).toMatchObject({ completion_tokens: 5, status: 'success' });
   });
 
+  it('a relayed stream cut early keeps the input usage Anthropic sent and estimates the output', async () => {
+    const stream = passthrough().messages.stream({
+      model: 'claude-sonnet-4-5-20250929',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'Cut it [mock:cut_after=3] [mock:cached_tokens=8]' }],
+    });
+    let text = '';
+    stream.on('text', (delta) => {
+      text += delta;
+    });
+    await expect(stream.finalMessage()).rejects.toThrow();
+    const callId = (await stream.withResponse()).response.headers.get('x-litellm-call-id');
+    const row = await rowOf(callId);
+    expect(text).toBe('This is a');
+    expect(row).toMatchObject({
+      status: 'failure',
+      cache_read_input_tokens: 8,
+      // "This", " is", " a": three o200k tokens, counted by the gateway.
+      completion_tokens: 3,
+      pricing: { estimatedUsage: ['output'] },
+    });
+    expect(toNanoUsd(row.spend as string)).toBe(
+      BigInt((row.prompt_tokens as number) - 8) * SONNET.input + 8n * SONNET.read + 3n * SONNET.output,
+    );
+  });
+
   it("applies the key's model list and relays only per-request endpoints", async () => {
     const keyFor = (models: string[]) => t.createKey({ models });
     const ask = (apiKey: string) =>

@@ -8,6 +8,7 @@ export {
 } from './client.ts';
 export * from './queries/end-users.ts';
 export * from './queries/keys.ts';
+export * from './queries/reconcile.ts';
 export * from './queries/spend.ts';
 export * from './queries/teams.ts';
 export * from './queries/users.ts';

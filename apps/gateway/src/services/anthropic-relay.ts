@@ -14,6 +14,7 @@ import type { AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import type { FinishRequestEvent } from './finish-request-event.ts';
 import { type ModelCall, producedOutput } from './request-event.ts';
+import { completeUsage } from './usage-estimate.ts';
 
 function isRetryableError(error: GatewayError): boolean {
   return (error.kind === 'upstream_error' && error.retryable) || error.kind === 'upstream_timeout';
@@ -125,7 +126,7 @@ export async function relayAnthropic(c: Context<AppEnv>, options: RelayOptions):
     if (tap.id) call.providerResponseId = tap.id;
     if (tap.model) call.responseModel = tap.model;
     if (tap.firstContentAt) call.firstTokenAt = tap.firstContentAt;
-    if (outcome === 'success' || producedOutput(call)) call.price = price();
+    event.endedAt = new Date();
     event.outcome = outcome;
     if (outcome === 'failure') {
       event.error = tap.error ?? {
@@ -136,7 +137,11 @@ export async function relayAnthropic(c: Context<AppEnv>, options: RelayOptions):
         retryable: true,
       };
     }
-    options.finish(event, status);
+    // Input comes from message_start; output cut short is counted from the streamed text.
+    completeUsage(call, { output: tap.streamedText }, () => {
+      if (outcome === 'success' || producedOutput(call)) call.price = price();
+      options.finish(event, status);
+    });
   };
   c.req.raw.signal.addEventListener('abort', () => end('client_closed'), { once: true });
   const relayed = new ReadableStream<Uint8Array>({

@@ -10,22 +10,24 @@ export type StreamOutcome =
  * Passes a model stream through unchanged while recording on `call` what it says: response id
  * and model, time of the first token, the latest usage. Calls `onEnd` exactly once: when the
  * stream ends, fails, or the client goes away (cancel, or the request's abort signal when the
- * server never started reading), so usage seen so far is never lost.
+ * server never started reading), so usage seen so far is never lost. `onEnd` also gets the
+ * text streamed so far (content, reasoning, tool arguments), to estimate usage never reported.
  */
 export function meterStream(
   source: ReadableStream<StreamEvent>,
   call: ModelCall,
-  onEnd: (result: StreamOutcome) => void,
+  onEnd: (result: StreamOutcome, streamedText: string) => void,
   /** The client's request signal: a client gone before the first byte was written still ends the meter. */
   signal?: AbortSignal,
 ): ReadableStream<StreamEvent> {
   const reader = source.getReader();
   let ended = false;
   let error: GatewayError | undefined;
+  const streamed: string[] = [];
   const end = (result: StreamOutcome) => {
     if (ended) return;
     ended = true;
-    onEnd(result);
+    onEnd(result, streamed.join(''));
   };
   signal?.addEventListener(
     'abort',
@@ -66,8 +68,12 @@ export function meterStream(
           break;
         case 'text-delta':
         case 'reasoning-delta':
+          call.firstTokenAt ??= new Date();
+          streamed.push(event.text);
+          break;
         case 'tool-call-delta':
           call.firstTokenAt ??= new Date();
+          streamed.push(event.name ?? '', event.argumentsDelta);
           break;
         case 'usage':
           call.usage = event.usage;

@@ -21,6 +21,7 @@ import type { FinishRequestEvent } from './finish-request-event.ts';
 import { meterStream } from './meter-stream.ts';
 import { resolveEndUser, resolveTags } from './request-attribution.ts';
 import { type ModelCall, producedOutput } from './request-event.ts';
+import { chatRequestText, completeUsage } from './usage-estimate.ts';
 
 /** A model call ready to go: where, with what, recorded on the request's wide event. */
 export interface PreparedCall {
@@ -261,14 +262,18 @@ export async function runChatStream(
   const events = meterStream(
     response.value.events,
     call,
-    (result) => {
-      // Price whatever was used: unknown usage is recorded as unpriced, never as free.
-      if (result.outcome === 'success' || producedOutput(call)) {
-        call.price = priceCall(deployment, call.usage, event.startedAt, call.callerChosenUpstream);
-      }
+    (result, streamedText) => {
+      event.endedAt = new Date();
       event.outcome = result.outcome;
       if (result.outcome === 'failure') event.error = result.error;
-      finish(event, 200);
+      // Usage the provider never sent (a stream cut early) is counted from the text instead.
+      completeUsage(call, { prompt: () => chatRequestText(prepared.request), output: streamedText }, () => {
+        // Price whatever was used: usage still unknown is recorded as unpriced, never as free.
+        if (result.outcome === 'success' || producedOutput(call)) {
+          call.price = priceCall(deployment, call.usage, event.startedAt, call.callerChosenUpstream);
+        }
+        finish(event, 200);
+      });
     },
     c.req.raw.signal,
   );

@@ -23,6 +23,8 @@ export interface ModelCall {
   stream: boolean;
   firstTokenAt?: Date;
   usage: Usage;
+  /** Buckets the provider never reported, estimated by counting tokens (a stream cut early). */
+  estimatedUsage?: ('input' | 'output')[];
   price?: PriceResult;
   endUser?: string;
   tags: string[];
@@ -86,6 +88,7 @@ export function toSpendRow(event: RequestEvent): NewSpendLogRow | undefined {
     spend = price.costUsd;
     pricing = {
       source: price.source,
+      ...(call.estimatedUsage?.length ? { estimatedUsage: call.estimatedUsage } : {}),
       ...(price.catalogModelId ? { catalogModelId: price.catalogModelId } : {}),
       ...(price.unitPrices ? { unitPrices: { ...price.unitPrices } } : {}),
     };
@@ -142,6 +145,7 @@ export function toSpendRow(event: RequestEvent): NewSpendLogRow | undefined {
       ...(call.attemptedRetries ? { attempted_retries: call.attemptedRetries } : {}),
       ...(usage.webSearchRequests ? { web_search_requests: usage.webSearchRequests } : {}),
       ...(event.outcome === 'client_closed' ? { client_closed: true } : {}),
+      ...(call.estimatedUsage?.length ? { usage_estimated: call.estimatedUsage } : {}),
       ...(event.error
         ? { error_information: { error_class: event.error.kind, error_message: event.error.message } }
         : {}),

@@ -252,7 +252,34 @@ export function defineGatewaySuite(backend: Backend): void {
       expect(await call({})).toEqual([401, 'No api key passed in.']);
     });
 
-    it('an upstream cut mid-stream ends with an error event and leaves an unpriced failure row, not $0', async () => {
+    /**
+     * A stream that ended before its usage arrived is priced from token counts the gateway
+     * estimated (o200k tokenizer), flagged as estimates; never left unpriced, never $0.
+     */
+    async function expectEstimatedFailureRow(token: string, streamed: string | { atMost: number }) {
+      const [row] = await spendRows(token, 1);
+      const estimate = row as SpendRow & {
+        pricing: { estimatedUsage?: string[] };
+        metadata: { usage_estimated?: string[] };
+      };
+      expect(estimate).toMatchObject({
+        status: 'failure',
+        pricing: { source: 'catalog', estimatedUsage: ['input', 'output'] },
+        metadata: { usage_estimated: ['input', 'output'] },
+      });
+      // Every word the mock streams is one o200k token ("This", " is", " a", ...).
+      if (typeof streamed === 'string')
+        expect(estimate.completion_tokens).toBe(streamed.split(' ').filter(Boolean).length);
+      else expect(estimate.completion_tokens).toBeGreaterThan(0);
+      if (typeof streamed !== 'string') expect(estimate.completion_tokens).toBeLessThan(streamed.atMost);
+      expect(estimate.prompt_tokens).toBeGreaterThan(5);
+      expect(toNanoUsd(estimate.spend!)).toBe(
+        BigInt(estimate.prompt_tokens!) * GPT_4O_MINI.input +
+          BigInt(estimate.completion_tokens!) * GPT_4O_MINI.output,
+      );
+    }
+
+    it('an upstream cut mid-stream ends with an error event and a row priced from estimated usage', async () => {
       const { key, token } = await generateKey();
       const stream = await client(key).chat.completions.create({
         model: 'gpt-4o-mini',
@@ -266,12 +293,7 @@ export function defineGatewaySuite(backend: Backend): void {
         })(),
       ).rejects.toThrow();
       expect(text).toBe('This is a');
-      const [row] = await spendRows(token, 1);
-      expect(row).toMatchObject({
-        status: 'failure',
-        spend: null,
-        pricing: { unpricedReason: 'unknown_usage' },
-      });
+      await expectEstimatedFailureRow(token, text);
     });
 
     it("an upstream's mid-stream error event reaches the client as an error", async () => {
@@ -281,14 +303,13 @@ export function defineGatewaySuite(backend: Backend): void {
         stream: true,
         messages: [{ role: 'user', content: 'fail midway [mock:stream_error_after=2]' }],
       });
+      let text = '';
       await expect(
         (async () => {
-          for await (const _ of stream) {
-          }
+          for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
         })(),
       ).rejects.toMatchObject({ message: expect.stringContaining('mid-stream') });
-      const [row] = await spendRows(token, 1);
-      expect(row).toMatchObject({ status: 'failure', spend: null });
+      await expectEstimatedFailureRow(token, text);
     });
 
     it('a client that disconnects mid-stream aborts the upstream and still leaves its row', async () => {
@@ -308,8 +329,9 @@ export function defineGatewaySuite(backend: Backend): void {
       await reader.read();
       await reader.read();
       controller.abort();
+      // What the gateway forwarded before the abort reached it: some of the 200 tokens.
+      await expectEstimatedFailureRow(token, { atMost: 200 });
       const [row] = await spendRows(token, 1);
-      expect(row).toMatchObject({ status: 'failure', spend: null });
       const [meta] = await t.query<{ client_closed: boolean }>(
         `select (metadata->>'client_closed')::boolean as client_closed from "LiteLLM_SpendLogs" where request_id = $1`,
         [row!.request_id],

@@ -7,6 +7,8 @@ export interface SpendPricing {
   catalogModelId?: string;
   /** USD per million tokens, exact decimal strings. */
   unitPrices?: Record<string, string>;
+  /** Token buckets the provider never reported and that were counted by the gateway instead. */
+  estimatedUsage?: string[];
   /** Why the row has no cost (`unknown_model`, `unknown_usage`, ...). */
   unpricedReason?: string;
 }

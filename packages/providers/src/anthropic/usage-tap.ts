@@ -20,6 +20,7 @@ export class AnthropicUsageTap {
   firstContentAt: Date | undefined;
   finished = false;
   error: GatewayError | undefined;
+  readonly #streamed: string[] = [];
 
   constructor() {
     this.#parser = createParser({
@@ -39,6 +40,9 @@ export class AnthropicUsageTap {
           this.#usage = event.message.usage ?? {};
         } else if (event.type === 'content_block_delta') {
           this.firstContentAt ??= new Date();
+          const delta = event.delta as { text?: unknown; partial_json?: unknown; thinking?: unknown };
+          const text = delta.text ?? delta.partial_json ?? delta.thinking;
+          if (typeof text === 'string') this.#streamed.push(text);
         } else if (event.type === 'message_delta') {
           for (const [field, value] of Object.entries(event.usage ?? {})) {
             if (value !== null && value !== undefined)
@@ -54,6 +58,11 @@ export class AnthropicUsageTap {
 
   feed(chunk: Uint8Array): void {
     this.#parser.feed(this.#decoder.decode(chunk, { stream: true }));
+  }
+
+  /** Text, thinking and tool input streamed so far: what an output estimate counts. */
+  get streamedText(): string {
+    return this.#streamed.join('');
   }
 
   /** Usage so far; the output count is only known once the message finished. */

@@ -1,4 +1,4 @@
-import { spendLogs, sqlRowToJson } from '@gateway/db';
+import { reconcileSpend, spendLogs, sqlRowToJson } from '@gateway/db';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
 import { GatewayHttpError } from '../../errors.ts';
@@ -50,7 +50,7 @@ function summarize(rows: Record<string, unknown>[], start: string, end: string) 
   }));
 }
 
-/** `GET /spend/logs` and `GET /spend/tags` (contract §2.12), master key only. */
+/** `GET /spend/logs`, `GET /spend/tags` (contract §2.12) and `GET /spend/reconcile`, master key only. */
 export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
   const query = deps.database.query;
 
@@ -150,6 +150,73 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         log_count: row.log_count,
         total_spend: Number(row.total_spend ?? 0),
       }));
+    },
+  );
+
+  const mismatch = z.object({ id: z.string(), expected: z.string(), actual: z.string() });
+  api.route(
+    {
+      method: 'get',
+      path: '/spend/reconcile',
+      tag: 'spend',
+      summary:
+        'Compares the spend rows with the key, team, user, end-user and tag totals (all time) and the daily aggregates (in the range); exact decimals',
+      access: 'admin',
+      query: z.object({ start_date: date.optional(), end_date: date.optional() }),
+      response: z.object({
+        ok: z.boolean(),
+        difference: z.string(),
+        start_date: z.string().nullable(),
+        end_date: z.string().nullable(),
+        spend_logs: z.object({ rows: z.number(), spend: z.string() }),
+        counters: z.array(
+          z.object({
+            entity: z.string(),
+            table: z.string(),
+            checked: z.number(),
+            mismatches: z.array(mismatch),
+            without_counter: z.array(z.object({ id: z.string(), spend: z.string() })),
+          }),
+        ),
+        daily: z.array(
+          z.object({
+            table: z.string(),
+            checked: z.number(),
+            mismatches: z.array(
+              z.object({
+                entity: z.string(),
+                date: z.string(),
+                api_key: z.string(),
+                model: z.string(),
+                custom_llm_provider: z.string(),
+                fields: z.record(z.string(), z.tuple([z.string().nullable(), z.string().nullable()])),
+              }),
+            ),
+          }),
+        ),
+      }),
+    },
+    async ({ query: q }) => {
+      const report = await reconcileSpend(deps.database.db, { startDate: q.start_date, endDate: q.end_date });
+      return {
+        ok: report.ok,
+        difference: report.difference,
+        start_date: q.start_date ?? null,
+        end_date: q.end_date ?? null,
+        spend_logs: report.spendLogs,
+        counters: report.counters.map(({ withoutCounter, ...check }) => ({
+          ...check,
+          without_counter: withoutCounter,
+        })),
+        daily: report.daily.map((check) => ({
+          ...check,
+          mismatches: check.mismatches.map(({ apiKey, provider, ...m }) => ({
+            ...m,
+            api_key: apiKey,
+            custom_llm_provider: provider,
+          })),
+        })),
+      };
     },
   );
 }

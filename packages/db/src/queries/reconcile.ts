@@ -1,0 +1,269 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../client.ts';
+
+/** Inclusive UTC days, `YYYY-MM-DD`; either end may be open. */
+export interface ReconcileRange {
+  startDate?: string | undefined;
+  endDate?: string | undefined;
+}
+
+export interface CounterMismatch {
+  id: string;
+  /** Sum of the entity's spend rows (decimal string). */
+  expected: string;
+  /** The entity's `spend` column. */
+  actual: string;
+}
+
+export interface CounterCheck {
+  entity: 'key' | 'team' | 'user' | 'end_user' | 'tag';
+  table: string;
+  /** Entities whose counter was compared. */
+  checked: number;
+  mismatches: CounterMismatch[];
+  /**
+   * Spend rows attributed to an id with no counter row: a deleted key, team or user, or the
+   * master key. Reported, not a difference, except for end users and tags, whose rows the
+   * writer creates on first sight (a missing one there is a difference).
+   */
+  withoutCounter: { id: string; spend: string }[];
+}
+
+export interface DailyMismatch {
+  entity: string;
+  date: string;
+  apiKey: string;
+  model: string;
+  provider: string;
+  /** Field → [expected from spend rows, actual in the aggregate]; only differing fields. */
+  fields: Record<string, [string | null, string | null]>;
+}
+
+export interface DailyCheck {
+  table: string;
+  checked: number;
+  mismatches: DailyMismatch[];
+}
+
+export interface ReconcileReport {
+  spendLogs: { rows: number; spend: string };
+  counters: CounterCheck[];
+  daily: DailyCheck[];
+  /** Sum of absolute spend differences over every check (decimal string); "0" when all agree. */
+  difference: string;
+  /** True when every counter and aggregate matches its spend rows exactly. */
+  ok: boolean;
+}
+
+const SHOWN = 100;
+
+async function rows<T>(db: Database, query: SQL): Promise<T[]> {
+  return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
+}
+
+/** How a spend row maps to each entity: the id expression, and the join it needs (tags). */
+const TAG_JOIN = sql.raw('cross join lateral jsonb_array_elements_text(r.request_tags) as tag(name)');
+const ENTITIES = [
+  { entity: 'key', table: 'LiteLLM_VerificationToken', idColumn: 'token', rowId: 'r.api_key' },
+  { entity: 'team', table: 'LiteLLM_TeamTable', idColumn: 'team_id', rowId: 'r.team_id' },
+  { entity: 'user', table: 'LiteLLM_UserTable', idColumn: 'user_id', rowId: 'r."user"' },
+  {
+    entity: 'end_user',
+    table: 'LiteLLM_EndUserTable',
+    idColumn: 'user_id',
+    rowId: 'r.end_user',
+    createdOnFirstSight: true,
+  },
+  {
+    entity: 'tag',
+    table: 'LiteLLM_TagTable',
+    idColumn: 'tag_name',
+    rowId: 'tag.name',
+    join: TAG_JOIN,
+    createdOnFirstSight: true,
+  },
+] as const;
+
+const DAILY = [
+  { table: 'LiteLLM_DailyUserSpend', column: 'user_id', rowId: 'r."user"' },
+  { table: 'LiteLLM_DailyTeamSpend', column: 'team_id', rowId: 'r.team_id' },
+  { table: 'LiteLLM_DailyEndUserSpend', column: 'end_user_id', rowId: 'r.end_user' },
+  { table: 'LiteLLM_DailyTagSpend', column: 'tag', rowId: 'tag.name', join: TAG_JOIN },
+] as const;
+
+const DAILY_FIELDS = [
+  'spend',
+  'api_requests',
+  'successful_requests',
+  'failed_requests',
+  'prompt_tokens',
+  'completion_tokens',
+  'cache_read_input_tokens',
+  'cache_creation_input_tokens',
+] as const;
+
+const rowDay = sql.raw(`to_char(r."startTime" at time zone 'UTC', 'YYYY-MM-DD')`);
+
+function dayFilter(day: SQL, range: ReconcileRange): SQL {
+  const parts: SQL[] = [sql`true`];
+  if (range.startDate) parts.push(sql`${day} >= ${range.startDate}`);
+  if (range.endDate) parts.push(sql`${day} <= ${range.endDate}`);
+  return sql.join(parts, sql` and `);
+}
+
+/**
+ * Compares the spend rows with everything derived from them: each key's, team's, user's, end
+ * user's and tag's `spend` (all time, as those counters are), and the daily aggregates in the
+ * range. The writer updates all of them in the transaction that inserts the rows, so any
+ * difference means a lost or doubled update, or a manual change to a counter.
+ */
+export async function reconcileSpend(db: Database, range: ReconcileRange = {}): Promise<ReconcileReport> {
+  let difference = 0n;
+  let ok = true;
+  const addDifference = (expected: string | null, actual: string | null) => {
+    const units = toUnits(expected ?? '0') - toUnits(actual ?? '0');
+    difference += units < 0n ? -units : units;
+  };
+
+  const [totals] = await rows<{ rows: number; spend: string }>(
+    db,
+    sql`select count(*)::int as rows, coalesce(sum(spend), 0)::text as spend
+        from "LiteLLM_SpendLogs" r where ${dayFilter(rowDay, range)}`,
+  );
+
+  const counters: CounterCheck[] = [];
+  for (const e of ENTITIES) {
+    const table = sql.raw(`"${e.table}"`);
+    const idColumn = sql.raw(`c."${e.idColumn}"`);
+    const rowId = sql.raw(e.rowId);
+    const join = 'join' in e ? e.join : sql``;
+    const expected = sql`select ${rowId} as id, sum(r.spend) as spend from "LiteLLM_SpendLogs" r ${join}
+      where r.spend is not null and ${rowId} is not null and ${rowId} <> '' group by 1`;
+    const [{ checked } = { checked: 0 }] = await rows<{ checked: number }>(
+      db,
+      sql`select count(*)::int as checked from ${table}`,
+    );
+    const mismatches = await rows<CounterMismatch>(
+      db,
+      sql`with x as (${expected})
+          select ${idColumn} as id, coalesce(x.spend, 0)::text as expected, c.spend::text as actual
+          from ${table} c left join x on x.id = ${idColumn}
+          where coalesce(x.spend, 0) <> c.spend order by 1`,
+    );
+    for (const m of mismatches) addDifference(m.expected, m.actual);
+    const orphans = await rows<{ id: string; spend: string }>(
+      db,
+      sql`with x as (${expected}) select x.id, x.spend::text as spend from x
+          where not exists (select 1 from ${table} c where ${idColumn} = x.id) order by x.spend desc limit ${SHOWN}`,
+    );
+    if ('createdOnFirstSight' in e) for (const o of orphans) addDifference(o.spend, '0');
+    if (mismatches.length > 0 || ('createdOnFirstSight' in e && orphans.length > 0)) ok = false;
+    counters.push({
+      entity: e.entity,
+      table: e.table,
+      checked,
+      mismatches: mismatches.slice(0, SHOWN),
+      withoutCounter: orphans,
+    });
+  }
+
+  const daily: DailyCheck[] = [];
+  for (const d of DAILY) {
+    const table = sql.raw(`"${d.table}"`);
+    const rowId = sql.raw(d.rowId);
+    const join = 'join' in d ? d.join : sql``;
+    const entityColumn = sql.raw(`a."${d.column}"`);
+    const found = await rows<Record<string, string | null>>(
+      db,
+      sql`with e as (
+            select ${rowId} as entity, ${rowDay} as date, r.api_key, coalesce(r.model, '') as model,
+              coalesce(r.custom_llm_provider, '') as provider,
+              coalesce(sum(r.spend), 0) as spend, count(*) as api_requests,
+              count(*) filter (where r.status = 'success') as successful_requests,
+              count(*) filter (where r.status <> 'success') as failed_requests,
+              coalesce(sum(r.prompt_tokens), 0) as prompt_tokens,
+              coalesce(sum(r.completion_tokens), 0) as completion_tokens,
+              coalesce(sum(r.cache_read_input_tokens), 0) as cache_read_input_tokens,
+              coalesce(sum(r.cache_creation_input_tokens), 0) as cache_creation_input_tokens
+            from "LiteLLM_SpendLogs" r ${join}
+            where ${rowId} is not null and ${rowId} <> '' and ${dayFilter(rowDay, range)}
+            group by 1, 2, 3, 4, 5),
+          a as (
+            select ${entityColumn} as entity, a.date, a.api_key, coalesce(a.model, '') as model,
+              coalesce(a.custom_llm_provider, '') as provider, a.spend, a.api_requests, a.successful_requests,
+              a.failed_requests, a.prompt_tokens, a.completion_tokens, a.cache_read_input_tokens,
+              a.cache_creation_input_tokens
+            from ${table} a where ${dayFilter(sql.raw('a.date'), range)}),
+          j as (
+            select coalesce(e.entity, a.entity) as entity, coalesce(e.date, a.date) as date,
+              coalesce(e.api_key, a.api_key) as api_key, coalesce(e.model, a.model) as model,
+              coalesce(e.provider, a.provider) as provider,
+              ${sql.join(
+                DAILY_FIELDS.map(
+                  (f) =>
+                    sql`e.${sql.raw(f)}::text as ${sql.raw(`e_${f}`)}, a.${sql.raw(f)}::text as ${sql.raw(`a_${f}`)}`,
+                ),
+                sql`, `,
+              )}
+            from e full join a on e.entity = a.entity and e.date = a.date and e.api_key = a.api_key
+              and e.model = a.model and e.provider = a.provider)
+          select * from j
+          where ${sql.join(
+            DAILY_FIELDS.map(
+              (f) => sql`${sql.raw(`e_${f}`)}::numeric is distinct from ${sql.raw(`a_${f}`)}::numeric`,
+            ),
+            sql` or `,
+          )}
+          limit ${SHOWN}`,
+    );
+    const [{ checked } = { checked: 0 }] = await rows<{ checked: number }>(
+      db,
+      sql`select count(*)::int as checked from ${table} a where ${dayFilter(sql.raw('a.date'), range)}`,
+    );
+    const mismatches = found.map((m) => {
+      const fields: DailyMismatch['fields'] = {};
+      for (const f of DAILY_FIELDS) {
+        const expected = m[`e_${f}`] ?? null;
+        const actual = m[`a_${f}`] ?? null;
+        if (expected === actual || toUnits(expected ?? '0') === toUnits(actual ?? '0')) continue;
+        fields[f] = [expected, actual];
+      }
+      if (fields.spend) addDifference(...fields.spend);
+      return {
+        entity: String(m.entity),
+        date: String(m.date),
+        apiKey: String(m.api_key),
+        model: String(m.model),
+        provider: String(m.provider),
+        fields,
+      };
+    });
+    if (mismatches.length > 0) ok = false;
+    daily.push({ table: d.table, checked, mismatches });
+  }
+
+  return {
+    spendLogs: { rows: totals?.rows ?? 0, spend: totals?.spend ?? '0' },
+    counters,
+    daily,
+    difference: fromUnits(difference),
+    ok,
+  };
+}
+
+// Exact decimal arithmetic on the sums Postgres returns: units of 1e-24 USD, far below any
+// price step (a cost has at most a few more digits than its per-token price).
+const SCALE = 24;
+const ONE = 10n ** BigInt(SCALE);
+
+function toUnits(value: string): bigint {
+  const negative = value.startsWith('-');
+  const [whole = '0', fraction = ''] = (negative ? value.slice(1) : value).split('.');
+  const units = BigInt(whole) * ONE + BigInt(fraction.padEnd(SCALE, '0').slice(0, SCALE));
+  return negative ? -units : units;
+}
+
+function fromUnits(units: bigint): string {
+  const fraction = (units % ONE).toString().padStart(SCALE, '0').replace(/0+$/, '');
+  return fraction ? `${units / ONE}.${fraction}` : `${units / ONE}`;
+}
