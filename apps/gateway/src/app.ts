@@ -7,6 +7,7 @@ import { registerCustomerRoutes } from './routes/admin/customers.ts';
 import { registerKeyRoutes } from './routes/admin/keys.ts';
 import { buildOpenApiDocument } from './routes/admin/openapi.ts';
 import { registerSpendRoutes } from './routes/admin/spend.ts';
+import { registerSpendReportRoutes } from './routes/admin/spend-reports.ts';
 import { registerTeamRoutes } from './routes/admin/teams.ts';
 import { registerUserRoutes } from './routes/admin/users.ts';
 import { adminDocsRoutes } from './routes/admin-docs.ts';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   registerUserRoutes(api, deps);
   registerCustomerRoutes(api, deps);
   registerSpendRoutes(api, deps);
+  registerSpendReportRoutes(api, deps);
   app.route('/', admin);
   app.route(
     '/',

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type MockProvider, startMockProvider } from '@gateway/mock-provider';
+import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashKey } from '../src/services/virtual-key.ts';
-import { createTestDatabase, type TestDatabase } from './support/backing-services.ts';
+import { createTestDatabase, type TestDatabase, testRedis } from './support/backing-services.ts';
 
 const gatewayDir = fileURLToPath(new URL('..', import.meta.url));
 const MASTER = 'sk-shutdown-test-master-key';
@@ -50,8 +51,9 @@ describe('graceful shutdown of src/main.ts', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('finishes the in-flight stream, refuses new connections and flushes spend before exiting', async () => {
-    child = spawn(
+  /** `src/main.ts` as a child process on the test database; resolves once it listens. */
+  async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+    const process_ = spawn(
       process.execPath,
       ['--import', 'tsx', 'src/main.ts', '--config', join(dir, 'config.yaml')],
       {
@@ -59,27 +61,34 @@ describe('graceful shutdown of src/main.ts', () => {
         env: {
           ...process.env,
           DATABASE_URL: database.url,
-          REDIS_URL: '',
           PORT: '0',
           HOST: '127.0.0.1',
           LOG_LEVEL: 'warn',
           GATEWAY_DATA_DIR: dir,
+          ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
     let output = '';
-    child.stderr!.on('data', (chunk) => {
+    process_.stderr!.on('data', (chunk) => {
       output += chunk;
     });
     const url = await new Promise<string>((resolve, reject) => {
-      child!.stdout!.on('data', (chunk) => {
+      process_.stdout!.on('data', (chunk) => {
         output += chunk;
         const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
         if (match) resolve(match[1]!);
       });
-      child!.once('exit', (code) => reject(new Error(`gateway exited early (${code}): ${output}`)));
+      process_.once('exit', (code) => reject(new Error(`gateway exited early (${code}): ${output}`)));
     });
+    return { child: process_, url };
+  }
+
+  it('finishes the in-flight stream, refuses new connections and flushes spend before exiting', async () => {
+    const started = await startProcess({ REDIS_URL: '' });
+    child = started.child;
+    const { url } = started;
 
     const generated = await fetch(`${url}/key/generate`, {
       method: 'POST',
@@ -120,6 +129,67 @@ describe('graceful shutdown of src/main.ts', () => {
       );
       expect(rows.rows).toEqual([{ status: 'success', completion_tokens: 20 }]);
     } finally {
+      await client.end();
+    }
+  });
+
+  it('with Redis, a row queued when the process is killed (SIGKILL) is written by the next start', async () => {
+    const redisTarget = await testRedis();
+    const env = { REDIS_URL: redisTarget.url, REDIS_KEY_PREFIX: redisTarget.keyPrefix };
+    const first = await startProcess(env);
+    child = first.child;
+    // Past the writer's first read: with an hour between batches, the row now waits in Redis.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const generated = await fetch(`${first.url}/key/generate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const { key } = (await generated.json()) as { key: string };
+    const answer = await fetch(`${first.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'keep me' }] }),
+    });
+    expect(answer.status).toBe(200);
+    const cost = answer.headers.get('x-litellm-response-cost')!;
+    await answer.text();
+
+    const redis = new Redis(redisTarget.url, { keyPrefix: redisTarget.keyPrefix });
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await vi.waitFor(async () => expect(await redis.xlen('spend:rows')).toBe(1));
+      const rowsOf = async () =>
+        (
+          await client.query('select spend::text as spend from "LiteLLM_SpendLogs" where api_key = $1', [
+            hashKey(key),
+          ])
+        ).rows;
+      expect(await rowsOf()).toEqual([]);
+
+      const killed = once(child, 'exit');
+      child.kill('SIGKILL');
+      await killed;
+
+      const second = await startProcess(env);
+      child = second.child;
+      await vi.waitFor(async () => expect(await rowsOf()).toEqual([{ spend: cost }]), {
+        timeout: 10_000,
+        interval: 100,
+      });
+      const [token] = (
+        await client.query('select spend::text as spend from "LiteLLM_VerificationToken" where token = $1', [
+          hashKey(key),
+        ])
+      ).rows;
+      expect(token).toEqual({ spend: cost });
+      expect(await redis.xlen('spend:rows')).toBe(0);
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      expect((await exited)[0]).toBe(0);
+    } finally {
+      redis.disconnect();
       await client.end();
     }
   });

@@ -52,8 +52,12 @@ export async function openDatabase(
       max: options.poolMax ?? 10,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     });
-    // An idle client that loses its connection emits 'error'; the pool replaces it.
+    // A client that loses its connection emits 'error': when idle the pool reports it here and
+    // replaces the client; when checked out, nobody listens unless we do, and the unhandled
+    // event would crash the process (seen when the database connection is cut mid-transaction).
+    // The query in flight rejects either way, so the caller still sees the failure.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzlePg({ client: pool, schema }) as unknown as Database;
     return {
       db,

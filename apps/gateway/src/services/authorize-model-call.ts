@@ -19,7 +19,8 @@ async function fromCache<T>(read: () => Promise<T>): Promise<T> {
 /**
  * The checks of a model route after the key itself was verified, in the contract's order
  * (§1.5): the model is allowed for the key and its team, the team is not blocked, the end
- * user is not blocked. Reads only cached lookups. Throws the refusal.
+ * user is not blocked. Reads only cached lookups. Throws the refusal; a key's team that
+ * cannot be read is a 503, an end user that cannot be read is served (see below).
  */
 export async function authorizeModelCall(
   lookups: Lookups,
@@ -45,7 +46,10 @@ export async function authorizeModelCall(
     }
   }
   if (endUser) {
-    const customer = await fromCache(() => lookups.customers.get(endUser));
+    // End users are first seen on requests, so an outage would otherwise refuse every new one.
+    // Fail open: without the database a customer not in the caches is served as unblocked
+    // (a blocked one stays refused while its cache entry lives); the spend row still names it.
+    const customer = await lookups.customers.get(endUser).catch(() => undefined);
     if (customer?.blocked) {
       throw new GatewayHttpError({
         kind: 'invalid_request',

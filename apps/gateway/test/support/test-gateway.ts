@@ -8,7 +8,8 @@ import type { Deployment, GatewayConfig } from '../../src/config/gateway-config.
 import { type RunningGateway, startGateway } from '../../src/gateway.ts';
 import { createTestDatabase, type TestDatabase, testRedis } from './backing-services.ts';
 
-export type Backend = 'postgres+redis' | 'pglite';
+/** `postgres` is Postgres without Redis: in-process caches and spend queue. */
+export type Backend = 'postgres+redis' | 'postgres' | 'pglite';
 
 export interface TestGateway {
   gateway: RunningGateway;
@@ -39,7 +40,11 @@ export const MASTER_KEY = 'sk-test-master-key-0123456789';
  */
 export async function startTestGateway(
   backend: Backend,
-  options: { shareWith?: TestGateway } = {},
+  options: {
+    shareWith?: TestGateway;
+    /** The URL the gateway connects to, e.g. through a proxy that can cut the connection. */
+    gatewayDatabaseUrl?: (url: string) => string;
+  } = {},
 ): Promise<TestGateway> {
   const mock = await startMockProvider({ apiKey: 'sk-upstream-secret' });
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-test-'));
@@ -49,9 +54,9 @@ export async function startTestGateway(
     // A second instance of the same deployment: same database, same Redis prefix.
     database = { url: options.shareWith.databaseUrl!, drop: async () => {} };
     redis = options.shareWith.redis;
-  } else if (backend === 'postgres+redis') {
+  } else if (backend !== 'pglite') {
     database = await createTestDatabase();
-    redis = await testRedis();
+    if (backend === 'postgres+redis') redis = await testRedis();
   }
   const deployment = (modelName: string, upstreamModel: string, priceOverrides = {}) => ({
     modelName,
@@ -72,7 +77,7 @@ export async function startTestGateway(
     host: '127.0.0.1',
     masterKey: MASTER_KEY,
     database: database
-      ? { kind: 'postgres', url: database.url, poolMax: 5 }
+      ? { kind: 'postgres', url: options.gatewayDatabaseUrl?.(database.url) ?? database.url, poolMax: 5 }
       : { kind: 'pglite', dataDir: 'memory://' },
     dataDir,
     redisUrl: redis?.url,
