@@ -34,6 +34,8 @@ export interface AppDeps {
   /** Adapter per provider id; a provider without one is refused with a clear 400. */
   adapters: ReadonlyMap<string, ProviderAdapter>;
   logger: Logger;
+  /** Request headers that name the end user (lower case, first match wins). */
+  endUserHeaders: readonly string[];
   /** Who may choose an upstream in the request body, and which upstreams. */
   clientUpstreams: { allowAllKeys: boolean; allowlist: string[] };
   /** The native `/anthropic/*` pass-through: where it goes and with which key. */

@@ -159,6 +159,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     adapters,
     logger,
     clientUpstreams: config.clientUpstreams,
+    endUserHeaders: config.endUserHeaders,
     anthropicPassthrough: {
       client: createAnthropicPassthrough({ pools }),
       apiBase: config.anthropicPassthrough.apiBase,

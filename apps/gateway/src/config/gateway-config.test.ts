@@ -55,6 +55,29 @@ describe('loadGatewayConfig', () => {
     ]);
   });
 
+  it('reads LiteLLM end-user headers from user_header_mappings and user_header_name', () => {
+    expect(loadGatewayConfig({ ...env, CONFIG_FILE: writeConfig(yaml) }).endUserHeaders).toEqual([
+      'x-litellm-customer-id',
+      'x-litellm-end-user-id',
+    ]);
+    const mapped = `${yaml}
+  user_header_name: X-Legacy-User
+  user_header_mappings:
+    - header_name: X-OpenWebUI-User-Id
+      litellm_user_role: customer
+    - header_name: X-Internal-User
+      litellm_user_role: internal_user
+`;
+    expect(loadGatewayConfig({ ...env, CONFIG_FILE: writeConfig(mapped) }).endUserHeaders).toEqual([
+      'x-openwebui-user-id',
+      'x-legacy-user',
+    ]);
+    const off = `${yaml}
+  user_header_mappings: []
+`;
+    expect(loadGatewayConfig({ ...env, CONFIG_FILE: writeConfig(off) }).endUserHeaders).toEqual([]);
+  });
+
   it('lets env win over the file for the master key and database', () => {
     const config = loadGatewayConfig({
       ...env,

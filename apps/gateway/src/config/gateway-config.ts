@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { type PriceOverrides, priceOverrideFields } from '@gateway/pricing';
 import { type ProviderId, parseProviderModel } from '@gateway/providers';
 import { z } from 'zod';
+import { DEFAULT_END_USER_HEADERS } from '../services/request-attribution.ts';
 import { ConfigError, type ConfigFile, type ModelEntry, readConfigFile } from './config-file.ts';
 
 /** One upstream deployment behind a public model name. */
@@ -45,6 +46,8 @@ export interface GatewayConfig {
    * allowlisted URL prefixes.
    */
   clientUpstreams: { allowAllKeys: boolean; allowlist: string[] };
+  /** Request headers that name the end user, lower case, first match wins. */
+  endUserHeaders: string[];
   /** OpenRouter's optional attribution headers (`HTTP-Referer`, `X-Title`). */
   openRouterHeaders: Record<string, string>;
   /** How long in-flight requests may run after SIGTERM before their connections are closed. */
@@ -153,6 +156,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
       allowAllKeys: general.allow_client_side_credentials === true,
       allowlist: general.client_api_base_allowlist ?? [],
     },
+    endUserHeaders: endUserHeadersOf(general),
     openRouterHeaders: {
       ...(e.OR_SITE_URL ? { 'HTTP-Referer': e.OR_SITE_URL } : {}),
       ...(e.OR_APP_NAME ? { 'X-Title': e.OR_APP_NAME } : {}),
@@ -204,4 +208,18 @@ export function toDeployment(
 
 function seconds<K extends string>(name: K, value: number | undefined): Partial<Record<K, number>> {
   return value === undefined ? {} : ({ [name]: Math.round(value * 1000) } as Record<K, number>);
+}
+
+/**
+ * The end-user headers: `user_header_mappings` entries for customers and `user_header_name`
+ * when either is set (an empty mapping list turns headers off), else LiteLLM's defaults.
+ */
+function endUserHeadersOf(general: ConfigFile['general_settings']): string[] {
+  if (general.user_header_mappings === undefined && general.user_header_name === undefined)
+    return [...DEFAULT_END_USER_HEADERS];
+  const names = (general.user_header_mappings ?? [])
+    .filter((mapping) => mapping.litellm_user_role === 'customer')
+    .map((mapping) => mapping.header_name);
+  if (general.user_header_name) names.push(general.user_header_name);
+  return [...new Set(names.map((name) => name.toLowerCase()))];
 }

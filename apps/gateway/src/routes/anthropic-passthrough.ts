@@ -61,13 +61,19 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
       }
       const headers = c.req.raw.headers;
       const caller = c.get('caller');
-      const endUser = json ? resolveEndUser(headers, json) : undefined;
-      const tags = json
-        ? resolveTags(headers, json, caller.kind === 'virtual' ? caller.key.metadata : {})
-        : [];
+      const endUser = json ? resolveEndUser(headers, json, deps.endUserHeaders) : undefined;
       // Key and team model lists apply here too, to the upstream model id (or `anthropic/<id>`).
       const model = typeof json?.model === 'string' ? json.model : undefined;
-      await authorizeModelCall(deps.lookups, caller, model && `anthropic/${model}`, endUser, model);
+      const { team } = await authorizeModelCall(
+        deps.lookups,
+        caller,
+        model && `anthropic/${model}`,
+        endUser,
+        model,
+      );
+      const tags = json
+        ? resolveTags(headers, json, caller.kind === 'virtual' ? caller.key.metadata : {}, team?.metadata)
+        : [];
       if (json && 'litellm_metadata' in json) {
         delete json.litellm_metadata;
         body = JSON.stringify(json);

@@ -1,6 +1,6 @@
 import type { Caller } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
-import type { Lookups } from './lookups.ts';
+import type { Lookups, TeamRecord } from './lookups.ts';
 import { refuseModel } from './model-access.ts';
 
 async function fromCache<T>(read: () => Promise<T>): Promise<T> {
@@ -19,8 +19,9 @@ async function fromCache<T>(read: () => Promise<T>): Promise<T> {
 /**
  * The checks of a model route after the key itself was verified, in the contract's order
  * (§1.5): the model is allowed for the key and its team, the team is not blocked, the end
- * user is not blocked. Reads only cached lookups. Throws the refusal; a key's team that
- * cannot be read is a 503, an end user that cannot be read is served (see below).
+ * user is not blocked. Reads only cached lookups. Returns the key's team (for its tags); throws
+ * the refusal. A key's team that cannot be read is a 503, an end user that cannot be read is
+ * served (see below).
  */
 export async function authorizeModelCall(
   lookups: Lookups,
@@ -30,10 +31,11 @@ export async function authorizeModelCall(
   endUser: string | undefined,
   /** Another name the model may be listed under (the bare upstream id on the pass-through). */
   alsoKnownAs?: string,
-): Promise<void> {
+): Promise<{ team: TeamRecord | undefined }> {
+  let team: TeamRecord | undefined;
   if (caller.kind === 'virtual') {
     const key = caller.key;
-    const team = key.teamId ? await fromCache(() => lookups.teams.get(key.teamId!)) : undefined;
+    team = key.teamId ? await fromCache(() => lookups.teams.get(key.teamId!)) : undefined;
     const refusal = modelName === undefined ? undefined : refuseModel(key, team, modelName);
     if (refusal && (alsoKnownAs === undefined || refuseModel(key, team, alsoKnownAs))) {
       throw new GatewayHttpError(refusal);
@@ -58,4 +60,5 @@ export async function authorizeModelCall(
       });
     }
   }
+  return { team };
 }

@@ -72,8 +72,8 @@ export async function prepareCall(
     });
   }
   const headers = c.req.raw.headers;
-  const endUser = resolveEndUser(headers, rawBody);
-  await authorizeModelCall(deps.lookups, caller, deployment.modelName, endUser);
+  const endUser = resolveEndUser(headers, rawBody, deps.endUserHeaders);
+  const { team } = await authorizeModelCall(deps.lookups, caller, deployment.modelName, endUser);
   const adapter = deps.adapters.get(deployment.provider);
   if (!adapter) {
     throw new GatewayHttpError({
@@ -92,7 +92,7 @@ export async function prepareCall(
     upstreamModel: deployment.upstreamModel,
     stream,
     usage: {},
-    tags: resolveTags(headers, rawBody, caller.kind === 'virtual' ? caller.key.metadata : {}),
+    tags: resolveTags(headers, rawBody, caller.kind === 'virtual' ? caller.key.metadata : {}, team?.metadata),
     ...(endUser ? { endUser } : {}),
   };
   c.get('event').call = call;

@@ -2,17 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { resolveEndUser, resolveTags } from './request-attribution.ts';
 
 describe('resolveEndUser', () => {
-  it('prefers the header, then user, then litellm_metadata.user, then metadata.user_id', () => {
+  it('prefers the configured header, then litellm_metadata.user, metadata.user_id, then user', () => {
     const body = {
       user: 'u-body',
       litellm_metadata: { user: 'u-litellm' },
       metadata: { user_id: 'u-anthropic' },
     };
     expect(resolveEndUser(new Headers({ 'x-litellm-end-user-id': 'u-header' }), body)).toBe('u-header');
-    expect(resolveEndUser(new Headers(), body)).toBe('u-body');
-    expect(resolveEndUser(new Headers(), { ...body, user: undefined })).toBe('u-litellm');
-    expect(resolveEndUser(new Headers(), { metadata: { user_id: 'u-anthropic' } })).toBe('u-anthropic');
+    expect(resolveEndUser(new Headers({ 'x-litellm-customer-id': 'u-customer' }), body)).toBe('u-customer');
+    expect(resolveEndUser(new Headers(), body)).toBe('u-litellm');
+    expect(resolveEndUser(new Headers(), { ...body, litellm_metadata: undefined })).toBe('u-anthropic');
+    expect(resolveEndUser(new Headers(), { user: 'u-body' })).toBe('u-body');
     expect(resolveEndUser(new Headers(), {})).toBeUndefined();
+  });
+
+  it('reads only the headers configured, when configured', () => {
+    const headers = new Headers({ 'x-litellm-end-user-id': 'u-default', 'x-openwebui-user-id': 'u-webui' });
+    expect(resolveEndUser(headers, { user: 'u-body' }, ['x-openwebui-user-id'])).toBe('u-webui');
+    expect(resolveEndUser(headers, { user: 'u-body' }, [])).toBe('u-body');
   });
 
   it('reads litellm_metadata sent as a JSON string', () => {
@@ -26,8 +33,9 @@ describe('resolveTags', () => {
       new Headers({ 'x-litellm-tags': 'team-a, prod' }),
       { litellm_metadata: { tags: ['prod', 'chat'] }, tags: ['batch'] },
       { tags: ['key-tag', 'chat'] },
+      { tags: ['team-tag', 'key-tag'] },
     );
-    expect(tags).toEqual(['prod', 'chat', 'batch', 'team-a', 'key-tag']);
+    expect(tags).toEqual(['prod', 'chat', 'batch', 'team-a', 'key-tag', 'team-tag']);
   });
 });
 

@@ -10,35 +10,50 @@ function clean(value: string, maxChars: number): string | undefined {
   return cleaned || undefined;
 }
 
+/** The end-user headers LiteLLM's newer versions read; `user_header_name` / `user_header_mappings` replace them. */
+export const DEFAULT_END_USER_HEADERS = ['x-litellm-customer-id', 'x-litellm-end-user-id'];
+
 /**
- * The end user a request is for, first match wins (contract §1.8): the
- * `x-litellm-customer-id` / `x-litellm-end-user-id` headers, the OpenAI `user` field,
- * `litellm_metadata.user`, then Anthropic's `metadata.user_id`.
+ * The end user a request is for, first match wins (the cost-tracking issue's order, which
+ * differs from LiteLLM's by reading `user` last): the configured end-user headers, then
+ * `litellm_metadata.user`, Anthropic's `metadata.user_id`, and the OpenAI `user` field.
  */
-export function resolveEndUser(headers: Headers, body: Record<string, unknown>): string | undefined {
-  const found = findEndUser(headers, body);
+export function resolveEndUser(
+  headers: Headers,
+  body: Record<string, unknown>,
+  endUserHeaders: readonly string[] = DEFAULT_END_USER_HEADERS,
+): string | undefined {
+  const found = findEndUser(headers, body, endUserHeaders);
   return found === undefined ? undefined : clean(found, MAX_ID_CHARS);
 }
 
-function findEndUser(headers: Headers, body: Record<string, unknown>): string | undefined {
-  const fromHeader = headers.get('x-litellm-customer-id') ?? headers.get('x-litellm-end-user-id');
-  if (fromHeader) return fromHeader;
-  if (typeof body.user === 'string' && body.user) return body.user;
+function findEndUser(
+  headers: Headers,
+  body: Record<string, unknown>,
+  endUserHeaders: readonly string[],
+): string | undefined {
+  for (const name of endUserHeaders) {
+    const value = headers.get(name);
+    if (value) return value;
+  }
   const litellmUser = objectField(body.litellm_metadata)?.user;
   if (typeof litellmUser === 'string' && litellmUser) return litellmUser;
   const anthropicUser = objectField(body.metadata)?.user_id;
   if (typeof anthropicUser === 'string' && anthropicUser) return anthropicUser;
+  if (typeof body.user === 'string' && body.user) return body.user;
   return undefined;
 }
 
 /**
  * Tags of a request, de-duplicated, request tags first (contract §4.7): `litellm_metadata.tags`
- * (or `metadata.tags`), top-level `tags`, the `x-litellm-tags` header, then the key's own tags.
+ * (or `metadata.tags`), top-level `tags`, the `x-litellm-tags` header, then the key's and its
+ * team's own tags (`metadata.tags`).
  */
 export function resolveTags(
   headers: Headers,
   body: Record<string, unknown>,
   keyMetadata: Record<string, unknown>,
+  teamMetadata: Record<string, unknown> = {},
 ): string[] {
   const tags = new Set<string>();
   const add = (value: unknown) => {
@@ -53,6 +68,7 @@ export function resolveTags(
   const header = headers.get('x-litellm-tags');
   if (header) add(header.split(',').map((tag) => tag.trim()));
   add(keyMetadata.tags);
+  add(teamMetadata.tags);
   return [...tags];
 }
 

@@ -115,6 +115,7 @@ export async function startTestGateway(
     shutdownGraceMs: 5_000,
     anthropicPassthrough: { apiBase: mock.anthropicBaseUrl, apiKey: 'sk-upstream-secret' },
     clientUpstreams: { allowAllKeys: false, allowlist: [mock.deepseekBaseUrl] },
+    endUserHeaders: ['x-litellm-customer-id', 'x-litellm-end-user-id'],
     openRouterHeaders: {},
     logLevel: 'silent',
   };
