@@ -59,6 +59,7 @@ export async function openDatabase(
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzlePg({ client: pool, schema }) as unknown as Database;
+    db.transaction = poolTransaction(pool);
     return {
       db,
       kind: 'postgres',
@@ -96,5 +97,29 @@ export async function openDatabase(
       await migratePglite(drizzlePglite({ client }), { migrationsFolder });
     },
     close: () => client.close(),
+  };
+}
+
+/**
+ * Transactions on their own pooled connection, always given back. drizzle-orm (0.45) checks a
+ * client out for a pool transaction but sends BEGIN outside its try/finally: when BEGIN fails
+ * on a connection that just died, the client is never released, and after a few database
+ * blinks the pool is exhausted and every query waits forever (found by the outage test).
+ * Here the transaction runs on a drizzle instance bound to one checked-out client, and that
+ * client is released in every case; after a failure it is destroyed rather than reused.
+ */
+function poolTransaction(pool: pg.Pool): Database['transaction'] {
+  return async (work, config) => {
+    const client = await pool.connect();
+    let failure: Error | undefined;
+    try {
+      const session = drizzlePg({ client, schema }) as unknown as Database;
+      return await session.transaction(work, config);
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.release(failure);
+    }
   };
 }
