@@ -9,7 +9,7 @@ import type { AppDeps, AppEnv } from '../app-env.ts';
 import { toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
-import { callHeaders, prepareModelCall, runChat, runChatStream } from '../services/model-call.ts';
+import { callHeaders, prepareModelCall, priceCall, runChat, runChatStream } from '../services/model-call.ts';
 import { parseModelRequest, sseResponse } from './parse-json-body.ts';
 
 /** `POST /v1/chat/completions` and `/chat/completions`: OpenAI format in and out, any provider. */
@@ -41,6 +41,15 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
         toOpenAIStream({
           includeUsage: body.stream_options?.include_usage === true,
           renderError: (error) => toErrorBody(error, event.requestId),
+          costOf: (usage) => {
+            const price = priceCall(
+              prepared.deployment,
+              usage,
+              event.startedAt,
+              prepared.call.callerChosenUpstream,
+            );
+            return price.priced ? price.costUsd : undefined;
+          },
         }),
       ),
       callHeaders(c.get('caller'), prepared, info, event.requestId),

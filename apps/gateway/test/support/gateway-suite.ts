@@ -208,6 +208,9 @@ export function defineGatewaySuite(backend: Backend): void {
         completion_tokens: usage!.completion_tokens,
         cache_read_input_tokens: 4,
       });
+      // The usage chunk carries the call's cost, as the row records it (a JSON number).
+      expect((usage as OpenAI.CompletionUsage & { cost?: number }).cost).toBe(Number(row!.spend));
+      expect(row!.spend).not.toBeNull();
     });
 
     it('an unknown key gets 401 with LiteLLM error body', async () => {
@@ -494,7 +497,11 @@ export function defineGatewaySuite(backend: Backend): void {
     it('/spend/logs and /spend/tags report what calls cost', async () => {
       const { key, token } = await generateKey({ tags: [`tag-${backend}`] });
       const { data, response } = await client(key)
-        .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+        .chat.completions.create({
+          model: 'gpt-4o-mini',
+          user: `spend-logs-user-${backend}`,
+          messages: [{ role: 'user', content: 'hi' }],
+        })
         .withResponse();
       const callId = response.headers.get('x-litellm-call-id');
       await spendRows(token, 1);
@@ -512,6 +519,8 @@ export function defineGatewaySuite(backend: Backend): void {
       const cost = byKey[0].spend;
       expect(cost).toBeGreaterThan(0);
       expect(await json(`/spend/logs?request_id=${callId}`)).toEqual(byKey);
+      expect(await json(`/spend/logs?end_user=spend-logs-user-${backend}`)).toEqual(byKey);
+      expect(await json('/spend/logs?end_user=nobody-at-all')).toEqual([]);
       const today = new Date().toISOString().slice(0, 10);
       expect(await json(`/spend/logs?api_key=${token}&start_date=${today}&end_date=${today}`)).toEqual([
         { startTime: today, spend: cost, [token]: cost, users: {}, models: { 'gpt-4o-mini': cost } },

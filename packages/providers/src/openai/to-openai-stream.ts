@@ -7,6 +7,8 @@ export interface ToOpenAIStreamOptions {
   includeUsage: boolean;
   /** Renders an error in the gateway's OpenAI error shape (`{"error": {...}}`). */
   renderError: (error: GatewayError) => unknown;
+  /** The call's cost in USD (decimal string) for its final usage, added as `usage.cost`. */
+  costOf?: (usage: Usage) => string | undefined;
 }
 
 /**
@@ -102,8 +104,14 @@ export function toOpenAIStream(options: ToOpenAIStreamOptions): TransformStream<
     },
     flush(controller) {
       if (failed) return;
-      const openAIUsage = usage ? toOpenAIUsage(usage) : undefined;
-      if (options.includeUsage && openAIUsage) controller.enqueue(chunk([], { usage: openAIUsage }));
+      if (options.includeUsage && usage) {
+        const cost = options.costOf?.(usage);
+        const openAIUsage = {
+          ...toOpenAIUsage(usage),
+          ...(cost !== undefined ? { cost: Number(cost) } : {}),
+        };
+        controller.enqueue(chunk([], { usage: openAIUsage }));
+      }
       controller.enqueue('data: [DONE]\n\n');
     },
   });

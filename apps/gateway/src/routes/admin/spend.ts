@@ -64,6 +64,8 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
       query: z.object({
         api_key: z.string().optional(),
         user_id: z.string().optional(),
+        /** Ours (LiteLLM has it on `/spend/logs/ui`): rows of one end user. */
+        end_user: z.string().optional(),
         request_id: z.string().optional(),
         start_date: date.optional(),
         end_date: date.optional(),
@@ -90,6 +92,10 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         if (q.user_id) {
           params.push(q.user_id);
           filters.push(`"user" = $${params.length}`);
+        }
+        if (q.end_user) {
+          params.push(q.end_user);
+          filters.push(`end_user = $${params.length}`);
         }
         const where = filters.join(' and ');
         if (!q.summarize) {
@@ -118,6 +124,13 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         return toJson(
           await query(`select * from "LiteLLM_SpendLogs" where "user" = $1 order by "startTime" desc`, [
             q.user_id,
+          ]),
+        );
+      }
+      if (q.end_user) {
+        return toJson(
+          await query(`select * from "LiteLLM_SpendLogs" where end_user = $1 order by "startTime" desc`, [
+            q.end_user,
           ]),
         );
       }
