@@ -72,6 +72,56 @@ describe('priceUsage', () => {
     expect(result).toMatchObject({ priced: true, costUsd: '1.222506' });
   });
 
+  it.each([
+    // [input tokens, expected cost]: at 200,000 the base tier ($3/M in, $15/M out) still applies.
+    [200_000, '0.615'], // 200000*3 + 1000*15 = 615000 per M
+    [200_001, '1.222506'], // 200001*6 + 1000*22.5 per M
+  ])(
+    'prices %i input tokens of Claude Sonnet 4.5 on the right side of the 200k boundary',
+    (inputTokens, cost) => {
+      const result = priceUsage({
+        provider: 'anthropic',
+        model: 'claude-sonnet-4-5-20250929',
+        at,
+        usage: usage({ inputTokens, outputTokens: 1_000 }),
+      });
+      expect(result).toMatchObject({ priced: true, costUsd: cost });
+    },
+  );
+
+  it('uses config _above_200k_tokens and _above_1hr prices, each bucket at its own override', () => {
+    const overrides = {
+      input_cost_per_token: 1e-6,
+      output_cost_per_token: 2e-6,
+      cache_read_input_token_cost: 1e-7,
+      cache_creation_input_token_cost: 1.25e-6,
+      cache_creation_input_token_cost_above_1hr: 2e-6,
+      input_cost_per_token_above_200k_tokens: 3e-6,
+      output_cost_per_token_above_200k_tokens: 4e-6,
+      cache_read_input_token_cost_above_200k_tokens: 3e-7,
+      cache_creation_input_token_cost_above_200k_tokens: 3.75e-6,
+      cache_creation_input_token_cost_above_1hr_above_200k_tokens: 6e-6,
+    };
+    const price = (inputTokens: number) =>
+      priceUsage({
+        provider: 'openai',
+        model: 'my-private-model',
+        at,
+        overrides,
+        usage: usage({
+          inputTokens,
+          cacheReadTokens: 1_000,
+          cacheWriteTokens: 3_000,
+          cacheWrite1hTokens: 1_000,
+          outputTokens: 100,
+        }),
+      });
+    // 196000 plain x1 + 1000 read x0.1 + 2000 5m x1.25 + 1000 1h x2 + 100 out x2, per M.
+    expect(price(200_000)).toMatchObject({ priced: true, costUsd: '0.2008', source: 'config' });
+    // 196001 x3 + 1000 x0.3 + 2000 x3.75 + 1000 x6 + 100 x4, per M.
+    expect(price(200_001)).toMatchObject({ priced: true, costUsd: '0.602203' });
+  });
+
   it('is exact where binary floats are not', () => {
     // 3 input tokens at $0.7/M and 1 output token at $0.1/M: floats give 0.0000021999999999999997.
     const result = priceUsage({
