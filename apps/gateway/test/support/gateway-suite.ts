@@ -519,7 +519,9 @@ export function defineGatewaySuite(backend: Backend): void {
       const cost = byKey[0].spend;
       expect(cost).toBeGreaterThan(0);
       expect(await json(`/spend/logs?request_id=${callId}`)).toEqual(byKey);
-      expect(await json(`/spend/logs?end_user=spend-logs-user-${backend}`)).toEqual(byKey);
+      expect(await json(`/spend/logs?end_user=${encodeURIComponent(`spend-logs-user-${backend}`)}`)).toEqual(
+        byKey,
+      );
       expect(await json('/spend/logs?end_user=nobody-at-all')).toEqual([]);
       const today = new Date().toISOString().slice(0, 10);
       expect(await json(`/spend/logs?api_key=${token}&start_date=${today}&end_date=${today}`)).toEqual([
