@@ -54,7 +54,7 @@ function typeOf(error: GatewayError): string {
     case 'not_found':
       return error.type ?? 'not_found_error';
     case 'rate_limited':
-      return 'rate_limit_error';
+      return error.type ?? 'rate_limit_error';
     case 'upstream_error':
       return error.vendorType ?? (error.status >= 500 ? 'internal_server_error' : 'invalid_request_error');
     case 'upstream_timeout':
@@ -109,7 +109,7 @@ function anthropicTypeOf(error: GatewayError): string {
     case 'not_found':
       return 'not_found_error';
     case 'rate_limited':
-      return 'rate_limit_error';
+      return error.type ?? 'rate_limit_error';
     case 'upstream_error': {
       if (error.provider === 'anthropic' && error.vendorType) return error.vendorType;
       if (error.status === 429) return 'rate_limit_error';

@@ -19,6 +19,7 @@ import { createApp } from './app.ts';
 import { demoDeployments } from './config/demo.ts';
 import type { Deployment, GatewayConfig } from './config/gateway-config.ts';
 import { readOrCreateMasterKey } from './config/master-key.ts';
+import { InProcessBudgetLedger, RedisBudgetLedger } from './services/budget-ledger.ts';
 import {
   type InvalidationBus,
   LocalInvalidationBus,
@@ -149,7 +150,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     : new LocalInvalidationBus();
   const lookups = createLookups({ db: database.db, bus, onRedisError, ...(redis ? { redis } : {}) });
 
+  const localBudgets = new InProcessBudgetLedger();
+  const budgets = redis ? new RedisBudgetLedger(redis, localBudgets, logger) : localBudgets;
+
   const app = createApp({
+    budgets,
     masterKeyHash: hashKey(masterKey.key),
     database,
     lookups,

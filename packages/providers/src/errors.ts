@@ -16,7 +16,7 @@ export type GatewayError =
     }
   | { kind: 'forbidden'; message: string; type?: string; param?: string }
   | { kind: 'not_found'; message: string; param?: string; type?: string }
-  | { kind: 'rate_limited'; message: string; retryAfterSeconds?: number }
+  | { kind: 'rate_limited'; message: string; retryAfterSeconds?: number; type?: string }
   | {
       kind: 'upstream_error';
       provider: string;

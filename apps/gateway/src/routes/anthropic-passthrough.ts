@@ -1,10 +1,11 @@
-import { priceUsage } from '@gateway/pricing';
+import { priceUsage, type UsageToPrice } from '@gateway/pricing';
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { relayAnthropic } from '../services/anthropic-relay.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
+import { DEFAULT_MAX_OUTPUT_TOKENS, inputTokensAtMost, reserveBudgets } from '../services/budgets.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { resolveEndUser, resolveTags } from '../services/request-attribution.ts';
 import type { ModelCall } from '../services/request-event.ts';
@@ -64,7 +65,7 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
       const endUser = json ? resolveEndUser(headers, json, deps.endUserHeaders) : undefined;
       // Key and team model lists apply here too, to the upstream model id (or `anthropic/<id>`).
       const model = typeof json?.model === 'string' ? json.model : undefined;
-      const { team } = await authorizeModelCall(
+      const { team, customer } = await authorizeModelCall(
         deps.lookups,
         caller,
         model && `anthropic/${model}`,
@@ -79,8 +80,25 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
         body = JSON.stringify(json);
       }
 
+      const price = (usage: UsageToPrice, at: Date) =>
+        priceUsage({ provider: 'anthropic', model: model ?? '', usage, at });
       let call: ModelCall | undefined;
       if (method === 'POST' && url.pathname === '/anthropic/v1/messages' && model) {
+        event.reservation = await reserveBudgets({
+          ledger: deps.budgets,
+          requestId: event.requestId,
+          caller,
+          team,
+          customer,
+          estimate: {
+            inputTokens: inputTokensAtMost(
+              promptCharacters(json),
+              Array.isArray(json?.messages) ? json.messages.length : 1,
+            ),
+            outputTokens: typeof json?.max_tokens === 'number' ? json.max_tokens : DEFAULT_MAX_OUTPUT_TOKENS,
+          },
+          price: (usage) => price(usage, event.startedAt),
+        });
         call = {
           callType: 'pass_through_endpoint',
           modelGroup: model,
@@ -103,9 +121,29 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
         target: { apiBase, ...(apiKey ? { apiKey } : {}), signal: c.req.raw.signal },
         call,
         finish,
-        price: (usage, at) => priceUsage({ provider: 'anthropic', model: model ?? '', usage, at }),
+        price,
       });
     },
   );
   return app;
+}
+
+/** Characters of text in an Anthropic Messages body: system and message text, tool inputs. */
+function promptCharacters(json: Record<string, unknown> | undefined): number {
+  if (!json) return 0;
+  let characters = 0;
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') characters += value.length;
+    else if (Array.isArray(value)) for (const item of value) visit(item);
+    else if (value && typeof value === 'object') {
+      const block = value as Record<string, unknown>;
+      // Images and documents are priced by their size in pixels or pages, not their base64 text.
+      if (block.type === 'image' || block.type === 'document') return;
+      for (const [field, inner] of Object.entries(block)) if (field !== 'cache_control') visit(inner);
+    }
+  };
+  visit(json.system);
+  visit(json.messages);
+  visit(json.tools);
+  return characters;
 }

@@ -1,6 +1,6 @@
 import type { Caller } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
-import type { Lookups, TeamRecord } from './lookups.ts';
+import type { CustomerRecord, Lookups, TeamRecord } from './lookups.ts';
 import { refuseModel } from './model-access.ts';
 
 async function fromCache<T>(read: () => Promise<T>): Promise<T> {
@@ -19,7 +19,7 @@ async function fromCache<T>(read: () => Promise<T>): Promise<T> {
 /**
  * The checks of a model route after the key itself was verified, in the contract's order
  * (§1.5): the model is allowed for the key and its team, the team is not blocked, the end
- * user is not blocked. Reads only cached lookups. Returns the key's team (for its tags); throws
+ * user is not blocked. Reads only cached lookups. Returns the key's team and the end user (for tags and budgets); throws
  * the refusal. A key's team that cannot be read is a 503, an end user that cannot be read is
  * served (see below).
  */
@@ -31,8 +31,9 @@ export async function authorizeModelCall(
   endUser: string | undefined,
   /** Another name the model may be listed under (the bare upstream id on the pass-through). */
   alsoKnownAs?: string,
-): Promise<{ team: TeamRecord | undefined }> {
+): Promise<{ team: TeamRecord | undefined; customer: CustomerRecord | undefined }> {
   let team: TeamRecord | undefined;
+  let customer: CustomerRecord | undefined;
   if (caller.kind === 'virtual') {
     const key = caller.key;
     team = key.teamId ? await fromCache(() => lookups.teams.get(key.teamId!)) : undefined;
@@ -51,7 +52,7 @@ export async function authorizeModelCall(
     // End users are first seen on requests, so an outage would otherwise refuse every new one.
     // Fail open: without the database a customer not in the caches is served as unblocked
     // (a blocked one stays refused while its cache entry lives); the spend row still names it.
-    const customer = await lookups.customers.get(endUser).catch(() => undefined);
+    customer = await lookups.customers.get(endUser).catch(() => undefined);
     if (customer?.blocked) {
       throw new GatewayHttpError({
         kind: 'invalid_request',
@@ -60,5 +61,5 @@ export async function authorizeModelCall(
       });
     }
   }
-  return { team };
+  return { team, customer };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { settleBudgets } from './budgets.ts';
 import { type RequestEvent, toSpendRow } from './request-event.ts';
 import type { SpendQueue } from './spend-writer.ts';
 
@@ -23,6 +24,7 @@ export function createFinishRequestEvent(
     if (row) spendQueue.enqueue(row);
     const call = event.call;
     const price = call?.price;
+    settleBudgets(event.reservation, price?.priced ? price.costUsd : undefined);
     const fields = {
       requestId: event.requestId,
       method: event.method,

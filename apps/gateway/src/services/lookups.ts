@@ -48,10 +48,19 @@ const teamRecordSchema = z.object({
   blocked: z.boolean(),
   models: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
+  /** USD decimals, as stored. */
+  spend: z.string(),
+  maxBudget: z.string().nullable(),
 });
 export type TeamRecord = z.infer<typeof teamRecordSchema>;
 
-const customerRecordSchema = z.object({ userId: z.string(), blocked: z.boolean() });
+const customerRecordSchema = z.object({
+  userId: z.string(),
+  blocked: z.boolean(),
+  /** USD decimals: the customer's spend and its budget row's `max_budget`. */
+  spend: z.string(),
+  maxBudget: z.string().nullable(),
+});
 export type CustomerRecord = z.infer<typeof customerRecordSchema>;
 
 export function toKeyRecord(row: VerificationTokenRow, validUntil: Date | null = null): KeyRecord {
@@ -82,11 +91,18 @@ function toTeamRecord(row: TeamRow): TeamRecord {
     blocked: row.blocked,
     models: row.models,
     metadata: row.metadata,
+    spend: row.spend,
+    maxBudget: row.maxBudget,
   };
 }
 
-function toCustomerRecord({ endUser }: EndUserWithBudget): CustomerRecord {
-  return { userId: endUser.userId, blocked: endUser.blocked };
+function toCustomerRecord({ endUser, budget }: EndUserWithBudget): CustomerRecord {
+  return {
+    userId: endUser.userId,
+    blocked: endUser.blocked,
+    spend: endUser.spend,
+    maxBudget: budget?.maxBudget ?? null,
+  };
 }
 
 /** The entities the request path reads, each cached by id (keys by hash). */

@@ -16,6 +16,12 @@ import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
 import type { Deployment } from '../config/gateway-config.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authorizeModelCall } from './authorize-model-call.ts';
+import {
+  type CallEstimate,
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  inputTokensAtMost,
+  reserveBudgets,
+} from './budgets.ts';
 import { checkClientApiBase } from './client-upstream.ts';
 import type { FinishRequestEvent } from './finish-request-event.ts';
 import { meterStream } from './meter-stream.ts';
@@ -44,7 +50,11 @@ export async function prepareModelCall(
   rawBody: Record<string, unknown>,
   callType: ModelCall['callType'],
 ): Promise<PreparedChat> {
-  const prepared = await prepareCall(deps, c, request.model, request.stream, rawBody, callType);
+  const prompt = chatRequestText(request);
+  const prepared = await prepareCall(deps, c, request.model, request.stream, rawBody, callType, {
+    inputTokens: inputTokensAtMost(prompt.text.length, prompt.messages),
+    outputTokens: request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+  });
   return { ...prepared, request: { ...request, model: prepared.deployment.upstreamModel } };
 }
 
@@ -60,6 +70,8 @@ export async function prepareCall(
   stream: boolean,
   rawBody: Record<string, unknown>,
   callType: ModelCall['callType'],
+  /** The most the call may use, for its budget reservation; a token of input by default. */
+  estimate: CallEstimate = { inputTokens: 1, outputTokens: 0 },
 ): Promise<PreparedCall> {
   const caller = c.get('caller');
   const clientTarget = clientChosenUpstream(deps, caller, rawBody);
@@ -73,7 +85,17 @@ export async function prepareCall(
   }
   const headers = c.req.raw.headers;
   const endUser = resolveEndUser(headers, rawBody, deps.endUserHeaders);
-  const { team } = await authorizeModelCall(deps.lookups, caller, deployment.modelName, endUser);
+  const { team, customer } = await authorizeModelCall(deps.lookups, caller, deployment.modelName, endUser);
+  const event = c.get('event');
+  event.reservation = await reserveBudgets({
+    ledger: deps.budgets,
+    requestId: event.requestId,
+    caller,
+    team,
+    customer,
+    estimate,
+    price: (usage) => priceCall(deployment, usage, event.startedAt),
+  });
   const adapter = deps.adapters.get(deployment.provider);
   if (!adapter) {
     throw new GatewayHttpError({

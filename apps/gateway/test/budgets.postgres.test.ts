@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pythonFloat } from '../src/services/budgets.ts';
+import { hashKey } from '../src/services/virtual-key.ts';
+import { toNanoUsd } from './support/money.ts';
+import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
+
+/**
+ * Budgets that hold under concurrency, across two instances sharing one Postgres and one
+ * Redis: 100 calls at once against a budget that fits about ten may overshoot it by at most
+ * one call's cost.
+ */
+
+interface Answer {
+  status: number;
+  cost: bigint | null;
+  // biome-ignore lint/suspicious/noExplicitAny: error bodies are read as JSON
+  body: any;
+}
+
+async function chat(
+  t: TestGateway,
+  key: string,
+  options: { model?: string; user?: string; content?: string } = {},
+): Promise<Answer> {
+  const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: options.model ?? 'gpt-4o-mini',
+      max_tokens: 20,
+      ...(options.user ? { user: options.user } : {}),
+      messages: [
+        {
+          role: 'user',
+          content: options.content ?? 'Spend a little [mock:reply_tokens=20] [mock:latency_ms=300]',
+        },
+      ],
+    }),
+  });
+  const header = response.headers.get('x-litellm-response-cost');
+  return { status: response.status, cost: header ? toNanoUsd(header) : null, body: await response.json() };
+}
+
+async function admin(t: TestGateway, path: string, body: unknown): Promise<void> {
+  const response = await fetch(`${t.gateway.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+}
+
+/** Every call's row written, by both instances. */
+async function flush(...gateways: TestGateway[]): Promise<void> {
+  for (const g of gateways) await g.gateway.spendQueue.flush();
+}
+
+const nanosToUsd = (nanos: bigint) => Number(nanos) / 1e9;
+// New keys and teams are invalidated again 300 ms after creation; calls wait that out so the
+// instances do not reload them mid-test.
+const settleCaches = () => new Promise((r) => setTimeout(r, 500));
+
+describe('budgets across two instances (Postgres and Redis)', () => {
+  let a: TestGateway;
+  let b: TestGateway;
+  /** What one call of `chat()` costs, exactly (every call is the same). */
+  let oneCall: bigint;
+
+  beforeAll(async () => {
+    a = await startTestGateway('postgres+redis');
+    b = await startTestGateway('postgres+redis', { shareWith: a });
+    const probe = await chat(a, await a.createKey());
+    expect(probe.status).toBe(200);
+    oneCall = probe.cost!;
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('100 parallel calls against a key budget that fits ten overshoot it by at most one call', {
+    repeats: 4,
+  }, async () => {
+    const budget = oneCall * 10n;
+    const key = await a.createKey({ max_budget: nanosToUsd(budget) });
+    await settleCaches();
+    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => chat(i % 2 ? b : a, key)));
+    const admitted = answers.filter((x) => x.status === 200).length;
+    const refused = answers.filter((x) => x.status === 429);
+    expect(admitted + refused.length).toBe(100);
+    await flush(a, b);
+    const [row] = await a.query<{ spend: string }>(
+      'select spend::text as spend from "LiteLLM_VerificationToken" where token = $1',
+      [hashKey(key)],
+    );
+    const spent = toNanoUsd(row!.spend);
+    console.log(
+      `key budget $${nanosToUsd(budget)}: ${admitted} admitted, ${refused.length} refused, spent $${nanosToUsd(spent)}, overshoot $${nanosToUsd(spent - budget)} (one call: $${nanosToUsd(oneCall)})`,
+    );
+    expect(admitted).toBeGreaterThanOrEqual(5);
+    expect(admitted).toBeLessThanOrEqual(11);
+    expect(spent).toBe(oneCall * BigInt(admitted));
+    expect(spent - budget).toBeLessThanOrEqual(oneCall);
+    expect(refused[0]!.body.error).toMatchObject({
+      type: 'budget_exceeded',
+      code: '429',
+      message: expect.stringMatching(
+        /^Budget has been exceeded! Current cost: [\d.e-]+, Max budget: [\d.e-]+$/,
+      ),
+    });
+  });
+
+  it('refuses a spent key with the contract body, on both instances, but never a call that costs nothing', async () => {
+    const key = await a.createKey({ max_budget: nanosToUsd(oneCall) });
+    await settleCaches();
+    expect((await chat(a, key)).status).toBe(200);
+    await flush(a);
+    for (const g of [a, b]) {
+      const refused = await chat(g, key);
+      expect(refused.status).toBe(429);
+      expect(refused.body).toEqual({
+        error: {
+          message: `Budget has been exceeded! Current cost: ${pythonFloat(Number(oneCall))}, Max budget: ${pythonFloat(Number(oneCall))}`,
+          type: 'budget_exceeded',
+          param: null,
+          code: '429',
+        },
+      });
+      // Ollama is free: the spent budget cannot grow, so the call is not refused.
+      expect((await chat(g, key, { model: 'llama-chat' })).status).toBe(200);
+    }
+  });
+
+  it("holds a team's budget and an end user's budget across keys and instances", async () => {
+    await admin(a, '/team/new', { team_id: 'budget-team', max_budget: nanosToUsd(oneCall * 3n) });
+    const keys = [
+      await a.createKey({ team_id: 'budget-team' }),
+      await a.createKey({ team_id: 'budget-team' }),
+    ];
+    await admin(a, '/customer/new', { user_id: 'budget-customer', max_budget: nanosToUsd(oneCall * 2n) });
+    const free = await a.createKey();
+    await settleCaches();
+
+    const teamCalls = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => chat(i % 2 ? b : a, keys[i % 2]!)),
+    );
+    const teamAdmitted = teamCalls.filter((x) => x.status === 200).length;
+    const customerCalls = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => chat(i % 2 ? b : a, free, { user: 'budget-customer' })),
+    );
+    const customerAdmitted = customerCalls.filter((x) => x.status === 200).length;
+    await flush(a, b);
+    const spendOf = async (sql: string, id: string) =>
+      toNanoUsd((await a.query<{ spend: string }>(sql, [id]))[0]!.spend);
+    const teamSpent = await spendOf(
+      'select spend::text as spend from "LiteLLM_TeamTable" where team_id = $1',
+      'budget-team',
+    );
+    const customerSpent = await spendOf(
+      'select spend::text as spend from "LiteLLM_EndUserTable" where user_id = $1',
+      'budget-customer',
+    );
+    console.log(
+      `team budget: ${teamAdmitted}/30 admitted, overshoot $${nanosToUsd(teamSpent - oneCall * 3n)}; end-user budget: ${customerAdmitted}/30 admitted, overshoot $${nanosToUsd(customerSpent - oneCall * 2n)}`,
+    );
+    expect(teamSpent - oneCall * 3n).toBeLessThanOrEqual(oneCall);
+    expect(customerSpent - oneCall * 2n).toBeLessThanOrEqual(oneCall);
+    expect(teamCalls.find((x) => x.status === 429)!.body.error.message).toMatch(
+      /^Budget has been exceeded! Team=budget-team Current cost: [\d.e-]+, Max budget: [\d.e-]+$/,
+    );
+    expect(customerCalls.find((x) => x.status === 429)!.body.error.message).toMatch(
+      /^ExceededBudget: End User=budget-customer over budget\. Spend=[\d.e-]+, Budget=[\d.e-]+$/,
+    );
+  });
+});
