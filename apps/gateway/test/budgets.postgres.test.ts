@@ -129,6 +129,10 @@ describe('budgets across two instances (Postgres and Redis)', () => {
       // Ollama is free: the spent budget cannot grow, so the call is not refused.
       expect((await chat(g, key, { model: 'llama-chat' })).status).toBe(200);
     }
+    // An admin resetting the key's spend gives it its budget back, on every instance.
+    await admin(a, '/key/update', { key, spend: 0 });
+    await settleCaches();
+    expect((await chat(b, key)).status).toBe(200);
   });
 
   it("holds a team's budget and an end user's budget across keys and instances", async () => {

@@ -37,6 +37,11 @@ export interface BudgetLedger {
   reserve(requestId: string, scopes: BudgetScope[], amountNanos: number): Promise<ReserveResult>;
   /** Replaces the reservation by what the call actually cost. */
   settle(reservation: Reservation, actualNanos: number): Promise<void>;
+  /**
+   * Drops the counters of these scopes (an admin set their spend, or deleted or re-created
+   * them): the next check starts again from the database. Calls in flight settle into nothing.
+   */
+  forget(scopeIds: string[]): Promise<void>;
 }
 
 /**
@@ -84,6 +89,10 @@ export class InProcessBudgetLedger implements BudgetLedger {
       ok: true,
       reservation: { requestId, scopeIds: scopes.map((s) => s.id), amountNanos, ledger: this },
     };
+  }
+
+  async forget(scopeIds: string[]): Promise<void> {
+    for (const id of scopeIds) this.#counters.delete(id);
   }
 
   async settle(reservation: Reservation, actualNanos: number): Promise<void> {
@@ -211,6 +220,11 @@ export class RedisBudgetLedger implements BudgetLedger {
       this.logger.warn({ err: error }, 'budget check on Redis failed; using this instance’s counters');
       return this.fallback.reserve(requestId, scopes, amountNanos);
     }
+  }
+
+  async forget(scopeIds: string[]): Promise<void> {
+    await this.fallback.forget(scopeIds);
+    if (scopeIds.length > 0) await this.#redis.del(...scopeIds.flatMap((id) => keysOf({ id })));
   }
 
   async settle(reservation: Reservation, actualNanos: number): Promise<void> {
