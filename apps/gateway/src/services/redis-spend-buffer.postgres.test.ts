@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testRedis } from '../../test/support/backing-services.ts';
+import { startTcpProxy } from '../../test/support/tcp-proxy.ts';
 import { RedisSpendBuffer } from './redis-spend-buffer.ts';
 import { SpendWriter } from './spend-writer.ts';
 
@@ -29,12 +30,14 @@ function fakeDatabase() {
 
 describe('RedisSpendBuffer (real Redis)', () => {
   let redis: Redis;
+  let redisUrl: string;
   let prefix: string;
   const buffers: RedisSpendBuffer[] = [];
 
   beforeAll(async () => {
     const target = await testRedis();
     prefix = target.keyPrefix;
+    redisUrl = target.url;
     // As the gateway builds it: prefixed, failing fast.
     redis = new Redis(target.url, {
       keyPrefix: prefix,
@@ -141,6 +144,38 @@ describe('RedisSpendBuffer (real Redis)', () => {
     await buffer.flush(500);
     expect(db.state.written.map((r) => r.requestId)).toEqual(['fallback-1', 'fallback-2']);
     expect(await buffer.stop(500)).toBe(0);
+  });
+
+  it('stops within its deadline when Redis goes away, writing the rows kept in memory', async () => {
+    const base = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: base.hostname, port: Number(base.port || 6379) });
+    // As the gateway builds its client: it keeps reconnecting while Redis is away.
+    const client = new Redis(`redis://127.0.0.1:${proxy.port}`, {
+      keyPrefix: prefix,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 250,
+    });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      const db = fakeDatabase();
+      const { buffer } = await startBuffer('away', db.write, { client });
+      buffer.enqueue(row('before-outage'));
+      await buffer.flush();
+      proxy.cut();
+      await new Promise((r) => setTimeout(r, 100));
+      buffer.enqueue(row('during-outage'));
+      const started = Date.now();
+      await buffer.flush(500);
+      expect(await buffer.stop(1_000)).toBe(0);
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(db.state.written.map((r) => r.requestId)).toEqual(['before-outage', 'during-outage']);
+    } finally {
+      client.disconnect();
+      await proxy.close();
+    }
   });
 
   it('recreates its consumer group when Redis lost it (a restart without persistence)', async () => {

@@ -51,6 +51,7 @@ export class RedisSpendBuffer implements SpendQueue {
   #failures = 0;
   #groupReady = false;
   #lastClaimAt = 0;
+  #claimCursor = '0-0';
   /** This consumer holds entries it read but has not written yet (a write failed). */
   #holdsPending = false;
   /** Serialises reads and writes of this instance: the loop and flush() never overlap. */
@@ -104,43 +105,63 @@ export class RedisSpendBuffer implements SpendQueue {
 
   /**
    * Writes every row appended so far by anyone: resolves once the stream is empty, when a write
-   * fails, or after `deadlineMs` (entries another instance is writing may take that long).
+   * fails, when Redis is not connected, or after `deadlineMs` (entries another instance is
+   * writing may take that long). Never waits on Redis beyond the deadline.
    */
   async flush(deadlineMs = 10_000): Promise<void> {
-    await Promise.all([...this.#appends]);
-    await this.options.writer.flush();
     const deadline = Date.now() + deadlineMs;
-    while (Date.now() < deadline) {
+    await within(deadline, Promise.all([...this.#appends]));
+    await within(deadline, this.options.writer.flush());
+    while (Date.now() < deadline && this.#readerUp()) {
       const failuresBefore = this.#failures;
-      // Redis away: nothing more can be written from the stream now; rows wait there.
-      const written = await this.#serialised(() => this.#readAndWrite(false)).catch(() => -1);
-      if (written < 0 || this.#failures > failuresBefore) return;
+      const written = await within(
+        deadline,
+        this.#serialised(() => this.#readAndWrite('any')).catch(() => -1),
+      );
+      if (written === undefined || written < 0 || this.#failures > failuresBefore) return;
       if (written > 0) continue;
       if ((await this.#producer.xlen(this.options.streamKey).catch(() => 0)) === 0) return;
       await sleep(20);
     }
   }
 
+  /**
+   * Stops reading and writes, within the deadline, first the rows that fell back to this
+   * process's memory (the only ones that die with it), then the entries this instance had read
+   * but not written. Everything else stays in the stream for the other instances or the next
+   * start. Never waits on Redis beyond the deadline. Resolves to the number of rows lost.
+   */
   async stop(deadlineMs: number): Promise<number> {
+    const deadline = Date.now() + deadlineMs;
     this.#running = false;
     this.#wake?.();
-    await Promise.all([...this.#appends]);
-    await this.#loop;
-    const deadline = Date.now() + deadlineMs;
-    // What this instance read it writes now; the rest waits in Redis for the other instances
-    // (or for this gateway's next start), so it is not lost.
-    while (Date.now() < deadline) {
-      const failuresBefore = this.#failures;
-      const written = await this.#serialised(() => this.#readAndWrite(false)).catch(() => 0);
-      if (written === 0 || this.#failures > failuresBefore) break;
-    }
+    await within(deadline, Promise.all([...this.#appends]));
     const lost = await this.options.writer.stop(Math.max(0, deadline - Date.now()));
-    const left = await this.#producer.xlen(this.options.streamKey).catch(() => null);
+    const loopEnded =
+      (await within(
+        deadline,
+        this.#loop?.then(() => true),
+      )) === true;
+    if (loopEnded && this.#holdsPending && this.#readerUp()) {
+      await within(
+        deadline,
+        this.#serialised(() => this.#readAndWrite('own')).catch(() => 0),
+      );
+    }
+    const left = await within(
+      deadline,
+      this.#producer.xlen(this.options.streamKey).catch(() => null),
+    );
     if (left)
-      this.options.logger.warn({ rows: left }, 'spend rows left in the Redis stream for the next writer');
+      this.options.logger.info({ rows: left }, 'spend rows left in the Redis stream for the next writer');
     this.#reader.disconnect();
     this.#producer.disconnect();
     return lost;
+  }
+
+  /** False while the reader is reconnecting (Redis away): commands would only queue up. */
+  #readerUp(): boolean {
+    return !['reconnecting', 'close', 'end'].includes(this.#reader.status);
   }
 
   async #run(): Promise<void> {
@@ -148,7 +169,7 @@ export class RedisSpendBuffer implements SpendQueue {
       let written = 0;
       const failuresBefore = this.#failures;
       try {
-        written = await this.#serialised(() => this.#readAndWrite(true));
+        written = await this.#serialised(() => this.#readAndWrite('wait'));
       } catch (error) {
         this.#failures += 1;
         this.options.logger.warn({ err: error }, 'spend stream read failed');
@@ -170,13 +191,20 @@ export class RedisSpendBuffer implements SpendQueue {
   }
 
   /**
-   * One batch: entries this consumer still holds, else entries a dead consumer left, else new
-   * ones (waiting up to the flush interval for them when `block`). Returns how many were
-   * written; a failed database write leaves them pending for the next attempt.
+   * One batch: entries this consumer still holds, else (unless `own`) entries a dead consumer
+   * left, else new ones (waiting up to the flush interval for them with `wait`). Returns how many
+   * were written; a failed database write leaves them pending for the next attempt.
    */
-  async #readAndWrite(block: boolean): Promise<number> {
-    await this.#ensureGroup();
-    const entries = await this.#nextEntries(block);
+  async #readAndWrite(mode: 'wait' | 'any' | 'own'): Promise<number> {
+    let entries: StreamEntry[];
+    try {
+      await this.#ensureGroup();
+      entries = await this.#nextEntries(mode);
+    } catch (error) {
+      // Redis restarted without its data: the group is gone, so make it again next time.
+      if (String(error).includes('NOGROUP')) this.#groupReady = false;
+      throw error;
+    }
     if (entries.length === 0) return 0;
     const rows = entries.flatMap(([, fields]) => {
       const json = fieldValue(fields, 'row');
@@ -195,57 +223,56 @@ export class RedisSpendBuffer implements SpendQueue {
     }
     if (this.#failures > 0) this.options.logger.info('spend writes recovered');
     this.#failures = 0;
-    this.#holdsPending = false;
     const ids = entries.map(([id]) => id);
     await this.#reader
       .multi()
       .xack(this.options.streamKey, GROUP, ...ids)
       .xdel(this.options.streamKey, ...ids)
       .exec();
+    // Only once acknowledged: entries written but not acknowledged are read again (harmless).
+    this.#holdsPending = false;
     return entries.length;
   }
 
-  async #nextEntries(block: boolean): Promise<StreamEntry[]> {
+  async #nextEntries(mode: 'wait' | 'any' | 'own'): Promise<StreamEntry[]> {
     const { streamKey } = this.options;
     const count = String(this.#maxBatchSize);
-    if (this.#holdsPending) {
+    if (this.#holdsPending || mode === 'own') {
       const mine = await this.#read(['COUNT', count, 'STREAMS', streamKey, '0']);
-      if (mine.length > 0) return mine;
-      this.#holdsPending = false;
+      if (mine.length > 0 || mode === 'own') return mine;
     }
     if (Date.now() - this.#lastClaimAt >= Math.min(this.#claimIdleMs, 10_000)) {
       this.#lastClaimAt = Date.now();
-      const [, claimed] = (await this.#reader.xautoclaim(
+      const [cursor, claimed] = (await this.#reader.xautoclaim(
         streamKey,
         GROUP,
         this.#consumer,
         this.#claimIdleMs,
-        '0-0',
+        this.#claimCursor,
         'COUNT',
         count,
-      )) as [string, StreamEntry[]];
-      if (claimed.length > 0) {
+      )) as [string, (StreamEntry | null)[]];
+      // The scan resumes where it stopped, so idle entries behind many live ones are reached too.
+      this.#claimCursor = cursor;
+      // Redis 6.2 returns entries deleted meanwhile as null (7 drops them).
+      const live = claimed.filter((entry): entry is StreamEntry => entry !== null && entry[1] !== null);
+      if (live.length > 0) {
         this.#holdsPending = true;
-        return claimed;
+        return live;
       }
     }
-    // A short wait, so stopping never waits long on an idle stream.
-    const wait = block ? ['BLOCK', String(Math.min(this.options.flushIntervalMs, 1_000))] : [];
+    // A short wait, so stopping never waits long on an idle stream (BLOCK 0 would wait forever).
+    const wait =
+      mode === 'wait' ? ['BLOCK', String(Math.max(1, Math.min(this.options.flushIntervalMs, 1_000)))] : [];
     return this.#read(['COUNT', count, ...wait, 'STREAMS', streamKey, '>']);
   }
 
   async #read(args: string[]): Promise<StreamEntry[]> {
-    try {
-      const reply = (await this.#reader.call('XREADGROUP', 'GROUP', GROUP, this.#consumer, ...args)) as
-        | [string, StreamEntry[]][]
-        | null;
-      // Entries deleted while pending come back with no fields; they were already written.
-      return (reply?.[0]?.[1] ?? []).filter(([, fields]) => fields !== null);
-    } catch (error) {
-      // Redis restarted without its data: the group is gone, so make it again.
-      if (String(error).includes('NOGROUP')) this.#groupReady = false;
-      throw error;
-    }
+    const reply = (await this.#reader.call('XREADGROUP', 'GROUP', GROUP, this.#consumer, ...args)) as
+      | [string, StreamEntry[]][]
+      | null;
+    // Entries deleted while pending come back with no fields; they were already written.
+    return (reply?.[0]?.[1] ?? []).filter(([, fields]) => fields !== null);
   }
 
   async #ensureGroup(): Promise<void> {
@@ -285,3 +312,17 @@ function reviveRow(json: string): NewSpendLogRow {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The promise's value, or undefined once the deadline passes first. */
+async function within<T>(deadline: number, promise: Promise<T> | undefined): Promise<T | undefined> {
+  if (!promise) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
