@@ -2,7 +2,7 @@ import type { DatabaseHandle } from '@gateway/db';
 import type { AnthropicPassthrough, ProviderAdapter } from '@gateway/providers';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { BudgetLedger } from './services/budget-ledger.ts';
+import type { AdmissionLedger } from './services/admission-ledger.ts';
 import type { KeyRecord, Lookups } from './services/lookups.ts';
 import type { ModelRouter } from './services/model-router.ts';
 import type { RequestEvent } from './services/request-event.ts';
@@ -29,8 +29,8 @@ export interface AppDeps {
   /** Keys, teams and customers as the request path reads them (cached). */
   lookups: Lookups;
   spendQueue: Pick<SpendQueue, 'enqueue' | 'depths'>;
-  /** Budget counters (Redis, or this process): reservations before calls, settled after. */
-  budgets: BudgetLedger;
+  /** Budget and rate-limit counters (Redis, or this process): admission before calls, settled after. */
+  admission: AdmissionLedger;
   /** The process's Prometheus registry, served on `/metrics`. */
   metrics: Registry;
   router: ModelRouter;

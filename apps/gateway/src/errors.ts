@@ -71,6 +71,8 @@ function paramOf(error: GatewayError): string | null {
   if ('param' in error && error.param !== undefined) return error.param;
   // LiteLLM sends the literal string "None" for auth errors (contract §1.6).
   if (error.kind === 'unauthenticated' || error.kind === 'forbidden') return 'None';
+  // So does its v3 rate limiter (contract §5.4).
+  if (error.kind === 'rate_limited' && error.type === 'None') return 'None';
   return null;
 }
 
@@ -92,7 +94,10 @@ export function toErrorBody(error: GatewayError, callId: string): ErrorBody {
 export function errorHeaders(error: GatewayError): Record<string, string> {
   const retryAfter =
     error.kind === 'rate_limited' || error.kind === 'upstream_error' ? error.retryAfterSeconds : undefined;
-  return retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {};
+  return {
+    ...(error.kind === 'rate_limited' ? error.headers : {}),
+    ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}),
+  };
 }
 
 /** Anthropic's error `type` for each kind (wire formats §2.5). */

@@ -19,7 +19,7 @@ import { createApp } from './app.ts';
 import { demoDeployments } from './config/demo.ts';
 import type { Deployment, GatewayConfig } from './config/gateway-config.ts';
 import { readOrCreateMasterKey } from './config/master-key.ts';
-import { InProcessBudgetLedger, RedisBudgetLedger } from './services/budget-ledger.ts';
+import { InProcessAdmissionLedger, RedisAdmissionLedger } from './services/admission-ledger.ts';
 import {
   type InvalidationBus,
   LocalInvalidationBus,
@@ -150,11 +150,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     : new LocalInvalidationBus();
   const lookups = createLookups({ db: database.db, bus, onRedisError, ...(redis ? { redis } : {}) });
 
-  const localBudgets = new InProcessBudgetLedger();
-  const budgets = redis ? new RedisBudgetLedger(redis, localBudgets, logger) : localBudgets;
+  const timings = { windowMs: config.rateLimitWindowMs, reservationTtlMs: 15 * 60_000 };
+  const localAdmission = new InProcessAdmissionLedger(timings);
+  const admission = redis ? new RedisAdmissionLedger(redis, localAdmission, logger, timings) : localAdmission;
 
   const app = createApp({
-    budgets,
+    admission,
     masterKeyHash: hashKey(masterKey.key),
     database,
     lookups,

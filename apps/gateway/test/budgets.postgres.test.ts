@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pythonFloat } from '../src/services/budgets.ts';
+import { pythonFloat } from '../src/services/admission.ts';
 import { hashKey } from '../src/services/virtual-key.ts';
 import { toNanoUsd } from './support/money.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';

@@ -16,7 +16,14 @@ export type GatewayError =
     }
   | { kind: 'forbidden'; message: string; type?: string; param?: string }
   | { kind: 'not_found'; message: string; param?: string; type?: string }
-  | { kind: 'rate_limited'; message: string; retryAfterSeconds?: number; type?: string }
+  | {
+      kind: 'rate_limited';
+      message: string;
+      retryAfterSeconds?: number;
+      type?: string;
+      /** Extra response headers that explain the refusal (`rate_limit_type`, `reset_at`). */
+      headers?: Record<string, string>;
+    }
   | {
       kind: 'upstream_error';
       provider: string;

@@ -50,6 +50,8 @@ export interface GatewayConfig {
   endUserHeaders: string[];
   /** OpenRouter's optional attribution headers (`HTTP-Referer`, `X-Title`). */
   openRouterHeaders: Record<string, string>;
+  /** The sliding window of rpm and tpm limits. */
+  rateLimitWindowMs: number;
   /** How long in-flight requests may run after SIGTERM before their connections are closed. */
   shutdownGraceMs: number;
   logLevel: string;
@@ -66,6 +68,8 @@ const envSchema = z.object({
   GATEWAY_DATA_DIR: z.string().min(1).default('.gateway'),
   // Keep it under the orchestrator's own stop timeout (compose: stop_grace_period).
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().nonnegative().default(20),
+  /** The rate-limit window, seconds (LiteLLM's name and default). */
+  LITELLM_RATE_LIMIT_WINDOW_SIZE: z.coerce.number().positive().default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ANTHROPIC_API_BASE: z.string().default('https://api.anthropic.com'),
   ANTHROPIC_API_KEY: z.string().optional(),
@@ -151,6 +155,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     spendFlushIntervalMs: Math.round((general.proxy_batch_write_at ?? 1) * 1000),
     upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
     shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
+    rateLimitWindowMs: Math.round(e.LITELLM_RATE_LIMIT_WINDOW_SIZE * 1000),
     anthropicPassthrough: { apiBase: e.ANTHROPIC_API_BASE, apiKey: e.ANTHROPIC_API_KEY },
     clientUpstreams: {
       allowAllKeys: general.allow_client_side_credentials === true,

@@ -3,9 +3,15 @@ import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import {
+  admissionHeaders,
+  admissionScopes,
+  admitCall,
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  inputTokensAtMost,
+} from '../services/admission.ts';
 import { relayAnthropic } from '../services/anthropic-relay.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
-import { DEFAULT_MAX_OUTPUT_TOKENS, inputTokensAtMost, reserveBudgets } from '../services/budgets.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { resolveEndUser, resolveTags } from '../services/request-attribution.ts';
 import type { ModelCall } from '../services/request-event.ts';
@@ -84,12 +90,10 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
         priceUsage({ provider: 'anthropic', model: model ?? '', usage, at });
       let call: ModelCall | undefined;
       if (method === 'POST' && url.pathname === '/anthropic/v1/messages' && model) {
-        event.reservation = await reserveBudgets({
-          ledger: deps.budgets,
+        event.reservation = await admitCall({
+          ledger: deps.admission,
           requestId: event.requestId,
-          caller,
-          team,
-          customer,
+          scopes: admissionScopes(caller, team, customer, model),
           estimate: {
             inputTokens: inputTokensAtMost(
               promptCharacters(json),
@@ -122,6 +126,7 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
         call,
         finish,
         price,
+        extraHeaders: admissionHeaders(event.reservation),
       });
     },
   );

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError, toAnthropicErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { admissionHeaders } from '../services/admission.ts';
 import { relayAnthropic } from '../services/anthropic-relay.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
@@ -79,6 +80,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         price: (usage, at) => priceCall(deployment, usage, at, call.callerChosenUpstream),
         ...(deployment.numRetries !== undefined ? { retries: deployment.numRetries } : {}),
         extraHeaders: {
+          ...admissionHeaders(event.reservation),
           'x-litellm-model-group': deployment.modelName,
           'x-litellm-model-id': deployment.deploymentId,
           'x-litellm-model-api-base': deployment.apiBase,

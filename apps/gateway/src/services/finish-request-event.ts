@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { settleBudgets } from './budgets.ts';
+import { settleCall } from './admission.ts';
 import { type RequestEvent, toSpendRow } from './request-event.ts';
 import type { SpendQueue } from './spend-writer.ts';
 
@@ -24,7 +24,11 @@ export function createFinishRequestEvent(
     if (row) spendQueue.enqueue(row);
     const call = event.call;
     const price = call?.price;
-    settleBudgets(event.reservation, price?.priced ? price.costUsd : undefined);
+    settleCall(
+      event.reservation,
+      price?.priced ? price.costUsd : undefined,
+      (call?.usage.inputTokens ?? 0) + (call?.usage.outputTokens ?? 0),
+    );
     const fields = {
       requestId: event.requestId,
       method: event.method,

@@ -37,6 +37,7 @@ const keyRecordSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
   tpmLimit: z.number().nullable(),
   rpmLimit: z.number().nullable(),
+  maxParallelRequests: z.number().nullable(),
   /** May send `api_base`/`api_key` in request bodies (`permissions.allow_client_side_credentials`). */
   allowClientSideCredentials: z.boolean(),
 });
@@ -51,6 +52,9 @@ const teamRecordSchema = z.object({
   /** USD decimals, as stored. */
   spend: z.string(),
   maxBudget: z.string().nullable(),
+  rpmLimit: z.number().nullable(),
+  tpmLimit: z.number().nullable(),
+  maxParallelRequests: z.number().nullable(),
 });
 export type TeamRecord = z.infer<typeof teamRecordSchema>;
 
@@ -60,6 +64,9 @@ const customerRecordSchema = z.object({
   /** USD decimals: the customer's spend and its budget row's `max_budget`. */
   spend: z.string(),
   maxBudget: z.string().nullable(),
+  rpmLimit: z.number().nullable(),
+  tpmLimit: z.number().nullable(),
+  maxParallelRequests: z.number().nullable(),
 });
 export type CustomerRecord = z.infer<typeof customerRecordSchema>;
 
@@ -80,6 +87,7 @@ export function toKeyRecord(row: VerificationTokenRow, validUntil: Date | null =
     metadata: row.metadata,
     tpmLimit: row.tpmLimit,
     rpmLimit: row.rpmLimit,
+    maxParallelRequests: row.maxParallelRequests,
     allowClientSideCredentials: row.permissions.allow_client_side_credentials === true,
   };
 }
@@ -93,6 +101,9 @@ function toTeamRecord(row: TeamRow): TeamRecord {
     metadata: row.metadata,
     spend: row.spend,
     maxBudget: row.maxBudget,
+    rpmLimit: row.rpmLimit,
+    tpmLimit: row.tpmLimit,
+    maxParallelRequests: row.maxParallelRequests,
   };
 }
 
@@ -102,6 +113,9 @@ function toCustomerRecord({ endUser, budget }: EndUserWithBudget): CustomerRecor
     blocked: endUser.blocked,
     spend: endUser.spend,
     maxBudget: budget?.maxBudget ?? null,
+    rpmLimit: budget?.rpmLimit ?? null,
+    tpmLimit: budget?.tpmLimit ?? null,
+    maxParallelRequests: budget?.maxParallelRequests ?? null,
   };
 }
 

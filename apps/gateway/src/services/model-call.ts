@@ -15,13 +15,16 @@ import type { Context } from 'hono';
 import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
 import type { Deployment } from '../config/gateway-config.ts';
 import { GatewayHttpError } from '../errors.ts';
-import { authorizeModelCall } from './authorize-model-call.ts';
 import {
+  admissionHeaders,
+  admissionScopes,
+  admitCall,
   type CallEstimate,
   DEFAULT_MAX_OUTPUT_TOKENS,
   inputTokensAtMost,
-  reserveBudgets,
-} from './budgets.ts';
+} from './admission.ts';
+import type { Reservation } from './admission-ledger.ts';
+import { authorizeModelCall } from './authorize-model-call.ts';
 import { checkClientApiBase } from './client-upstream.ts';
 import type { FinishRequestEvent } from './finish-request-event.ts';
 import { meterStream } from './meter-stream.ts';
@@ -35,6 +38,8 @@ export interface PreparedCall {
   adapter: ProviderAdapter;
   call: ModelCall;
   target: CallTarget;
+  /** What the call holds against budgets and limits (for the remaining-limit headers). */
+  reservation: Reservation | undefined;
 }
 
 /** A chat call ready to go, its request addressed to the upstream model. */
@@ -87,12 +92,10 @@ export async function prepareCall(
   const endUser = resolveEndUser(headers, rawBody, deps.endUserHeaders);
   const { team, customer } = await authorizeModelCall(deps.lookups, caller, deployment.modelName, endUser);
   const event = c.get('event');
-  event.reservation = await reserveBudgets({
-    ledger: deps.budgets,
+  event.reservation = await admitCall({
+    ledger: deps.admission,
     requestId: event.requestId,
-    caller,
-    team,
-    customer,
+    scopes: admissionScopes(caller, team, customer, deployment.modelName),
     estimate,
     price: (usage) => priceCall(deployment, usage, event.startedAt),
   });
@@ -119,6 +122,7 @@ export async function prepareCall(
   };
   c.get('event').call = call;
   return {
+    reservation: event.reservation,
     deployment,
     adapter,
     call,
@@ -321,6 +325,8 @@ export function callHeaders(
   }
   const { deployment, call } = prepared;
   if (info.droppedParams.length > 0) headers['x-gateway-dropped-params'] = info.droppedParams.join(', ');
+  // Our own remaining limits win over the upstream's x-ratelimit-* copied above.
+  Object.assign(headers, admissionHeaders(prepared.reservation));
   headers['x-litellm-call-id'] = requestId;
   if (call.attemptedRetries) headers['x-litellm-attempted-retries'] = String(call.attemptedRetries);
   headers['x-litellm-model-group'] = deployment.modelName;

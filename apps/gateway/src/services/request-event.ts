@@ -1,7 +1,7 @@
 import type { NewSpendLogRow } from '@gateway/db';
 import type { PriceResult } from '@gateway/pricing';
 import type { GatewayError, Usage } from '@gateway/providers';
-import type { Reservation } from './budget-ledger.ts';
+import type { Reservation } from './admission-ledger.ts';
 
 /** The model call part of a request, present once a deployment was chosen. */
 export interface ModelCall {
@@ -58,7 +58,7 @@ export interface RequestEvent {
   teamId?: string | null;
   organizationId?: string | null;
   call?: ModelCall;
-  /** What the call holds against its budgets until it ends. */
+  /** What the call holds against its budgets and limits until it ends. */
   reservation?: Reservation;
   /** Set by a streaming handler: it emits the event itself when the stream ends. */
   deferred?: boolean;

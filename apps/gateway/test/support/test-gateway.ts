@@ -44,6 +44,7 @@ export async function startTestGateway(
     shareWith?: TestGateway;
     /** The URL the gateway connects to, e.g. through a proxy that can cut the connection. */
     gatewayDatabaseUrl?: (url: string) => string;
+    rateLimitWindowMs?: number;
   } = {},
 ): Promise<TestGateway> {
   const mock = await startMockProvider({ apiKey: 'sk-upstream-secret' });
@@ -113,6 +114,8 @@ export async function startTestGateway(
     spendFlushIntervalMs: 50,
     upstreamTimeoutMs: 10_000,
     shutdownGraceMs: 5_000,
+    // Short, so tests can cross a rate-limit window's edge quickly.
+    rateLimitWindowMs: options.rateLimitWindowMs ?? 60_000,
     anthropicPassthrough: { apiBase: mock.anthropicBaseUrl, apiKey: 'sk-upstream-secret' },
     clientUpstreams: { allowAllKeys: false, allowlist: [mock.deepseekBaseUrl] },
     endUserHeaders: ['x-litellm-customer-id', 'x-litellm-end-user-id'],

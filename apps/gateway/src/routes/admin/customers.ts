@@ -174,7 +174,7 @@ export function registerCustomerRoutes(api: AdminApi, deps: AppDeps): void {
           budget ? { ...budget, budgetId: randomUUID() } : undefined,
         );
         await deps.lookups.customers.invalidate(body.user_id);
-        await deps.budgets.forget([`customer:${body.user_id}`]);
+        await deps.admission.forget([`customer:${body.user_id}`]);
         return customerJson(created);
       },
     );
@@ -250,7 +250,7 @@ export function registerCustomerRoutes(api: AdminApi, deps: AppDeps): void {
         }
         const deleted = await deleteEndUsers(db, body.user_ids);
         await deps.lookups.customers.invalidate(...body.user_ids);
-        await deps.budgets.forget(body.user_ids.map((id) => `customer:${id}`));
+        await deps.admission.forget(body.user_ids.map((id) => `customer:${id}`));
         return {
           deleted_customers: deleted,
           message: `Successfully deleted customers with ids: ${JSON.stringify(body.user_ids)}`,

@@ -146,7 +146,7 @@ export function registerKeyRoutes(api: AdminApi, deps: AppDeps): void {
       if (!row) throw notFound(`Key not found: ${describeKey(body.key)}`);
       await deps.lookups.invalidateKeys([tokenHash]);
       // A spend set by hand replaces what the budget counter had counted.
-      if (body.spend !== undefined) await deps.budgets.forget([`key:${tokenHash}`]);
+      if (body.spend !== undefined) await deps.admission.forget([`key:${tokenHash}`]);
       return { key: body.key, ...toKeyJson(row) };
     },
   );

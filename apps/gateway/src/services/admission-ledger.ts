@@ -1,0 +1,387 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+/**
+ * One thing a call counts against (a key, its team, an end user, a key's model) with its budget
+ * and its limits. Amounts are integer nano-dollars (USD × 1e9), exact below $9M.
+ */
+export interface AdmissionScope {
+  /** `key:<hash>`, `team:<id>`, `customer:<id>`, `key:<hash>:model:<model>`. */
+  id: string;
+  budget?: {
+    limitNanos: number;
+    /** Spend the database last reported: the counter starts from it the first time. */
+    seedNanos: number;
+    /** Blocks once spend reaches the limit (keys), or only once above it (teams, end users), as LiteLLM. */
+    blockAtLimit: boolean;
+  };
+  /** Over a sliding window: calls admitted, tokens used (input + output), calls in flight. */
+  limits?: { rpm?: number | undefined; tpm?: number | undefined; parallel?: number | undefined };
+}
+
+export type LimitKind = 'requests' | 'tokens' | 'max_parallel_requests';
+
+/** What a call holds until it ends, and what each scope had left when it was admitted. */
+export interface Reservation {
+  requestId: string;
+  scopeIds: string[];
+  /** Scopes whose tokens count against a tpm limit. */
+  tokenScopeIds: string[];
+  amountNanos: number;
+  /** Per scope (same order as admitted): requests and tokens left in the window, when limited. */
+  remaining: { requests?: number; tokens?: number }[];
+  /** Which ledger holds it (Redis, or this process while Redis is away). */
+  ledger: AdmissionLedger;
+}
+
+export type AdmitResult =
+  | { ok: true; reservation: Reservation }
+  | { ok: false; scope: AdmissionScope; reason: 'budget'; spentNanos: number }
+  | { ok: false; scope: AdmissionScope; reason: LimitKind; limit: number; retryAfterMs: number };
+
+export interface AdmissionLedger {
+  /**
+   * Atomically, across every scope: refuses the call when a budget is used up (its spend plus
+   * what calls in flight reserved; never for a call that cannot cost anything, `amountNanos`
+   * 0), when the window already holds `rpm` calls or `tpm` tokens, or when `parallel` calls are
+   * in flight; else reserves `amountNanos`, counts the call and marks it in flight, everywhere.
+   */
+  admit(requestId: string, scopes: AdmissionScope[], amountNanos: number): Promise<AdmitResult>;
+  /** Ends the call: its reservation becomes its real cost, its tokens enter the window. */
+  settle(reservation: Reservation, actualNanos: number, tokens: number): Promise<void>;
+  /**
+   * Drops the budget counters of these scopes (an admin set their spend, or deleted or
+   * re-created them): the next check starts again from the database.
+   */
+  forget(scopeIds: string[]): Promise<void>;
+}
+
+export interface LedgerTimings {
+  /** The rate-limit window (LiteLLM's `LITELLM_RATE_LIMIT_WINDOW_SIZE`, 60 s). */
+  windowMs: number;
+  /** A reservation whose call never ended (its process died) lapses after this long. */
+  reservationTtlMs: number;
+}
+
+export const DEFAULT_TIMINGS: LedgerTimings = { windowMs: 60_000, reservationTtlMs: 15 * 60_000 };
+/** Counters of scopes nobody used for this long are dropped (budgets start again from the database). */
+const IDLE_TTL_SECONDS = 24 * 3600;
+
+const usedUp = (budget: NonNullable<AdmissionScope['budget']>, used: number) =>
+  used > budget.limitNanos || (budget.blockAtLimit && used >= budget.limitNanos);
+
+interface LocalCounter {
+  spent: number | undefined;
+  /** In flight: request id → amount reserved and when it lapses. */
+  held: Map<string, { amount: number; lapsesAt: number }>;
+  /** Admission times in the window. */
+  requests: number[];
+  /** Tokens settled in the window, with when. */
+  tokens: { at: number; count: number }[];
+}
+
+/** The counters of one process: for a gateway without Redis, and while Redis is away. */
+export class InProcessAdmissionLedger implements AdmissionLedger {
+  readonly #counters = new Map<string, LocalCounter>();
+
+  constructor(private readonly timings: LedgerTimings = DEFAULT_TIMINGS) {}
+
+  #counter(id: string, now: number): LocalCounter {
+    let counter = this.#counters.get(id);
+    if (!counter) {
+      counter = { spent: undefined, held: new Map(), requests: [], tokens: [] };
+      this.#counters.set(id, counter);
+    }
+    for (const [rid, held] of counter.held) if (held.lapsesAt <= now) counter.held.delete(rid);
+    const since = now - this.timings.windowMs;
+    while (counter.requests.length > 0 && counter.requests[0]! <= since) counter.requests.shift();
+    while (counter.tokens.length > 0 && counter.tokens[0]!.at <= since) counter.tokens.shift();
+    return counter;
+  }
+
+  async admit(requestId: string, scopes: AdmissionScope[], amountNanos: number): Promise<AdmitResult> {
+    const now = Date.now();
+    const counters = scopes.map((scope) => this.#counter(scope.id, now));
+    const remaining: Reservation['remaining'] = [];
+    for (const [i, scope] of scopes.entries()) {
+      const counter = counters[i]!;
+      const { rpm, tpm, parallel } = scope.limits ?? {};
+      if (parallel !== undefined && counter.held.size >= parallel)
+        return { ok: false, scope, reason: 'max_parallel_requests', limit: parallel, retryAfterMs: 1_000 };
+      if (rpm !== undefined && counter.requests.length >= rpm) {
+        const retryAfterMs = counter.requests[0]! + this.timings.windowMs - now;
+        return { ok: false, scope, reason: 'requests', limit: rpm, retryAfterMs };
+      }
+      const tokens = counter.tokens.reduce((sum, t) => sum + t.count, 0);
+      if (tpm !== undefined && tokens >= tpm) {
+        const retryAfterMs = counter.tokens[0]!.at + this.timings.windowMs - now;
+        return { ok: false, scope, reason: 'tokens', limit: tpm, retryAfterMs };
+      }
+      if (scope.budget) {
+        counter.spent ??= scope.budget.seedNanos;
+        let used = counter.spent;
+        for (const held of counter.held.values()) used += held.amount;
+        if (amountNanos > 0 && usedUp(scope.budget, used))
+          return { ok: false, scope, reason: 'budget', spentNanos: counter.spent };
+      }
+      remaining.push({
+        ...(rpm !== undefined ? { requests: rpm - counter.requests.length - 1 } : {}),
+        ...(tpm !== undefined ? { tokens: tpm - tokens } : {}),
+      });
+    }
+    for (const [i, scope] of scopes.entries()) {
+      const counter = counters[i]!;
+      const amount = scope.budget ? amountNanos : 0;
+      counter.held.set(requestId, { amount, lapsesAt: now + this.timings.reservationTtlMs });
+      if (scope.limits?.rpm !== undefined) counter.requests.push(now);
+    }
+    return { ok: true, reservation: reservationOf(requestId, scopes, amountNanos, remaining, this) };
+  }
+
+  async settle(reservation: Reservation, actualNanos: number, tokens: number): Promise<void> {
+    const now = Date.now();
+    for (const id of reservation.scopeIds) {
+      const counter = this.#counters.get(id);
+      if (!counter) continue;
+      counter.held.delete(reservation.requestId);
+      if (counter.spent !== undefined) counter.spent += actualNanos;
+      if (reservation.tokenScopeIds.includes(id) && tokens > 0)
+        counter.tokens.push({ at: now, count: tokens });
+    }
+  }
+
+  async forget(scopeIds: string[]): Promise<void> {
+    for (const id of scopeIds) {
+      const counter = this.#counters.get(id);
+      if (counter) counter.spent = undefined;
+    }
+  }
+}
+
+function reservationOf(
+  requestId: string,
+  scopes: AdmissionScope[],
+  amountNanos: number,
+  remaining: Reservation['remaining'],
+  ledger: AdmissionLedger,
+): Reservation {
+  return {
+    requestId,
+    scopeIds: scopes.map((s) => s.id),
+    tokenScopeIds: scopes.filter((s) => s.limits?.tpm !== undefined).map((s) => s.id),
+    amountNanos,
+    remaining,
+    ledger,
+  };
+}
+
+// Per scope, four keys: a hash (`spent`, `reserved`, `tokens`, `r:<id>` = amount held,
+// `t:<id>` = tokens of a settled call), the calls in flight (zset: id → lapse time), the calls
+// admitted (zset: id → time) and the calls whose tokens count (zset: id → time).
+// ARGV: now, reservation ttl, request id, amount, idle ttl, window, then per scope: has budget,
+// limit, seed, block-at-limit, rpm, tpm, parallel (-1: none).
+// Returns {0, remaining requests, remaining tokens, ...} or {index, reason, detail, retry ms}.
+const ADMIT_SCRIPT = `
+local now, ttl, id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local amount, idle, window = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local n = #KEYS / 4
+local remaining = {0}
+for i = 1, n do
+  local state, held, reqs, toks = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i]
+  local a = 6 + (i - 1) * 7
+  local hasBudget, limit, seed, atLimit = ARGV[a + 1] == '1', tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4] == '1'
+  local rpm, tpm, parallel = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
+  for _, rid in ipairs(redis.call('ZRANGEBYSCORE', held, '-inf', now)) do
+    local amt = redis.call('HGET', state, 'r:' .. rid)
+    if amt then
+      redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
+      redis.call('HDEL', state, 'r:' .. rid)
+    end
+  end
+  redis.call('ZREMRANGEBYSCORE', held, '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', reqs, '-inf', now - window)
+  for _, rid in ipairs(redis.call('ZRANGEBYSCORE', toks, '-inf', now - window)) do
+    local count = redis.call('HGET', state, 't:' .. rid)
+    if count then
+      redis.call('HINCRBY', state, 'tokens', -tonumber(count))
+      redis.call('HDEL', state, 't:' .. rid)
+    end
+  end
+  redis.call('ZREMRANGEBYSCORE', toks, '-inf', now - window)
+  if parallel >= 0 and redis.call('ZCARD', held) >= parallel then
+    return {i, 'max_parallel_requests', parallel, 1000}
+  end
+  local calls = redis.call('ZCARD', reqs)
+  if rpm >= 0 and calls >= rpm then
+    local oldest = redis.call('ZRANGE', reqs, 0, 0, 'WITHSCORES')
+    return {i, 'requests', rpm, tonumber(oldest[2] or now) + window - now}
+  end
+  local tokens = tonumber(redis.call('HGET', state, 'tokens') or '0')
+  if tpm >= 0 and tokens >= tpm then
+    local oldest = redis.call('ZRANGE', toks, 0, 0, 'WITHSCORES')
+    return {i, 'tokens', tpm, tonumber(oldest[2] or now) + window - now}
+  end
+  if hasBudget then
+    redis.call('HSETNX', state, 'spent', seed)
+    if amount > 0 then
+      local spent = tonumber(redis.call('HGET', state, 'spent'))
+      local used = spent + tonumber(redis.call('HGET', state, 'reserved') or '0')
+      if used > limit or (atLimit and used >= limit) then return {i, 'budget', spent, 0} end
+    end
+  end
+  remaining[#remaining + 1] = rpm >= 0 and (rpm - calls - 1) or -1
+  remaining[#remaining + 1] = tpm >= 0 and (tpm - tokens) or -1
+end
+for i = 1, n do
+  local state, held, reqs, toks = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i]
+  local a = 6 + (i - 1) * 7
+  if ARGV[a + 1] == '1' and amount > 0 then
+    redis.call('HINCRBY', state, 'reserved', amount)
+    redis.call('HSET', state, 'r:' .. id, amount)
+  end
+  redis.call('ZADD', held, now + ttl, id)
+  if tonumber(ARGV[a + 5]) >= 0 then redis.call('ZADD', reqs, now, id) end
+  for _, key in ipairs({state, held, reqs, toks}) do redis.call('EXPIRE', key, idle) end
+end
+return remaining
+`;
+
+// KEYS: four per scope, as above. ARGV: request id, actual cost, tokens, now, then per scope
+// whether its tokens count (1/0).
+const SETTLE_SCRIPT = `
+local id, actual, tokens, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+for i = 1, #KEYS / 4 do
+  local state, held, toks = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i]
+  local amt = redis.call('HGET', state, 'r:' .. id)
+  if amt then
+    redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
+    redis.call('HDEL', state, 'r:' .. id)
+  end
+  redis.call('ZREM', held, id)
+  if redis.call('HEXISTS', state, 'spent') == 1 then redis.call('HINCRBY', state, 'spent', actual) end
+  if ARGV[4 + i] == '1' and tokens > 0 then
+    redis.call('HSET', state, 't:' .. id, tokens)
+    redis.call('HINCRBY', state, 'tokens', tokens)
+    redis.call('ZADD', toks, now, id)
+  end
+end
+return 1
+`;
+
+type LedgerCommands = {
+  gatewayAdmit(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
+  gatewaySettle(numKeys: number, ...args: (string | number)[]): Promise<number>;
+};
+
+/**
+ * Budget and limit counters shared by every instance in Redis: one Lua script per admission
+ * and one per settlement (one round trip each). All keys share one hash slot (`{budget}`), so
+ * a script may touch several scopes on a Redis Cluster too. When Redis does not answer, the
+ * call is checked against this process's own counters instead (never waiting on Redis), and
+ * settled where it was admitted.
+ */
+export class RedisAdmissionLedger implements AdmissionLedger {
+  readonly #redis: Redis & LedgerCommands;
+
+  constructor(
+    redis: Redis,
+    private readonly fallback: AdmissionLedger,
+    private readonly logger: Logger,
+    private readonly timings: LedgerTimings = DEFAULT_TIMINGS,
+  ) {
+    redis.defineCommand('gatewayAdmit', { lua: ADMIT_SCRIPT });
+    redis.defineCommand('gatewaySettle', { lua: SETTLE_SCRIPT });
+    this.#redis = redis as Redis & LedgerCommands;
+  }
+
+  async admit(requestId: string, scopes: AdmissionScope[], amountNanos: number): Promise<AdmitResult> {
+    const keys = scopes.flatMap((s) => keysOf(s.id));
+    const args = scopes.flatMap((s) => [
+      s.budget ? 1 : 0,
+      s.budget?.limitNanos ?? 0,
+      s.budget?.seedNanos ?? 0,
+      s.budget?.blockAtLimit ? 1 : 0,
+      s.limits?.rpm ?? -1,
+      s.limits?.tpm ?? -1,
+      s.limits?.parallel ?? -1,
+    ]);
+    let reply: (string | number)[];
+    try {
+      reply = await this.#redis.gatewayAdmit(
+        keys.length,
+        ...keys,
+        Date.now(),
+        this.timings.reservationTtlMs,
+        requestId,
+        amountNanos,
+        IDLE_TTL_SECONDS,
+        this.timings.windowMs,
+        ...args,
+      );
+    } catch (error) {
+      this.logger.warn(
+        { err: error },
+        'budget and limit check on Redis failed; using this instance’s counters',
+      );
+      return this.fallback.admit(requestId, scopes, amountNanos);
+    }
+    const [index, reason, detail, retryMs] = reply;
+    if (index === 0) {
+      const remaining = scopes.map((_, i) => {
+        const requests = Number(reply[1 + 2 * i]);
+        const tokens = Number(reply[2 + 2 * i]);
+        return { ...(requests >= 0 ? { requests } : {}), ...(tokens >= 0 ? { tokens } : {}) };
+      });
+      return { ok: true, reservation: reservationOf(requestId, scopes, amountNanos, remaining, this) };
+    }
+    const scope = scopes[Number(index) - 1]!;
+    if (reason === 'budget') return { ok: false, scope, reason, spentNanos: Number(detail) };
+    return {
+      ok: false,
+      scope,
+      reason: reason as LimitKind,
+      limit: Number(detail),
+      retryAfterMs: Number(retryMs),
+    };
+  }
+
+  async settle(reservation: Reservation, actualNanos: number, tokens: number): Promise<void> {
+    const keys = reservation.scopeIds.flatMap(keysOf);
+    const counts = reservation.scopeIds.map((id) => (reservation.tokenScopeIds.includes(id) ? 1 : 0));
+    try {
+      await this.#redis.gatewaySettle(
+        keys.length,
+        ...keys,
+        reservation.requestId,
+        actualNanos,
+        tokens,
+        Date.now(),
+        ...counts,
+      );
+    } catch (error) {
+      // The reservation lapses by itself; the spend reaches the counter when it is next seeded
+      // from the database.
+      this.logger.warn({ err: error }, 'budget settle on Redis failed');
+    }
+  }
+
+  async forget(scopeIds: string[]): Promise<void> {
+    await this.fallback.forget(scopeIds);
+    for (const id of scopeIds) await this.#redis.hdel(keysOf(id)[0], 'spent');
+  }
+}
+
+function keysOf(id: string): [string, string, string, string] {
+  const base = `budget:{budget}:${id}`;
+  return [base, `${base}:held`, `${base}:requests`, `${base}:tokens`];
+}
+
+/** USD decimal string → integer nano-dollars, rounded up (a budget never under-counts). */
+export function toNanos(usd: string | number): number {
+  const text = typeof usd === 'number' ? usd.toFixed(12) : usd;
+  const negative = text.startsWith('-');
+  const [whole = '0', fraction = ''] = (negative ? text.slice(1) : text).split('.');
+  let nanos = Number(whole) * 1e9 + Number(fraction.padEnd(9, '0').slice(0, 9));
+  if (/[1-9]/.test(fraction.slice(9))) nanos += 1;
+  return negative ? -nanos : nanos;
+}

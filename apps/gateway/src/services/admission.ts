@@ -1,0 +1,236 @@
+import type { PriceResult } from '@gateway/pricing';
+import type { Caller } from '../app-env.ts';
+import { GatewayHttpError } from '../errors.ts';
+import { type AdmissionLedger, type AdmissionScope, type Reservation, toNanos } from './admission-ledger.ts';
+import type { CustomerRecord, TeamRecord } from './lookups.ts';
+
+/** What a call may use at most: its prompt (estimated) and its output cap. */
+export interface CallEstimate {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/**
+ * The output a call is assumed to produce when it sets no `max_tokens`, for its budget
+ * reservation only (the call is settled at its real cost).
+ */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
+
+/** Input tokens a prompt of this many characters can hardly exceed (few tokens are under three characters). */
+export function inputTokensAtMost(characters: number, messages: number): number {
+  return Math.ceil(characters / 3) + messages * 4;
+}
+
+/** An amount as LiteLLM prints it: Python's float repr (`10.0`, `0.000123`, `1.53e-05`). */
+export function pythonFloat(nanos: number): string {
+  const usd = nanos / 1e9;
+  const magnitude = Math.abs(usd);
+  if (usd !== 0 && (magnitude < 1e-4 || magnitude >= 1e16)) {
+    // Shortest round-trip digits, with at least two exponent digits, as Python writes them.
+    const [mantissa, exponent = '0'] = usd.toExponential().split('e');
+    const sign = exponent.startsWith('-') ? '-' : '+';
+    return `${mantissa}e${sign}${exponent.replace(/^[+-]/, '').padStart(2, '0')}`;
+  }
+  return Number.isInteger(usd) ? `${usd}.0` : String(usd);
+}
+
+/** LiteLLM's v3 limiter names each limited thing a descriptor (contract §5.4). */
+const DESCRIPTORS: Record<string, string> = {
+  key: 'api_key',
+  team: 'team',
+  customer: 'end_user',
+  model: 'model_per_key',
+};
+
+function parseScopeId(id: string): { kind: string; value: string } {
+  // `key:<hash>:model:<model>` is the key's limit on one model.
+  const model = /^key:[0-9a-f]+:model:(.+)$/.exec(id);
+  if (model) return { kind: 'model', value: model[1]! };
+  const [kind = '', ...rest] = id.split(':');
+  return { kind, value: rest.join(':') };
+}
+
+/** `YYYY-MM-DD HH:MM:SS` in UTC, as LiteLLM prints reset times. */
+const utcTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+
+function budgetRefusal(scope: AdmissionScope, spentNanos: number): GatewayHttpError {
+  const { kind, value } = parseScopeId(scope.id);
+  const spent = pythonFloat(spentNanos);
+  const limit = pythonFloat(scope.budget!.limitNanos);
+  const message =
+    kind === 'team'
+      ? `Budget has been exceeded! Team=${value} Current cost: ${spent}, Max budget: ${limit}`
+      : kind === 'customer'
+        ? `ExceededBudget: End User=${value} over budget. Spend=${spent}, Budget=${limit}`
+        : `Budget has been exceeded! Current cost: ${spent}, Max budget: ${limit}`;
+  // 429, as LiteLLM's newest versions answer (older ones: 400); the type says why.
+  return new GatewayHttpError({ kind: 'rate_limited', type: 'budget_exceeded', message });
+}
+
+function limitRefusal(
+  scope: AdmissionScope,
+  reason: 'requests' | 'tokens' | 'max_parallel_requests',
+  limit: number,
+  retryAfterMs: number,
+): GatewayHttpError {
+  const { kind, value } = parseScopeId(scope.id);
+  const resetAt = Date.now() + Math.max(0, retryAfterMs);
+  return new GatewayHttpError({
+    kind: 'rate_limited',
+    // LiteLLM's v3 limiter sends the literal "None" as type and param.
+    type: 'None',
+    message: `Rate limit exceeded for ${DESCRIPTORS[kind] ?? kind}: ${value}. Limit type: ${reason}. Current limit: ${limit}, Remaining: 0. Limit resets at: ${utcTime(resetAt)} UTC`,
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    headers: { rate_limit_type: reason, reset_at: utcTime(resetAt) },
+  });
+}
+
+const limitsOf = (
+  rpm: number | null | undefined,
+  tpm: number | null | undefined,
+  parallel?: number | null,
+) => {
+  const limits = {
+    ...(rpm != null ? { rpm } : {}),
+    ...(tpm != null ? { tpm } : {}),
+    ...(parallel != null ? { parallel } : {}),
+  };
+  return Object.keys(limits).length > 0 ? limits : undefined;
+};
+
+const numberIn = (map: unknown, name: string): number | undefined => {
+  const value = map && typeof map === 'object' ? (map as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'number' ? value : undefined;
+};
+
+/** The budgets and limits a call counts against: its key's (overall and for this model), its team's, its end user's. */
+export function admissionScopes(
+  caller: Caller,
+  team: TeamRecord | undefined,
+  customer: CustomerRecord | undefined,
+  modelGroup: string,
+): AdmissionScope[] {
+  const scopes: AdmissionScope[] = [];
+  const add = (scope: AdmissionScope) => {
+    if (scope.budget || scope.limits) scopes.push(scope);
+  };
+  if (caller.kind === 'virtual') {
+    const key = caller.key;
+    add({
+      id: `key:${key.tokenHash}`,
+      ...(key.maxBudget !== null
+        ? {
+            budget: { limitNanos: toNanos(key.maxBudget), seedNanos: toNanos(key.spend), blockAtLimit: true },
+          }
+        : {}),
+      ...optional('limits', limitsOf(key.rpmLimit, key.tpmLimit, key.maxParallelRequests)),
+    });
+    add({
+      id: `key:${key.tokenHash}:model:${modelGroup}`,
+      ...optional(
+        'limits',
+        limitsOf(
+          numberIn(key.metadata.model_rpm_limit, modelGroup),
+          numberIn(key.metadata.model_tpm_limit, modelGroup),
+        ),
+      ),
+    });
+    if (team) {
+      add({
+        id: `team:${team.teamId}`,
+        ...(team.maxBudget !== null
+          ? {
+              budget: {
+                limitNanos: toNanos(team.maxBudget),
+                seedNanos: toNanos(team.spend),
+                blockAtLimit: false,
+              },
+            }
+          : {}),
+        ...optional('limits', limitsOf(team.rpmLimit, team.tpmLimit, team.maxParallelRequests)),
+      });
+    }
+  }
+  if (customer) {
+    add({
+      id: `customer:${customer.userId}`,
+      ...(customer.maxBudget !== null
+        ? {
+            budget: {
+              limitNanos: toNanos(customer.maxBudget),
+              seedNanos: toNanos(customer.spend),
+              blockAtLimit: false,
+            },
+          }
+        : {}),
+      ...optional('limits', limitsOf(customer.rpmLimit, customer.tpmLimit, customer.maxParallelRequests)),
+    });
+  }
+  return scopes;
+}
+
+function optional<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
+}
+
+/**
+ * Admits a call against every budget and limit that applies, atomically across instances, or
+ * refuses it with LiteLLM's error. Its worst-case cost is reserved on the budgets, so parallel
+ * calls cannot all pass a check only one of them fits: spend can overshoot a budget by at most
+ * the cost of the last call admitted. The reservation is settled when the call ends.
+ */
+export async function admitCall(input: {
+  ledger: AdmissionLedger;
+  requestId: string;
+  scopes: AdmissionScope[];
+  estimate: CallEstimate;
+  /** Prices usage as the call will be priced (the deployment's overrides included). */
+  price: (usage: { inputTokens: number; outputTokens: number }) => PriceResult;
+}): Promise<Reservation | undefined> {
+  if (input.scopes.length === 0) return undefined;
+  const worst = input.scopes.some((s) => s.budget) ? input.price(input.estimate) : undefined;
+  // A call that cannot cost anything (a free or unpriced model) is never refused for budget.
+  const amount = worst?.priced ? toNanos(worst.costUsd) : 0;
+  const result = await input.ledger.admit(input.requestId, input.scopes, amount);
+  if (result.ok) return result.reservation;
+  if (result.reason === 'budget') throw budgetRefusal(result.scope, result.spentNanos);
+  throw limitRefusal(result.scope, result.reason, result.limit, result.retryAfterMs);
+}
+
+/** Ends a call's reservation: its real cost (nothing when it could not be priced) and tokens. */
+export function settleCall(
+  reservation: Reservation | undefined,
+  costUsd: string | undefined,
+  tokens: number,
+): void {
+  if (!reservation) return;
+  void reservation.ledger.settle(reservation, costUsd === undefined ? 0 : toNanos(costUsd), tokens);
+}
+
+/**
+ * What a call had left when it was admitted, as response headers: LiteLLM's v3
+ * `x-ratelimit-<descriptor>-remaining-<requests|tokens>`, the key's as
+ * `x-ratelimit-remaining-requests` / `-tokens`, and a key's per-model limit as
+ * `x-litellm-key-remaining-requests-<model>` / `-tokens-<model>`.
+ */
+export function admissionHeaders(reservation: Reservation | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (!reservation) return headers;
+  for (const [i, id] of reservation.scopeIds.entries()) {
+    const left = reservation.remaining[i];
+    if (!left) continue;
+    const { kind, value } = parseScopeId(id);
+    const descriptor = DESCRIPTORS[kind] ?? kind;
+    for (const unit of ['requests', 'tokens'] as const) {
+      const count = left[unit];
+      if (count === undefined) continue;
+      headers[`x-ratelimit-${descriptor}-remaining-${unit}`] = String(Math.max(0, count));
+      if (kind === 'key') headers[`x-ratelimit-remaining-${unit}`] = String(Math.max(0, count));
+      if (kind === 'model')
+        headers[`x-litellm-key-remaining-${unit}-${value.replace(/[/:]/g, '-')}`] = String(
+          Math.max(0, count),
+        );
+    }
+  }
+  return headers;
+}
