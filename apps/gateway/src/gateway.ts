@@ -82,6 +82,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: 250,
+      // A command that timed out has been answered already (by a fallback): resending it after
+      // a reconnect would apply it twice.
+      autoResendUnfulfilledCommands: false,
     });
     redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
     await redis

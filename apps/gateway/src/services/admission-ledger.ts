@@ -30,8 +30,10 @@ export interface Reservation {
   amountNanos: number;
   /** Per scope (same order as admitted): requests and tokens left in the window, when limited. */
   remaining: { requests?: number; tokens?: number }[];
-  /** Which ledger holds it (Redis, or this process while Redis is away). */
+  /** Which ledger settles it. */
   ledger: AdmissionLedger;
+  /** Admitted by this process's counters because Redis did not answer. */
+  local?: boolean;
 }
 
 export type AdmitResult =
@@ -235,9 +237,9 @@ end
 for i = 1, n do
   local state, held, reqs, toks = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i]
   local a = 6 + (i - 1) * 7
-  if ARGV[a + 1] == '1' and amount > 0 then
+  -- Every call on a budget leaves r:<id> (even at 0): settling adds its cost only once.
+  if ARGV[a + 1] == '1' and redis.call('HSETNX', state, 'r:' .. id, amount) == 1 then
     redis.call('HINCRBY', state, 'reserved', amount)
-    redis.call('HSET', state, 'r:' .. id, amount)
   end
   redis.call('ZADD', held, now + ttl, id)
   if tonumber(ARGV[a + 5]) >= 0 then redis.call('ZADD', reqs, now, id) end
@@ -252,15 +254,15 @@ const SETTLE_SCRIPT = `
 local id, actual, tokens, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 for i = 1, #KEYS / 4 do
   local state, held, toks = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i]
+  -- Idempotent: a settlement sent twice (a resend after a lost reply) counts once.
   local amt = redis.call('HGET', state, 'r:' .. id)
   if amt then
     redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
     redis.call('HDEL', state, 'r:' .. id)
+    if redis.call('HEXISTS', state, 'spent') == 1 then redis.call('HINCRBY', state, 'spent', actual) end
   end
   redis.call('ZREM', held, id)
-  if redis.call('HEXISTS', state, 'spent') == 1 then redis.call('HINCRBY', state, 'spent', actual) end
-  if ARGV[4 + i] == '1' and tokens > 0 then
-    redis.call('HSET', state, 't:' .. id, tokens)
+  if ARGV[4 + i] == '1' and tokens > 0 and redis.call('HSETNX', state, 't:' .. id, tokens) == 1 then
     redis.call('HINCRBY', state, 'tokens', tokens)
     redis.call('ZADD', toks, now, id)
   end
@@ -268,7 +270,16 @@ end
 return 1
 `;
 
+// KEYS: budget hashes. ARGV: amount per key. Adds spend settled locally while Redis was away.
+const ADD_SPEND_SCRIPT = `
+for i = 1, #KEYS do
+  if redis.call('HEXISTS', KEYS[i], 'spent') == 1 then redis.call('HINCRBY', KEYS[i], 'spent', tonumber(ARGV[i])) end
+end
+return 1
+`;
+
 type LedgerCommands = {
+  gatewayAddSpend(numKeys: number, ...args: (string | number)[]): Promise<number>;
   gatewayAdmit(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
   gatewaySettle(numKeys: number, ...args: (string | number)[]): Promise<number>;
 };
@@ -282,6 +293,8 @@ type LedgerCommands = {
  */
 export class RedisAdmissionLedger implements AdmissionLedger {
   readonly #redis: Redis & LedgerCommands;
+  /** Spend settled on this process's counters while Redis was away, per scope, to hand back. */
+  readonly #localSpend = new Map<string, number>();
 
   constructor(
     redis: Redis,
@@ -291,6 +304,10 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   ) {
     redis.defineCommand('gatewayAdmit', { lua: ADMIT_SCRIPT });
     redis.defineCommand('gatewaySettle', { lua: SETTLE_SCRIPT });
+    redis.defineCommand('gatewayAddSpend', { lua: ADD_SPEND_SCRIPT });
+    redis.on('ready', () => {
+      if (this.#localSpend.size > 0) void this.#handBackLocalSpend();
+    });
     this.#redis = redis as Redis & LedgerCommands;
   }
 
@@ -323,8 +340,11 @@ export class RedisAdmissionLedger implements AdmissionLedger {
         { err: error },
         'budget and limit check on Redis failed; using this instance’s counters',
       );
-      return this.fallback.admit(requestId, scopes, amountNanos);
+      const local = await this.fallback.admit(requestId, scopes, amountNanos);
+      if (local.ok) local.reservation = { ...local.reservation, ledger: this, local: true };
+      return local;
     }
+    if (this.#localSpend.size > 0) void this.#handBackLocalSpend();
     const [index, reason, detail, retryMs] = reply;
     if (index === 0) {
       const remaining = scopes.map((_, i) => {
@@ -345,7 +365,32 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     };
   }
 
+  /**
+   * Redis answers again: the spend settled meanwhile on this process's counters is added to the
+   * shared ones, so no budget forgets what was spent during the outage.
+   */
+  async #handBackLocalSpend(): Promise<void> {
+    const entries = [...this.#localSpend];
+    this.#localSpend.clear();
+    try {
+      await this.#redis.gatewayAddSpend(
+        entries.length,
+        ...entries.map(([id]) => keysOf(id)[0]),
+        ...entries.map(([, nanos]) => nanos),
+      );
+    } catch {
+      for (const [id, nanos] of entries) this.#localSpend.set(id, (this.#localSpend.get(id) ?? 0) + nanos);
+    }
+  }
+
   async settle(reservation: Reservation, actualNanos: number, tokens: number): Promise<void> {
+    if (reservation.local) {
+      await this.fallback.settle(reservation, actualNanos, tokens);
+      if (actualNanos > 0)
+        for (const id of reservation.scopeIds)
+          this.#localSpend.set(id, (this.#localSpend.get(id) ?? 0) + actualNanos);
+      return;
+    }
     const keys = reservation.scopeIds.flatMap(keysOf);
     const counts = reservation.scopeIds.map((id) => (reservation.tokenScopeIds.includes(id) ? 1 : 0));
     try {

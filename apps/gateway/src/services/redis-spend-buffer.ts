@@ -69,6 +69,8 @@ export class RedisSpendBuffer implements SpendQueue {
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,
       commandTimeout: undefined,
+      // Without a timeout, a read cut off by a reconnect must be sent again, or it never settles.
+      autoResendUnfulfilledCommands: true,
     });
     for (const client of [this.#producer, this.#reader])
       client.on('error', (error) => options.logger.debug({ err: error }, 'spend stream connection error'));

@@ -15,8 +15,8 @@ export interface SpendWriterOptions {
 /** Where the request path hands its spend rows: never blocks, never touches the database. */
 export interface SpendQueue {
   enqueue(row: NewSpendLogRow): void;
-  /** Writes everything queued so far; resolves when that is done or a write failed. */
-  flush(): Promise<void>;
+  /** Writes everything queued so far; resolves when that is done, a write failed, or the deadline passed. */
+  flush(deadlineMs?: number): Promise<void>;
   /** Stops and drains within the deadline; resolves to the number of rows lost. */
   stop(deadlineMs: number): Promise<number>;
   /** Rows waiting: in this process, and in Redis (null without Redis or while it is away). */

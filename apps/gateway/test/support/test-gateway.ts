@@ -45,6 +45,10 @@ export async function startTestGateway(
     /** The URL the gateway connects to, e.g. through a proxy that can cut the connection. */
     gatewayDatabaseUrl?: (url: string) => string;
     rateLimitWindowMs?: number;
+    /** Where the gateway finds Redis (its key prefix stays this test's own), e.g. through a proxy. */
+    redisUrl?: string;
+    /** This test's Redis and key prefix, when the test needs to read Redis itself. */
+    redis?: { url: string; keyPrefix: string };
   } = {},
 ): Promise<TestGateway> {
   const mock = await startMockProvider({ apiKey: 'sk-upstream-secret' });
@@ -57,7 +61,7 @@ export async function startTestGateway(
     redis = options.shareWith.redis;
   } else if (backend !== 'pglite') {
     database = await createTestDatabase();
-    if (backend === 'postgres+redis') redis = await testRedis();
+    if (backend === 'postgres+redis') redis = options.redis ?? (await testRedis());
   }
   const deployment = (modelName: string, upstreamModel: string, priceOverrides = {}) => ({
     modelName,
@@ -81,7 +85,7 @@ export async function startTestGateway(
       ? { kind: 'postgres', url: options.gatewayDatabaseUrl?.(database.url) ?? database.url, poolMax: 5 }
       : { kind: 'pglite', dataDir: 'memory://' },
     dataDir,
-    redisUrl: redis?.url,
+    redisUrl: redis ? (options.redisUrl ?? redis.url) : undefined,
     redisKeyPrefix: redis?.keyPrefix ?? 'unused:',
     deployments: [
       deployment('gpt-4o-mini', 'gpt-4o-mini'),
