@@ -20,6 +20,7 @@ import { demoDeployments } from './config/demo.ts';
 import type { Deployment, GatewayConfig } from './config/gateway-config.ts';
 import { readOrCreateMasterKey } from './config/master-key.ts';
 import { InProcessAdmissionLedger, RedisAdmissionLedger } from './services/admission-ledger.ts';
+import { BudgetResetJob } from './services/budget-reset-job.ts';
 import {
   type InvalidationBus,
   LocalInvalidationBus,
@@ -156,6 +157,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const timings = { windowMs: config.rateLimitWindowMs, reservationTtlMs: 15 * 60_000 };
   const localAdmission = new InProcessAdmissionLedger(timings);
   const admission = redis ? new RedisAdmissionLedger(redis, localAdmission, logger, timings) : localAdmission;
+  const budgetResets = new BudgetResetJob({
+    db: database.db,
+    lookups,
+    admission,
+    logger,
+    intervalMs: config.budgetResetIntervalMs,
+  });
+  budgetResets.start();
 
   const app = createApp({
     admission,
@@ -199,6 +208,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
+    await budgetResets.stop();
     // Rows of streams that ended last may still be counting their tokens.
     await drainUsageEstimates();
     const unwritten = await spendQueue.stop(SPEND_DRAIN_DEADLINE_MS);

@@ -176,4 +176,42 @@ describe('budgets across two instances (Postgres and Redis)', () => {
       /^ExceededBudget: End User=budget-customer over budget\. Spend=[\d.e-]+, Budget=[\d.e-]+$/,
     );
   });
+
+  it('starts a new budget period on time (budget_duration), on any instance, keeping lifetime spend', async () => {
+    const key = await a.createKey({ max_budget: nanosToUsd(oneCall), budget_duration: '2s' });
+    await settleCaches();
+    expect((await chat(a, key)).status).toBe(200);
+    await flush(a);
+    expect((await chat(b, key)).status).toBe(429);
+    const [before] = await a.query<{ budget_reset_at: Date }>(
+      'select budget_reset_at from "LiteLLM_VerificationToken" where token = $1',
+      [hashKey(key)],
+    );
+    const boundary = new Date(before!.budget_reset_at).getTime();
+    // Within a second of the boundary (resets are checked every 200 ms here, 10 s by default),
+    // whichever instance got there reset it, and both admit the key again.
+    let admittedAt = 0;
+    while (Date.now() < boundary + 5_000) {
+      if ((await chat(Date.now() % 2 ? a : b, key)).status === 200) {
+        admittedAt = Date.now();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    console.log(`budget period reset: admitted again ${admittedAt - boundary} ms after the boundary`);
+    expect(admittedAt).toBeGreaterThan(0);
+    expect(admittedAt - boundary).toBeLessThan(1_000);
+    await flush(a, b);
+    const [after] = await a.query<{ spend: string; lifetime_spend: string; budget_reset_at: Date }>(
+      'select spend::text, lifetime_spend::text, budget_reset_at from "LiteLLM_VerificationToken" where token = $1',
+      [hashKey(key)],
+    );
+    expect(toNanoUsd(after!.lifetime_spend)).toBe(oneCall * 2n);
+    expect(toNanoUsd(after!.spend)).toBe(oneCall);
+    expect(new Date(after!.budget_reset_at).getTime()).toBeGreaterThan(boundary);
+    const reconcile = await fetch(`${a.gateway.url}/spend/reconcile`, {
+      headers: { authorization: `Bearer ${a.masterKey}` },
+    });
+    expect(await reconcile.json()).toMatchObject({ ok: true, difference: '0' });
+  });
 });

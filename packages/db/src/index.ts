@@ -6,6 +6,7 @@ export {
   openDatabase,
   type Schema,
 } from './client.ts';
+export * from './queries/budget-reset.ts';
 export * from './queries/end-users.ts';
 export * from './queries/keys.ts';
 export * from './queries/reconcile.ts';

@@ -52,6 +52,8 @@ export interface GatewayConfig {
   openRouterHeaders: Record<string, string>;
   /** The sliding window of rpm and tpm limits. */
   rateLimitWindowMs: number;
+  /** How often each instance looks for budgets whose period ended. */
+  budgetResetIntervalMs: number;
   /** How long in-flight requests may run after SIGTERM before their connections are closed. */
   shutdownGraceMs: number;
   logLevel: string;
@@ -70,6 +72,8 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().nonnegative().default(20),
   /** The rate-limit window, seconds (LiteLLM's name and default). */
   LITELLM_RATE_LIMIT_WINDOW_SIZE: z.coerce.number().positive().default(60),
+  /** Ours: how often budgets are checked for a period's end, seconds (LiteLLM: ~10 minutes). */
+  BUDGET_RESET_CHECK_SECONDS: z.coerce.number().positive().default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ANTHROPIC_API_BASE: z.string().default('https://api.anthropic.com'),
   ANTHROPIC_API_KEY: z.string().optional(),
@@ -156,6 +160,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
     shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
     rateLimitWindowMs: Math.round(e.LITELLM_RATE_LIMIT_WINDOW_SIZE * 1000),
+    budgetResetIntervalMs: Math.round(e.BUDGET_RESET_CHECK_SECONDS * 1000),
     anthropicPassthrough: { apiBase: e.ANTHROPIC_API_BASE, apiKey: e.ANTHROPIC_API_KEY },
     clientUpstreams: {
       allowAllKeys: general.allow_client_side_credentials === true,

@@ -120,6 +120,7 @@ export async function startTestGateway(
     shutdownGraceMs: 5_000,
     // Short, so tests can cross a rate-limit window's edge quickly.
     rateLimitWindowMs: options.rateLimitWindowMs ?? 60_000,
+    budgetResetIntervalMs: 200,
     anthropicPassthrough: { apiBase: mock.anthropicBaseUrl, apiKey: 'sk-upstream-secret' },
     clientUpstreams: { allowAllKeys: false, allowlist: [mock.deepseekBaseUrl] },
     endUserHeaders: ['x-litellm-customer-id', 'x-litellm-end-user-id'],

@@ -72,7 +72,7 @@ describe('reconcileSpend', () => {
 
   it('reports a counter off by one nano-dollar, a lost aggregate and a missing tag row', async () => {
     await database.query(
-      `update "LiteLLM_TeamTable" set spend = spend + 0.000000001 where team_id = 'team-1'`,
+      `update "LiteLLM_TeamTable" set lifetime_spend = lifetime_spend + 0.000000001 where team_id = 'team-1'`,
     );
     await database.query(
       `update "LiteLLM_DailyEndUserSpend" set api_requests = api_requests + 1 where end_user_id = 'eu-2'`,

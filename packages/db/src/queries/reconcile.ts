@@ -64,13 +64,32 @@ async function rows<T>(db: Database, query: SQL): Promise<T[]> {
 /** How a spend row maps to each entity: the id expression, and the join it needs (tags). */
 const TAG_JOIN = sql.raw('cross join lateral jsonb_array_elements_text(r.request_tags) as tag(name)');
 const ENTITIES = [
-  { entity: 'key', table: 'LiteLLM_VerificationToken', idColumn: 'token', rowId: 'r.api_key' },
-  { entity: 'team', table: 'LiteLLM_TeamTable', idColumn: 'team_id', rowId: 'r.team_id' },
-  { entity: 'user', table: 'LiteLLM_UserTable', idColumn: 'user_id', rowId: 'r."user"' },
+  {
+    entity: 'key',
+    table: 'LiteLLM_VerificationToken',
+    idColumn: 'token',
+    spendColumn: 'lifetime_spend',
+    rowId: 'r.api_key',
+  },
+  {
+    entity: 'team',
+    table: 'LiteLLM_TeamTable',
+    idColumn: 'team_id',
+    spendColumn: 'lifetime_spend',
+    rowId: 'r.team_id',
+  },
+  {
+    entity: 'user',
+    table: 'LiteLLM_UserTable',
+    idColumn: 'user_id',
+    spendColumn: 'lifetime_spend',
+    rowId: 'r."user"',
+  },
   {
     entity: 'end_user',
     table: 'LiteLLM_EndUserTable',
     idColumn: 'user_id',
+    spendColumn: 'lifetime_spend',
     rowId: 'r.end_user',
     createdOnFirstSight: true,
   },
@@ -78,6 +97,8 @@ const ENTITIES = [
     entity: 'tag',
     table: 'LiteLLM_TagTable',
     idColumn: 'tag_name',
+    // Tags have no budget period: their spend is all-time.
+    spendColumn: 'spend',
     rowId: 'tag.name',
     join: TAG_JOIN,
     createdOnFirstSight: true,
@@ -135,6 +156,7 @@ export async function reconcileSpend(db: Database, range: ReconcileRange = {}): 
   for (const e of ENTITIES) {
     const table = sql.raw(`"${e.table}"`);
     const idColumn = sql.raw(`c."${e.idColumn}"`);
+    const spendColumn = sql.raw(`c."${e.spendColumn}"`);
     const rowId = sql.raw(e.rowId);
     const join = 'join' in e ? e.join : sql``;
     const expected = sql`select ${rowId} as id, sum(r.spend) as spend from "LiteLLM_SpendLogs" r ${join}
@@ -146,9 +168,9 @@ export async function reconcileSpend(db: Database, range: ReconcileRange = {}): 
     const mismatches = await rows<CounterMismatch>(
       db,
       sql`with x as (${expected})
-          select ${idColumn} as id, coalesce(x.spend, 0)::text as expected, c.spend::text as actual
+          select ${idColumn} as id, coalesce(x.spend, 0)::text as expected, ${spendColumn}::text as actual
           from ${table} c left join x on x.id = ${idColumn}
-          where coalesce(x.spend, 0) <> c.spend order by 1`,
+          where coalesce(x.spend, 0) <> ${spendColumn} order by 1`,
     );
     for (const m of mismatches) addDifference(m.expected, m.actual);
     const orphans = await rows<{ id: string; spend: string }>(

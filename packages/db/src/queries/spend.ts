@@ -29,7 +29,11 @@ export async function writeSpendBatch(db: Database, rows: NewSpendLogRow[]): Pro
       .as('per_key');
     await tx
       .update(verificationTokens)
-      .set({ spend: sql`${verificationTokens.spend} + ${perKey.total}`, lastActive: sql`now()` })
+      .set({
+        spend: sql`${verificationTokens.spend} + ${perKey.total}`,
+        lifetimeSpend: sql`${verificationTokens.lifetimeSpend} + ${perKey.total}`,
+        lastActive: sql`now()`,
+      })
       .from(perKey)
       .where(eq(verificationTokens.token, perKey.apiKey));
     for (const statement of attributionStatements(insertedIds)) await tx.execute(statement);
@@ -84,15 +88,16 @@ function attributionStatements(ids: string[]) {
   const rows = batchRows(ids);
   const tagged = `cross join lateral jsonb_array_elements_text(r.request_tags) as tag(name)`;
   return [
-    sql`update "LiteLLM_TeamTable" t set spend = t.spend + s.total
+    sql`update "LiteLLM_TeamTable" t set spend = t.spend + s.total, lifetime_spend = t.lifetime_spend + s.total
         from (select team_id, sum(spend) as total from (${rows}) r where spend is not null and team_id is not null group by team_id) s
         where t.team_id = s.team_id`,
-    sql`update "LiteLLM_UserTable" u set spend = u.spend + s.total
+    sql`update "LiteLLM_UserTable" u set spend = u.spend + s.total, lifetime_spend = u.lifetime_spend + s.total
         from (select "user" as user_id, sum(spend) as total from (${rows}) r where spend is not null and "user" <> '' group by "user") s
         where u.user_id = s.user_id`,
-    sql`insert into "LiteLLM_EndUserTable" (user_id, spend)
-        select end_user, coalesce(sum(spend), 0) from (${rows}) r where end_user is not null and end_user <> '' group by end_user
-        on conflict (user_id) do update set spend = "LiteLLM_EndUserTable".spend + excluded.spend`,
+    sql`insert into "LiteLLM_EndUserTable" (user_id, spend, lifetime_spend)
+        select end_user, coalesce(sum(spend), 0), coalesce(sum(spend), 0) from (${rows}) r where end_user is not null and end_user <> '' group by end_user
+        on conflict (user_id) do update set spend = "LiteLLM_EndUserTable".spend + excluded.spend,
+          lifetime_spend = "LiteLLM_EndUserTable".lifetime_spend + excluded.spend`,
     sql`insert into "LiteLLM_TagTable" (tag_name, spend)
         select tag.name, coalesce(sum(r.spend), 0) from (${rows}) r ${sql.raw(tagged)} group by tag.name
         on conflict (tag_name) do update set spend = "LiteLLM_TagTable".spend + excluded.spend, updated_at = now()`,

@@ -16,6 +16,8 @@ export const teams = pgTable(
     maxBudget: usd('max_budget'),
     softBudget: usd('soft_budget'),
     spend: usd('spend').notNull().default('0'),
+    /** Ours: all-time spend, never reset by `budget_duration` (reconciliation compares it with the rows). */
+    lifetimeSpend: usd('lifetime_spend').notNull().default('0'),
     models: text('models').array().notNull().default(sql`'{}'::text[]`),
     maxParallelRequests: integer('max_parallel_requests'),
     tpmLimit: bigint('tpm_limit', { mode: 'number' }),

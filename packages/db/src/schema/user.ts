@@ -13,6 +13,8 @@ export const users = pgTable('LiteLLM_UserTable', {
   maxBudget: usd('max_budget'),
   softBudget: usd('soft_budget'),
   spend: usd('spend').notNull().default('0'),
+  /** Ours: all-time spend, never reset by `budget_duration` (reconciliation compares it with the rows). */
+  lifetimeSpend: usd('lifetime_spend').notNull().default('0'),
   userEmail: text('user_email'),
   models: text('models').array().notNull().default(sql`'{}'::text[]`),
   metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),

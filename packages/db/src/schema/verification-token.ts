@@ -15,6 +15,8 @@ export const verificationTokens = pgTable(
     keyAlias: text('key_alias'),
     softBudgetCooldown: boolean('soft_budget_cooldown').notNull().default(false),
     spend: usd('spend').notNull().default('0'),
+    /** Ours: all-time spend, never reset by `budget_duration` (reconciliation compares it with the rows). */
+    lifetimeSpend: usd('lifetime_spend').notNull().default('0'),
     expires: instant('expires'),
     models: text('models').array().notNull().default(sql`'{}'::text[]`),
     aliases: jsonb('aliases').$type<Record<string, string>>().notNull().default({}),

@@ -1,0 +1,96 @@
+import { type Database, findDueBudgets, resetBudget } from '@gateway/db';
+import type { Logger } from 'pino';
+import type { AdmissionLedger } from './admission-ledger.ts';
+import { addDuration } from './duration.ts';
+import type { Lookups } from './lookups.ts';
+
+/** The next period's start: the old one moved by whole durations until it is in the future. */
+export function nextResetAt(resetAt: Date, duration: string, now: Date): Date | undefined {
+  let next = addDuration(resetAt, duration);
+  while (next && next <= now) next = addDuration(next, duration);
+  return next;
+}
+
+/**
+ * Resets budgets whose period ended (`budget_reset_at` passed): spend back to 0 for keys,
+ * teams, users and the customers of a budget row. Every instance runs it; a compare-and-set
+ * on `budget_reset_at` makes exactly one of them reset each budget. The caches and budget
+ * counters of what was reset are dropped, so the next call starts from the new period's spend.
+ * Spend rows of calls that started before the reset but were written after it count in the
+ * new period (at most the spend queue's delay).
+ */
+export class BudgetResetJob {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(
+    private readonly options: {
+      db: Database;
+      lookups: Lookups;
+      admission: AdmissionLedger;
+      logger: Logger;
+      intervalMs: number;
+    },
+  ) {}
+
+  start(): void {
+    this.#timer ??= setInterval(() => void this.runOnce(), this.options.intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
+  /** One pass; a pass still running is joined rather than doubled. */
+  runOnce(): Promise<void> {
+    this.#running ??= this.#pass().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #pass(): Promise<void> {
+    const { db, lookups, admission, logger } = this.options;
+    const now = new Date();
+    let due: Awaited<ReturnType<typeof findDueBudgets>>;
+    try {
+      due = await findDueBudgets(db, now);
+    } catch (error) {
+      logger.warn({ err: error }, 'budget reset: could not read due budgets');
+      return;
+    }
+    for (const budget of due) {
+      const next = nextResetAt(budget.resetAt, budget.duration, now);
+      if (!next) {
+        logger.warn(
+          { kind: budget.kind, id: budget.id, duration: budget.duration },
+          'budget reset: bad duration',
+        );
+        continue;
+      }
+      try {
+        const { reset, customerIds } = await resetBudget(db, budget, next);
+        if (!reset) continue;
+        logger.info({ kind: budget.kind, id: budget.id, next }, 'budget period reset');
+        if (budget.kind === 'key') {
+          await lookups.invalidateKeys([budget.id]);
+          await admission.forget([`key:${budget.id}`]);
+        } else if (budget.kind === 'team') {
+          await lookups.teams.invalidate(budget.id);
+          await admission.forget([`team:${budget.id}`]);
+        } else if (budget.kind === 'budget' && customerIds.length > 0) {
+          await lookups.customers.invalidate(...customerIds);
+          await admission.forget(customerIds.map((id) => `customer:${id}`));
+        }
+      } catch (error) {
+        logger.warn(
+          { err: error, kind: budget.kind, id: budget.id },
+          'budget reset failed; retried next pass',
+        );
+      }
+    }
+  }
+}
