@@ -214,4 +214,34 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     });
     expect(await reconcile.json()).toMatchObject({ ok: true, difference: '0' });
   });
+
+  it("holds a user's budget across their personal keys, but not for their team keys", async () => {
+    const userId = `budget-user-${Date.now()}`;
+    await admin(a, '/user/new', {
+      user_id: userId,
+      max_budget: nanosToUsd(oneCall * 2n),
+      auto_create_key: false,
+    });
+    await admin(a, '/team/new', { team_id: `${userId}-team` });
+    const personal = [await a.createKey({ user_id: userId }), await a.createKey({ user_id: userId })];
+    const teamKey = await a.createKey({ user_id: userId, team_id: `${userId}-team` });
+    await settleCaches();
+    const calls = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => chat(i % 2 ? b : a, personal[i % 2]!)),
+    );
+    const admitted = calls.filter((x) => x.status === 200).length;
+    await flush(a, b);
+    const [user] = await a.query<{ spend: string }>(
+      'select spend::text from "LiteLLM_UserTable" where user_id = $1',
+      [userId],
+    );
+    const spent = toNanoUsd(user!.spend);
+    console.log(`user budget: ${admitted}/20 admitted, overshoot $${nanosToUsd(spent - oneCall * 2n)}`);
+    expect(spent - oneCall * 2n).toBeLessThanOrEqual(oneCall);
+    expect(calls.find((x) => x.status === 429)!.body.error.message).toMatch(
+      new RegExp(`^ExceededBudget: User=${userId} over budget\\. Spend=[\\d.e-]+, Budget=[\\d.e-]+$`),
+    );
+    // A team key spends the team's budget, not the owner's (as LiteLLM).
+    expect((await chat(b, teamKey)).status).toBe(200);
+  });
 });

@@ -100,7 +100,7 @@ describe('rate limits across two instances (Postgres and Redis)', () => {
     expect(refusal!.headers.get('rate_limit_type')).toBe('tokens');
   });
 
-  it('holds max_parallel_requests calls in flight across both instances', async () => {
+  it('holds max_parallel_requests calls in flight across both instances', { repeats: 4 }, async () => {
     const key = await a.createKey({ max_parallel_requests: 2 });
     await settleCaches();
     const answers = await Promise.all(
@@ -113,7 +113,7 @@ describe('rate limits across two instances (Postgres and Redis)', () => {
     expect((await chat(b, key)).status).toBe(200);
   });
 
-  it("enforces a key's per-model rpm and reports what is left for that model", async () => {
+  it("enforces a key's per-model rpm and reports what is left for that model", { repeats: 4 }, async () => {
     const key = await a.createKey({ metadata: { model_rpm_limit: { 'gpt-4o-mini': 2 } } });
     await settleCaches();
     const first = await chat(a, key);

@@ -71,7 +71,7 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
       const endUser = json ? resolveEndUser(headers, json, deps.endUserHeaders) : undefined;
       // Key and team model lists apply here too, to the upstream model id (or `anthropic/<id>`).
       const model = typeof json?.model === 'string' ? json.model : undefined;
-      const { team, customer } = await authorizeModelCall(
+      const { team, user, customer } = await authorizeModelCall(
         deps.lookups,
         caller,
         model && `anthropic/${model}`,
@@ -93,7 +93,7 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
         event.reservation = await admitCall({
           ledger: deps.admission,
           requestId: event.requestId,
-          scopes: admissionScopes(caller, team, customer, model),
+          scopes: admissionScopes(caller, team, user, customer, model),
           estimate: {
             inputTokens: inputTokensAtMost(
               promptCharacters(json),

@@ -2,7 +2,7 @@ import type { PriceResult } from '@gateway/pricing';
 import type { Caller } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { type AdmissionLedger, type AdmissionScope, type Reservation, toNanos } from './admission-ledger.ts';
-import type { CustomerRecord, TeamRecord } from './lookups.ts';
+import type { CustomerRecord, TeamRecord, UserRecord } from './lookups.ts';
 
 /** What a call may use at most: its prompt (estimated) and its output cap. */
 export interface CallEstimate {
@@ -39,6 +39,7 @@ const DESCRIPTORS: Record<string, string> = {
   key: 'api_key',
   team: 'team',
   customer: 'end_user',
+  user: 'user',
   model: 'model_per_key',
 };
 
@@ -62,7 +63,9 @@ function budgetRefusal(scope: AdmissionScope, spentNanos: number): GatewayHttpEr
       ? `Budget has been exceeded! Team=${value} Current cost: ${spent}, Max budget: ${limit}`
       : kind === 'customer'
         ? `ExceededBudget: End User=${value} over budget. Spend=${spent}, Budget=${limit}`
-        : `Budget has been exceeded! Current cost: ${spent}, Max budget: ${limit}`;
+        : kind === 'user'
+          ? `ExceededBudget: User=${value} over budget. Spend=${spent}, Budget=${limit}`
+          : `Budget has been exceeded! Current cost: ${spent}, Max budget: ${limit}`;
   // 429, as LiteLLM's newest versions answer (older ones: 400); the type says why.
   return new GatewayHttpError({ kind: 'rate_limited', type: 'budget_exceeded', message });
 }
@@ -103,10 +106,14 @@ const numberIn = (map: unknown, name: string): number | undefined => {
   return typeof value === 'number' ? value : undefined;
 };
 
-/** The budgets and limits a call counts against: its key's (overall and for this model), its team's, its end user's. */
+/**
+ * The budgets and limits a call counts against: its key's (overall and for this model), its
+ * team's or, for a personal key, its owner's, and its end user's.
+ */
 export function admissionScopes(
   caller: Caller,
   team: TeamRecord | undefined,
+  user: UserRecord | undefined,
   customer: CustomerRecord | undefined,
   modelGroup: string,
 ): AdmissionScope[] {
@@ -150,6 +157,21 @@ export function admissionScopes(
         ...optional('limits', limitsOf(team.rpmLimit, team.tpmLimit, team.maxParallelRequests)),
       });
     }
+  }
+  if (user) {
+    add({
+      id: `user:${user.userId}`,
+      ...(user.maxBudget !== null
+        ? {
+            budget: {
+              limitNanos: toNanos(user.maxBudget),
+              seedNanos: toNanos(user.spend),
+              blockAtLimit: true,
+            },
+          }
+        : {}),
+      ...optional('limits', limitsOf(user.rpmLimit, user.tpmLimit, user.maxParallelRequests)),
+    });
   }
   if (customer) {
     add({

@@ -1,6 +1,6 @@
 import type { Caller } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
-import type { CustomerRecord, Lookups, TeamRecord } from './lookups.ts';
+import type { CustomerRecord, Lookups, TeamRecord, UserRecord } from './lookups.ts';
 import { refuseModel } from './model-access.ts';
 
 async function fromCache<T>(read: () => Promise<T>): Promise<T> {
@@ -31,8 +31,13 @@ export async function authorizeModelCall(
   endUser: string | undefined,
   /** Another name the model may be listed under (the bare upstream id on the pass-through). */
   alsoKnownAs?: string,
-): Promise<{ team: TeamRecord | undefined; customer: CustomerRecord | undefined }> {
+): Promise<{
+  team: TeamRecord | undefined;
+  user: UserRecord | undefined;
+  customer: CustomerRecord | undefined;
+}> {
   let team: TeamRecord | undefined;
+  let user: UserRecord | undefined;
   let customer: CustomerRecord | undefined;
   if (caller.kind === 'virtual') {
     const key = caller.key;
@@ -41,6 +46,8 @@ export async function authorizeModelCall(
     if (refusal && (alsoKnownAs === undefined || refuseModel(key, team, alsoKnownAs))) {
       throw new GatewayHttpError(refusal);
     }
+    // The owner's budget and limits apply to personal keys only (a team key spends the team's), as LiteLLM.
+    if (!key.teamId && key.userId) user = await fromCache(() => lookups.users.get(key.userId!));
     if (team?.blocked) {
       throw new GatewayHttpError({
         kind: 'unauthenticated',
@@ -61,5 +68,5 @@ export async function authorizeModelCall(
       });
     }
   }
-  return { team, customer };
+  return { team, user, customer };
 }

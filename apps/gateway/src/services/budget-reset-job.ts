@@ -81,6 +81,9 @@ export class BudgetResetJob {
         } else if (budget.kind === 'team') {
           await lookups.teams.invalidate(budget.id);
           await admission.forget([`team:${budget.id}`]);
+        } else if (budget.kind === 'user') {
+          await lookups.users.invalidate(budget.id);
+          await admission.forget([`user:${budget.id}`]);
         } else if (budget.kind === 'budget' && customerIds.length > 0) {
           await lookups.customers.invalidate(...customerIds);
           await admission.forget(customerIds.map((id) => `customer:${id}`));

@@ -6,6 +6,7 @@ import {
   findEndUser,
   findKeyByHash,
   findTeam,
+  findUser,
   type TeamRow,
   type VerificationTokenRow,
 } from '@gateway/db';
@@ -57,6 +58,17 @@ const teamRecordSchema = z.object({
   maxParallelRequests: z.number().nullable(),
 });
 export type TeamRecord = z.infer<typeof teamRecordSchema>;
+
+const userRecordSchema = z.object({
+  userId: z.string(),
+  /** USD decimals, as stored. */
+  spend: z.string(),
+  maxBudget: z.string().nullable(),
+  rpmLimit: z.number().nullable(),
+  tpmLimit: z.number().nullable(),
+  maxParallelRequests: z.number().nullable(),
+});
+export type UserRecord = z.infer<typeof userRecordSchema>;
 
 const customerRecordSchema = z.object({
   userId: z.string(),
@@ -123,6 +135,8 @@ function toCustomerRecord({ endUser, budget }: EndUserWithBudget): CustomerRecor
 export interface Lookups {
   keys: CachedLookup<KeyRecord>;
   teams: CachedLookup<TeamRecord>;
+  /** Internal users (key owners), for their budgets and limits. */
+  users: CachedLookup<UserRecord>;
   customers: CachedLookup<CustomerRecord>;
   /** Drops keys from every cache, with the old hashes that still stand for them. */
   invalidateKeys(hashes: string[]): Promise<void>;
@@ -163,6 +177,24 @@ export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions):
       return row ? toTeamRecord(row) : undefined;
     },
   });
+  const users = new CachedLookup<UserRecord>({
+    ...common,
+    namespace: 'user',
+    schema: userRecordSchema,
+    load: async (id) => {
+      const row = await findUser(db, id);
+      return row
+        ? {
+            userId: row.userId,
+            spend: row.spend,
+            maxBudget: row.maxBudget,
+            rpmLimit: row.rpmLimit,
+            tpmLimit: row.tpmLimit,
+            maxParallelRequests: row.maxParallelRequests,
+          }
+        : undefined;
+    },
+  });
   const customers = new CachedLookup<CustomerRecord>({
     ...common,
     namespace: 'customer',
@@ -175,6 +207,7 @@ export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions):
   return {
     keys,
     teams,
+    users,
     customers,
     async invalidateKeys(hashes) {
       if (hashes.length === 0) return;

@@ -90,12 +90,17 @@ export async function prepareCall(
   }
   const headers = c.req.raw.headers;
   const endUser = resolveEndUser(headers, rawBody, deps.endUserHeaders);
-  const { team, customer } = await authorizeModelCall(deps.lookups, caller, deployment.modelName, endUser);
+  const { team, user, customer } = await authorizeModelCall(
+    deps.lookups,
+    caller,
+    deployment.modelName,
+    endUser,
+  );
   const event = c.get('event');
   event.reservation = await admitCall({
     ledger: deps.admission,
     requestId: event.requestId,
-    scopes: admissionScopes(caller, team, customer, deployment.modelName),
+    scopes: admissionScopes(caller, team, user, customer, deployment.modelName),
     estimate,
     price: (usage) => priceCall(deployment, usage, event.startedAt),
   });

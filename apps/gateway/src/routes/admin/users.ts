@@ -261,6 +261,7 @@ export function registerUserRoutes(api: AdminApi, deps: AppDeps): void {
       if (!body.user_id) delete patch.userEmail;
       const row = await updateUser(db, existing.userId, patch);
       if (!row) throw userNotFound(existing.userId);
+      await deps.lookups.users.invalidate(existing.userId);
       return userJson(row);
     },
   );
@@ -283,6 +284,8 @@ export function registerUserRoutes(api: AdminApi, deps: AppDeps): void {
       await deps.lookups.invalidateKeys(keyHashes);
       await deleteUsers(db, body.user_ids);
       await deps.lookups.invalidateKeys(keyHashes);
+      await deps.lookups.users.invalidate(...body.user_ids);
+      await deps.admission.forget(body.user_ids.map((id) => `user:${id}`));
       return { deleted_users: body.user_ids, deleted_keys: keyHashes.length };
     },
   );
