@@ -2,6 +2,7 @@ import type { DatabaseHandle } from '@gateway/db';
 import type { AnthropicPassthrough, ProviderAdapter } from '@gateway/providers';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { SoftBudgetCrossing } from './services/admission.ts';
 import type { AdmissionLedger } from './services/admission-ledger.ts';
 import type { KeyRecord, Lookups } from './services/lookups.ts';
 import type { ModelRouter } from './services/model-router.ts';
@@ -31,6 +32,8 @@ export interface AppDeps {
   spendQueue: Pick<SpendQueue, 'enqueue' | 'depths'>;
   /** Budget and rate-limit counters (Redis, or this process): admission before calls, settled after. */
   admission: AdmissionLedger;
+  /** Reports a soft budget crossed (metric, log, optional webhook). */
+  onSoftBudgetCrossed: (crossing: SoftBudgetCrossing) => void;
   /** The process's Prometheus registry, served on `/metrics`. */
   metrics: Registry;
   router: ModelRouter;

@@ -27,7 +27,7 @@ import { createFinishRequestEvent } from './services/finish-request-event.ts';
  * opens databases and connections and passes them in.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const finish = createFinishRequestEvent(deps.logger, deps.spendQueue);
+  const finish = createFinishRequestEvent(deps.logger, deps.spendQueue, deps.onSoftBudgetCrossed);
   const app = new Hono<AppEnv>();
 
   app.use('*', requestContext(finish));

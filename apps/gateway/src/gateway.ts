@@ -30,6 +30,7 @@ import { createLookups } from './services/lookups.ts';
 import { createMetrics } from './services/metrics.ts';
 import { ModelRouter } from './services/model-router.ts';
 import { RedisSpendBuffer } from './services/redis-spend-buffer.ts';
+import { createSoftBudgetAlerts } from './services/soft-budget-alerts.ts';
 import { type SpendQueue, SpendWriter } from './services/spend-writer.ts';
 import { drainUsageEstimates } from './services/usage-estimate.ts';
 import { hashKey } from './services/virtual-key.ts';
@@ -166,13 +167,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   });
   budgetResets.start();
 
+  const metrics = createMetrics(spendQueue);
   const app = createApp({
     admission,
     masterKeyHash: hashKey(masterKey.key),
     database,
     lookups,
     spendQueue,
-    metrics: createMetrics(spendQueue),
+    metrics,
+    onSoftBudgetCrossed: createSoftBudgetAlerts({
+      registry: metrics,
+      logger,
+      webhookUrl: config.alertWebhookUrl,
+    }),
     router: new ModelRouter(deployments),
     adapters,
     logger,

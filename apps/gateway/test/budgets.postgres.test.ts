@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pythonFloat } from '../src/services/admission.ts';
 import { hashKey } from '../src/services/virtual-key.ts';
@@ -243,5 +245,72 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     );
     // A team key spends the team's budget, not the owner's (as LiteLLM).
     expect((await chat(b, teamKey)).status).toBe(200);
+  });
+});
+
+describe('soft budgets (Postgres and Redis, two instances)', () => {
+  let a: TestGateway;
+  let b: TestGateway;
+  let hooks: Server;
+  const received: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    hooks = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        received.push(JSON.parse(body) as Record<string, unknown>);
+        response.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+    const webhook = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
+    a = await startTestGateway('postgres+redis', { alertWebhookUrl: webhook });
+    b = await startTestGateway('postgres+redis', { shareWith: a, alertWebhookUrl: webhook });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await new Promise((r) => hooks?.close(r));
+  });
+
+  it('reports the crossing once (webhook and metric) and flags later calls, without refusing them', async () => {
+    const probe = await chat(a, await a.createKey());
+    const oneCall = probe.cost!;
+    const key = await a.createKey({
+      max_budget: nanosToUsd(oneCall * 100n),
+      soft_budget: nanosToUsd(oneCall * 2n),
+    });
+    await settleCaches();
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await chat(i % 2 ? b : a, key));
+    expect(answers.map((x) => x.status)).toEqual([200, 200, 200, 200, 200]);
+    await new Promise((r) => setTimeout(r, 300));
+    const crossings = received.filter((hook) => hook.token === hashKey(key));
+    console.log(`soft budget: ${crossings.length} webhook alert(s) for 5 calls crossing it at the second`);
+    expect(crossings).toEqual([
+      expect.objectContaining({
+        event: 'soft_budget_crossed',
+        event_group: 'key',
+        spend: nanosToUsd(oneCall * 2n),
+        soft_budget: nanosToUsd(oneCall * 2n),
+      }),
+    ]);
+    const metric = async (g: TestGateway) =>
+      Number(
+        /litellm_soft_budget_crossed_total\{entity="key"\} (\d+)/.exec(
+          await (await fetch(`${g.gateway.url}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    expect((await metric(a)) + (await metric(b))).toBe(1);
+    // Calls admitted once the soft budget was spent say so.
+    const flagged = await fetch(`${a.gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(flagged.headers.get('x-litellm-soft-budget-exceeded')).toBe('api_key');
   });
 });

@@ -41,6 +41,8 @@ export const configFileSchema = z.looseObject({
       allow_client_side_credentials: z.boolean().optional(),
       /** URL prefixes a caller-chosen `api_base` must start with. */
       client_api_base_allowlist: z.array(z.string()).optional(),
+      /** Alert channels; `webhook` POSTs soft-budget alerts to `WEBHOOK_URL`. */
+      alerting: z.array(z.string()).optional(),
       /** A header naming the end user (LiteLLM's older, deprecated setting). */
       user_header_name: z.string().min(1).optional(),
       /** Headers naming who calls; those with `litellm_user_role: customer` name the end user. */

@@ -54,6 +54,8 @@ export interface GatewayConfig {
   rateLimitWindowMs: number;
   /** How often each instance looks for budgets whose period ended. */
   budgetResetIntervalMs: number;
+  /** Where soft-budget alerts are POSTed: `WEBHOOK_URL` when `general_settings.alerting` lists `webhook`. */
+  alertWebhookUrl: string | undefined;
   /** How long in-flight requests may run after SIGTERM before their connections are closed. */
   shutdownGraceMs: number;
   logLevel: string;
@@ -74,6 +76,8 @@ const envSchema = z.object({
   LITELLM_RATE_LIMIT_WINDOW_SIZE: z.coerce.number().positive().default(60),
   /** Ours: how often budgets are checked for a period's end, seconds (LiteLLM: ~10 minutes). */
   BUDGET_RESET_CHECK_SECONDS: z.coerce.number().positive().default(10),
+  /** LiteLLM's webhook alerting target. */
+  WEBHOOK_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ANTHROPIC_API_BASE: z.string().default('https://api.anthropic.com'),
   ANTHROPIC_API_KEY: z.string().optional(),
@@ -161,6 +165,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
     rateLimitWindowMs: Math.round(e.LITELLM_RATE_LIMIT_WINDOW_SIZE * 1000),
     budgetResetIntervalMs: Math.round(e.BUDGET_RESET_CHECK_SECONDS * 1000),
+    alertWebhookUrl: general.alerting?.includes('webhook') ? e.WEBHOOK_URL : undefined,
     anthropicPassthrough: { apiBase: e.ANTHROPIC_API_BASE, apiKey: e.ANTHROPIC_API_KEY },
     clientUpstreams: {
       allowAllKeys: general.allow_client_side_credentials === true,

@@ -14,6 +14,8 @@ export interface AdmissionScope {
     seedNanos: number;
     /** Blocks once spend reaches the limit (keys), or only once above it (teams, end users), as LiteLLM. */
     blockAtLimit: boolean;
+    /** Crossing it never blocks; it is reported (header at admission, alert when crossed). */
+    softNanos?: number | undefined;
   };
   /** Over a sliding window: calls admitted, tokens used (input + output), calls in flight. */
   limits?: { rpm?: number | undefined; tpm?: number | undefined; parallel?: number | undefined };
@@ -28,8 +30,10 @@ export interface Reservation {
   /** Scopes whose tokens count against a tpm limit. */
   tokenScopeIds: string[];
   amountNanos: number;
-  /** Per scope (same order as admitted): requests and tokens left in the window, when limited. */
-  remaining: { requests?: number; tokens?: number }[];
+  /** Per scope (same order as admitted): requests and tokens left in the window, and budget spend. */
+  remaining: { requests?: number; tokens?: number; spentNanos?: number }[];
+  /** Per scope: its soft budget, if any. */
+  softNanos: (number | undefined)[];
   /** Which ledger settles it. */
   ledger: AdmissionLedger;
   /** Admitted by this process's counters because Redis did not answer. */
@@ -49,8 +53,12 @@ export interface AdmissionLedger {
    * in flight; else reserves `amountNanos`, counts the call and marks it in flight, everywhere.
    */
   admit(requestId: string, scopes: AdmissionScope[], amountNanos: number): Promise<AdmitResult>;
-  /** Ends the call: its reservation becomes its real cost, its tokens enter the window. */
-  settle(reservation: Reservation, actualNanos: number, tokens: number): Promise<void>;
+  /**
+   * Ends the call: its reservation becomes its real cost, its tokens enter the window. Resolves
+   * to each scope's budget spend right after (undefined without a budget counter, or when the
+   * counters could not be reached).
+   */
+  settle(reservation: Reservation, actualNanos: number, tokens: number): Promise<(number | undefined)[]>;
   /**
    * Drops the budget counters of these scopes (an admin set their spend, or deleted or
    * re-created them): the next check starts again from the database.
@@ -129,6 +137,7 @@ export class InProcessAdmissionLedger implements AdmissionLedger {
       remaining.push({
         ...(rpm !== undefined ? { requests: rpm - counter.requests.length - 1 } : {}),
         ...(tpm !== undefined ? { tokens: tpm - tokens } : {}),
+        ...(counter.spent !== undefined ? { spentNanos: counter.spent } : {}),
       });
     }
     for (const [i, scope] of scopes.entries()) {
@@ -140,16 +149,22 @@ export class InProcessAdmissionLedger implements AdmissionLedger {
     return { ok: true, reservation: reservationOf(requestId, scopes, amountNanos, remaining, this) };
   }
 
-  async settle(reservation: Reservation, actualNanos: number, tokens: number): Promise<void> {
+  async settle(
+    reservation: Reservation,
+    actualNanos: number,
+    tokens: number,
+  ): Promise<(number | undefined)[]> {
     const now = Date.now();
-    for (const id of reservation.scopeIds) {
+    return reservation.scopeIds.map((id) => {
       const counter = this.#counters.get(id);
-      if (!counter) continue;
-      counter.held.delete(reservation.requestId);
+      if (!counter) return undefined;
+      // Settled once: a second settlement of the same call changes nothing.
+      if (!counter.held.delete(reservation.requestId)) return counter.spent;
       if (counter.spent !== undefined) counter.spent += actualNanos;
       if (reservation.tokenScopeIds.includes(id) && tokens > 0)
         counter.tokens.push({ at: now, count: tokens });
-    }
+      return counter.spent;
+    });
   }
 
   async forget(scopeIds: string[]): Promise<void> {
@@ -173,6 +188,7 @@ function reservationOf(
     tokenScopeIds: scopes.filter((s) => s.limits?.tpm !== undefined).map((s) => s.id),
     amountNanos,
     remaining,
+    softNanos: scopes.map((s) => s.budget?.softNanos),
     ledger,
   };
 }
@@ -233,6 +249,7 @@ for i = 1, n do
   end
   remaining[#remaining + 1] = rpm >= 0 and (rpm - calls - 1) or -1
   remaining[#remaining + 1] = tpm >= 0 and (tpm - tokens) or -1
+  remaining[#remaining + 1] = hasBudget and tonumber(redis.call('HGET', state, 'spent')) or -1
 end
 for i = 1, n do
   local state, held, reqs, toks = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i]
@@ -249,9 +266,10 @@ return remaining
 `;
 
 // KEYS: four per scope, as above. ARGV: request id, actual cost, tokens, now, then per scope
-// whether its tokens count (1/0).
+// whether its tokens count (1/0). Returns each scope's spend after (-1: no budget counter).
 const SETTLE_SCRIPT = `
 local id, actual, tokens, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local after = {}
 for i = 1, #KEYS / 4 do
   local state, held, toks = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i]
   -- Idempotent: a settlement sent twice (a resend after a lost reply) counts once.
@@ -266,8 +284,9 @@ for i = 1, #KEYS / 4 do
     redis.call('HINCRBY', state, 'tokens', tokens)
     redis.call('ZADD', toks, now, id)
   end
+  after[i] = tonumber(redis.call('HGET', state, 'spent') or '-1')
 end
-return 1
+return after
 `;
 
 // KEYS: budget hashes. ARGV: amount per key. Adds spend settled locally while Redis was away.
@@ -281,7 +300,7 @@ return 1
 type LedgerCommands = {
   gatewayAddSpend(numKeys: number, ...args: (string | number)[]): Promise<number>;
   gatewayAdmit(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
-  gatewaySettle(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  gatewaySettle(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
 };
 
 /**
@@ -348,9 +367,12 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     const [index, reason, detail, retryMs] = reply;
     if (index === 0) {
       const remaining = scopes.map((_, i) => {
-        const requests = Number(reply[1 + 2 * i]);
-        const tokens = Number(reply[2 + 2 * i]);
-        return { ...(requests >= 0 ? { requests } : {}), ...(tokens >= 0 ? { tokens } : {}) };
+        const [requests = -1, tokens = -1, spentNanos = -1] = [1, 2, 3].map((j) => Number(reply[3 * i + j]));
+        return {
+          ...(requests >= 0 ? { requests } : {}),
+          ...(tokens >= 0 ? { tokens } : {}),
+          ...(spentNanos >= 0 ? { spentNanos } : {}),
+        };
       });
       return { ok: true, reservation: reservationOf(requestId, scopes, amountNanos, remaining, this) };
     }
@@ -383,18 +405,22 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     }
   }
 
-  async settle(reservation: Reservation, actualNanos: number, tokens: number): Promise<void> {
+  async settle(
+    reservation: Reservation,
+    actualNanos: number,
+    tokens: number,
+  ): Promise<(number | undefined)[]> {
     if (reservation.local) {
-      await this.fallback.settle(reservation, actualNanos, tokens);
+      const after = await this.fallback.settle(reservation, actualNanos, tokens);
       if (actualNanos > 0)
         for (const id of reservation.scopeIds)
           this.#localSpend.set(id, (this.#localSpend.get(id) ?? 0) + actualNanos);
-      return;
+      return after;
     }
     const keys = reservation.scopeIds.flatMap(keysOf);
     const counts = reservation.scopeIds.map((id) => (reservation.tokenScopeIds.includes(id) ? 1 : 0));
     try {
-      await this.#redis.gatewaySettle(
+      const after = await this.#redis.gatewaySettle(
         keys.length,
         ...keys,
         reservation.requestId,
@@ -403,10 +429,12 @@ export class RedisAdmissionLedger implements AdmissionLedger {
         Date.now(),
         ...counts,
       );
+      return after.map((spent) => (Number(spent) >= 0 ? Number(spent) : undefined));
     } catch (error) {
       // The reservation lapses by itself; the spend reaches the counter when it is next seeded
       // from the database.
       this.logger.warn({ err: error }, 'budget settle on Redis failed');
+      return reservation.scopeIds.map(() => undefined);
     }
   }
 

@@ -125,11 +125,7 @@ export function admissionScopes(
     const key = caller.key;
     add({
       id: `key:${key.tokenHash}`,
-      ...(key.maxBudget !== null
-        ? {
-            budget: { limitNanos: toNanos(key.maxBudget), seedNanos: toNanos(key.spend), blockAtLimit: true },
-          }
-        : {}),
+      ...budgetOf(key, true),
       ...optional('limits', limitsOf(key.rpmLimit, key.tpmLimit, key.maxParallelRequests)),
     });
     add({
@@ -145,15 +141,7 @@ export function admissionScopes(
     if (team) {
       add({
         id: `team:${team.teamId}`,
-        ...(team.maxBudget !== null
-          ? {
-              budget: {
-                limitNanos: toNanos(team.maxBudget),
-                seedNanos: toNanos(team.spend),
-                blockAtLimit: false,
-              },
-            }
-          : {}),
+        ...budgetOf(team, false),
         ...optional('limits', limitsOf(team.rpmLimit, team.tpmLimit, team.maxParallelRequests)),
       });
     }
@@ -161,34 +149,34 @@ export function admissionScopes(
   if (user) {
     add({
       id: `user:${user.userId}`,
-      ...(user.maxBudget !== null
-        ? {
-            budget: {
-              limitNanos: toNanos(user.maxBudget),
-              seedNanos: toNanos(user.spend),
-              blockAtLimit: true,
-            },
-          }
-        : {}),
+      ...budgetOf(user, true),
       ...optional('limits', limitsOf(user.rpmLimit, user.tpmLimit, user.maxParallelRequests)),
     });
   }
   if (customer) {
     add({
       id: `customer:${customer.userId}`,
-      ...(customer.maxBudget !== null
-        ? {
-            budget: {
-              limitNanos: toNanos(customer.maxBudget),
-              seedNanos: toNanos(customer.spend),
-              blockAtLimit: false,
-            },
-          }
-        : {}),
+      ...budgetOf(customer, false),
       ...optional('limits', limitsOf(customer.rpmLimit, customer.tpmLimit, customer.maxParallelRequests)),
     });
   }
   return scopes;
+}
+
+/** A record's budget as a scope's, when it has a `max_budget`. */
+function budgetOf(
+  record: { spend: string; maxBudget: string | null; softBudget: string | null },
+  blockAtLimit: boolean,
+): Pick<AdmissionScope, 'budget'> {
+  if (record.maxBudget === null) return {};
+  return {
+    budget: {
+      limitNanos: toNanos(record.maxBudget),
+      seedNanos: toNanos(record.spend),
+      blockAtLimit,
+      ...(record.softBudget !== null ? { softNanos: toNanos(record.softBudget) } : {}),
+    },
+  };
 }
 
 function optional<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
@@ -219,14 +207,39 @@ export async function admitCall(input: {
   throw limitRefusal(result.scope, result.reason, result.limit, result.retryAfterMs);
 }
 
-/** Ends a call's reservation: its real cost (nothing when it could not be priced) and tokens. */
+/** A soft budget a call's spend just went over (reported once: only one call crosses it). */
+export interface SoftBudgetCrossing {
+  /** `key`, `team`, `user` or `customer`. */
+  entity: string;
+  id: string;
+  spendNanos: number;
+  softNanos: number;
+}
+
+/**
+ * Ends a call's reservation: its real cost (nothing when it could not be priced) and tokens.
+ * When a budget's spend goes from under its soft budget to at or over it, `onSoftBudgetCrossed`
+ * hears of it: settlement is atomic, so exactly one call per period crosses.
+ */
 export function settleCall(
   reservation: Reservation | undefined,
   costUsd: string | undefined,
   tokens: number,
+  onSoftBudgetCrossed: (crossing: SoftBudgetCrossing) => void,
 ): void {
   if (!reservation) return;
-  void reservation.ledger.settle(reservation, costUsd === undefined ? 0 : toNanos(costUsd), tokens);
+  const actual = costUsd === undefined ? 0 : toNanos(costUsd);
+  void reservation.ledger.settle(reservation, actual, tokens).then((after) => {
+    for (const [i, id] of reservation.scopeIds.entries()) {
+      const softNanos = reservation.softNanos[i];
+      const spendNanos = after[i];
+      if (softNanos === undefined || spendNanos === undefined || actual <= 0) continue;
+      if (spendNanos - actual < softNanos && spendNanos >= softNanos) {
+        const { kind, value } = parseScopeId(id);
+        onSoftBudgetCrossed({ entity: kind, id: value, spendNanos, softNanos });
+      }
+    }
+  });
 }
 
 /**
@@ -238,11 +251,15 @@ export function settleCall(
 export function admissionHeaders(reservation: Reservation | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   if (!reservation) return headers;
+  const overSoftBudget: string[] = [];
   for (const [i, id] of reservation.scopeIds.entries()) {
     const left = reservation.remaining[i];
     if (!left) continue;
     const { kind, value } = parseScopeId(id);
     const descriptor = DESCRIPTORS[kind] ?? kind;
+    const softNanos = reservation.softNanos[i];
+    if (softNanos !== undefined && left.spentNanos !== undefined && left.spentNanos >= softNanos)
+      overSoftBudget.push(descriptor);
     for (const unit of ['requests', 'tokens'] as const) {
       const count = left[unit];
       if (count === undefined) continue;
@@ -254,5 +271,7 @@ export function admissionHeaders(reservation: Reservation | undefined): Record<s
         );
     }
   }
+  // Ours: which soft budgets were already spent when the call was admitted.
+  if (overSoftBudget.length > 0) headers['x-litellm-soft-budget-exceeded'] = overSoftBudget.join(', ');
   return headers;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { settleCall } from './admission.ts';
+import { type SoftBudgetCrossing, settleCall } from './admission.ts';
 import { type RequestEvent, toSpendRow } from './request-event.ts';
 import type { SpendQueue } from './spend-writer.ts';
 
@@ -12,6 +12,7 @@ export type FinishRequestEvent = (event: RequestEvent, status: number) => void;
 export function createFinishRequestEvent(
   logger: Logger,
   spendQueue: Pick<SpendQueue, 'enqueue'>,
+  onSoftBudgetCrossed: (crossing: SoftBudgetCrossing) => void = () => {},
 ): FinishRequestEvent {
   const finished = new WeakSet<RequestEvent>();
   return function finishRequestEvent(event, status) {
@@ -28,6 +29,7 @@ export function createFinishRequestEvent(
       event.reservation,
       price?.priced ? price.costUsd : undefined,
       (call?.usage.inputTokens ?? 0) + (call?.usage.outputTokens ?? 0),
+      onSoftBudgetCrossed,
     );
     const fields = {
       requestId: event.requestId,

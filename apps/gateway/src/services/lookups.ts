@@ -26,6 +26,7 @@ const keyRecordSchema = z.object({
   keyAlias: z.string().nullable(),
   spend: z.string(),
   maxBudget: z.string().nullable(),
+  softBudget: z.string().nullable(),
   models: z.array(z.string()),
   /** Expiry as epoch ms; null = never. */
   expiresAtMs: z.number().nullable(),
@@ -53,6 +54,7 @@ const teamRecordSchema = z.object({
   /** USD decimals, as stored. */
   spend: z.string(),
   maxBudget: z.string().nullable(),
+  softBudget: z.string().nullable(),
   rpmLimit: z.number().nullable(),
   tpmLimit: z.number().nullable(),
   maxParallelRequests: z.number().nullable(),
@@ -64,6 +66,7 @@ const userRecordSchema = z.object({
   /** USD decimals, as stored. */
   spend: z.string(),
   maxBudget: z.string().nullable(),
+  softBudget: z.string().nullable(),
   rpmLimit: z.number().nullable(),
   tpmLimit: z.number().nullable(),
   maxParallelRequests: z.number().nullable(),
@@ -76,6 +79,7 @@ const customerRecordSchema = z.object({
   /** USD decimals: the customer's spend and its budget row's `max_budget`. */
   spend: z.string(),
   maxBudget: z.string().nullable(),
+  softBudget: z.string().nullable(),
   rpmLimit: z.number().nullable(),
   tpmLimit: z.number().nullable(),
   maxParallelRequests: z.number().nullable(),
@@ -89,6 +93,7 @@ export function toKeyRecord(row: VerificationTokenRow, validUntil: Date | null =
     keyAlias: row.keyAlias,
     spend: row.spend,
     maxBudget: row.maxBudget,
+    softBudget: row.softBudget,
     models: row.models,
     expiresAtMs: row.expires ? row.expires.getTime() : null,
     validUntilMs: validUntil ? validUntil.getTime() : null,
@@ -113,6 +118,7 @@ function toTeamRecord(row: TeamRow): TeamRecord {
     metadata: row.metadata,
     spend: row.spend,
     maxBudget: row.maxBudget,
+    softBudget: row.softBudget,
     rpmLimit: row.rpmLimit,
     tpmLimit: row.tpmLimit,
     maxParallelRequests: row.maxParallelRequests,
@@ -125,6 +131,7 @@ function toCustomerRecord({ endUser, budget }: EndUserWithBudget): CustomerRecor
     blocked: endUser.blocked,
     spend: endUser.spend,
     maxBudget: budget?.maxBudget ?? null,
+    softBudget: budget?.softBudget ?? null,
     rpmLimit: budget?.rpmLimit ?? null,
     tpmLimit: budget?.tpmLimit ?? null,
     maxParallelRequests: budget?.maxParallelRequests ?? null,
@@ -188,6 +195,7 @@ export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions):
             userId: row.userId,
             spend: row.spend,
             maxBudget: row.maxBudget,
+            softBudget: row.softBudget,
             rpmLimit: row.rpmLimit,
             tpmLimit: row.tpmLimit,
             maxParallelRequests: row.maxParallelRequests,

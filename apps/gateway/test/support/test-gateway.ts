@@ -47,6 +47,8 @@ export async function startTestGateway(
     rateLimitWindowMs?: number;
     /** Where the gateway finds Redis (its key prefix stays this test's own), e.g. through a proxy. */
     redisUrl?: string;
+    /** Where soft-budget alerts go. */
+    alertWebhookUrl?: string;
     /** This test's Redis and key prefix, when the test needs to read Redis itself. */
     redis?: { url: string; keyPrefix: string };
   } = {},
@@ -121,6 +123,7 @@ export async function startTestGateway(
     // Short, so tests can cross a rate-limit window's edge quickly.
     rateLimitWindowMs: options.rateLimitWindowMs ?? 60_000,
     budgetResetIntervalMs: 200,
+    alertWebhookUrl: options.alertWebhookUrl,
     anthropicPassthrough: { apiBase: mock.anthropicBaseUrl, apiKey: 'sk-upstream-secret' },
     clientUpstreams: { allowAllKeys: false, allowlist: [mock.deepseekBaseUrl] },
     endUserHeaders: ['x-litellm-customer-id', 'x-litellm-end-user-id'],
