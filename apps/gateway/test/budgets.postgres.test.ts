@@ -246,6 +246,24 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     // A team key spends the team's budget, not the owner's (as LiteLLM).
     expect((await chat(b, teamKey)).status).toBe(200);
   });
+
+  it("holds a key's per-model budget (model_max_budget) within its window, other models unaffected", async () => {
+    const key = await a.createKey({
+      model_max_budget: { 'gpt-4o-mini': { budget_limit: nanosToUsd(oneCall * 2n), time_period: '1d' } },
+    });
+    await settleCaches();
+    const calls = await Promise.all(Array.from({ length: 20 }, (_, i) => chat(i % 2 ? b : a, key)));
+    const admitted = calls.filter((x) => x.status === 200).length;
+    console.log(`model_max_budget: ${admitted}/20 admitted`);
+    expect(admitted).toBeGreaterThanOrEqual(1);
+    expect(BigInt(admitted) * oneCall - oneCall * 2n).toBeLessThanOrEqual(oneCall);
+    expect(calls.find((x) => x.status === 429)!.body.error.message).toMatch(
+      new RegExp(
+        `^LiteLLM Virtual Key: ${hashKey(key)}, exceeded budget for model=gpt-4o-mini\\. Current cost: [\\d.e-]+, Max budget: [\\d.e-]+$`,
+      ),
+    );
+    expect((await chat(b, key, { model: 'priced-by-config' })).status).toBe(200);
+  });
 });
 
 describe('soft budgets (Postgres and Redis, two instances)', () => {

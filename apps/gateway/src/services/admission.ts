@@ -2,6 +2,7 @@ import type { PriceResult } from '@gateway/pricing';
 import type { Caller } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { type AdmissionLedger, type AdmissionScope, type Reservation, toNanos } from './admission-ledger.ts';
+import { windowStart } from './duration.ts';
 import type { CustomerRecord, TeamRecord, UserRecord } from './lookups.ts';
 
 /** What a call may use at most: its prompt (estimated) and its output cap. */
@@ -43,7 +44,10 @@ const DESCRIPTORS: Record<string, string> = {
   model: 'model_per_key',
 };
 
-function parseScopeId(id: string): { kind: string; value: string } {
+function parseScopeId(id: string): { kind: string; value: string; key?: string } {
+  // `key:<hash>:model-budget:<window start>:<model>` is the key's budget for one model.
+  const modelBudget = /^key:([0-9a-f]+):model-budget:\d+:(.+)$/.exec(id);
+  if (modelBudget) return { kind: 'model_budget', value: modelBudget[2]!, key: modelBudget[1]! };
   // `key:<hash>:model:<model>` is the key's limit on one model.
   const model = /^key:[0-9a-f]+:model:(.+)$/.exec(id);
   if (model) return { kind: 'model', value: model[1]! };
@@ -55,17 +59,19 @@ function parseScopeId(id: string): { kind: string; value: string } {
 const utcTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 
 function budgetRefusal(scope: AdmissionScope, spentNanos: number): GatewayHttpError {
-  const { kind, value } = parseScopeId(scope.id);
+  const { kind, value, key } = parseScopeId(scope.id);
   const spent = pythonFloat(spentNanos);
   const limit = pythonFloat(scope.budget!.limitNanos);
   const message =
-    kind === 'team'
-      ? `Budget has been exceeded! Team=${value} Current cost: ${spent}, Max budget: ${limit}`
-      : kind === 'customer'
-        ? `ExceededBudget: End User=${value} over budget. Spend=${spent}, Budget=${limit}`
-        : kind === 'user'
-          ? `ExceededBudget: User=${value} over budget. Spend=${spent}, Budget=${limit}`
-          : `Budget has been exceeded! Current cost: ${spent}, Max budget: ${limit}`;
+    kind === 'model_budget'
+      ? `LiteLLM Virtual Key: ${key}, exceeded budget for model=${value}. Current cost: ${spent}, Max budget: ${limit}`
+      : kind === 'team'
+        ? `Budget has been exceeded! Team=${value} Current cost: ${spent}, Max budget: ${limit}`
+        : kind === 'customer'
+          ? `ExceededBudget: End User=${value} over budget. Spend=${spent}, Budget=${limit}`
+          : kind === 'user'
+            ? `ExceededBudget: User=${value} over budget. Spend=${spent}, Budget=${limit}`
+            : `Budget has been exceeded! Current cost: ${spent}, Max budget: ${limit}`;
   // 429, as LiteLLM's newest versions answer (older ones: 400); the type says why.
   return new GatewayHttpError({ kind: 'rate_limited', type: 'budget_exceeded', message });
 }
@@ -116,6 +122,7 @@ export function admissionScopes(
   user: UserRecord | undefined,
   customer: CustomerRecord | undefined,
   modelGroup: string,
+  now = new Date(),
 ): AdmissionScope[] {
   const scopes: AdmissionScope[] = [];
   const add = (scope: AdmissionScope) => {
@@ -138,6 +145,15 @@ export function admissionScopes(
         ),
       ),
     });
+    const modelBudget = modelBudgetOf(key.modelMaxBudget, modelGroup, now);
+    if (modelBudget) {
+      add({
+        id: `key:${key.tokenHash}:model-budget:${modelBudget.windowStart.getTime()}:${modelGroup}`,
+        // Counted from zero in each window, in Redis only (as LiteLLM): the window's counter
+        // is the model's spend on this key since the window began.
+        budget: { limitNanos: modelBudget.limitNanos, seedNanos: 0, blockAtLimit: true },
+      });
+    }
     if (team) {
       add({
         id: `team:${team.teamId}`,
@@ -161,6 +177,23 @@ export function admissionScopes(
     });
   }
   return scopes;
+}
+
+/**
+ * A key's budget for one model (`model_max_budget: {"<model>": {"budget_limit": 0.5,
+ * "time_period": "1d"}}`), and the fixed window it is counted in (a UTC day for `1d`).
+ */
+function modelBudgetOf(
+  modelMaxBudget: Record<string, unknown>,
+  modelGroup: string,
+  now: Date,
+): { limitNanos: number; windowStart: Date } | undefined {
+  const entry = modelMaxBudget[modelGroup] as { budget_limit?: unknown; time_period?: unknown } | undefined;
+  const limit = Number(entry?.budget_limit);
+  if (!entry || !Number.isFinite(limit) || limit < 0) return undefined;
+  const period = typeof entry.time_period === 'string' ? entry.time_period : '30d';
+  const start = windowStart(now, period);
+  return start ? { limitNanos: toNanos(limit), windowStart: start } : undefined;
 }
 
 /** A record's budget as a scope's, when it has a `max_budget`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDuration } from './duration.ts';
+import { addDuration, windowStart } from './duration.ts';
 
 const from = new Date('2026-01-31T12:00:00.000Z');
 
@@ -24,5 +24,21 @@ describe('addDuration', () => {
   it('refuses what is not a duration', () => {
     expect(addDuration(from, 'soon')).toBeUndefined();
     expect(addDuration(from, '-5d')).toBeUndefined();
+  });
+});
+
+describe('windowStart', () => {
+  const at = new Date('2026-11-22T13:45:12.345Z');
+  it.each([
+    ['1d', '2026-11-22T00:00:00.000Z'],
+    ['1h', '2026-11-22T13:00:00.000Z'],
+    ['30s', '2026-11-22T13:45:00.000Z'],
+    ['1mo', '2026-11-01T00:00:00.000Z'],
+    ['3mo', '2026-10-01T00:00:00.000Z'],
+  ])('puts %s windows on fixed boundaries', (duration, start) => {
+    expect(windowStart(at, duration)?.toISOString()).toBe(start);
+  });
+  it('refuses what is not a duration', () => {
+    expect(windowStart(at, 'soon')).toBeUndefined();
   });
 });

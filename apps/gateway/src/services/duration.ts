@@ -18,3 +18,22 @@ export function addDuration(from: Date, duration: string): Date | undefined {
   }
   return new Date(from.getTime() + amount * unitSeconds[unit]! * 1000);
 }
+
+/**
+ * The start of the fixed window of `duration` that holds `at`: calendar months for `mo`
+ * (counted from January 1970), else multiples of the duration since the Unix epoch (a `1d`
+ * window is a UTC day). Undefined for a string that is not a duration.
+ */
+export function windowStart(at: Date, duration: string): Date | undefined {
+  const match = pattern.exec(duration.trim());
+  if (!match) return undefined;
+  const amount = Math.max(1, Number(match[1]));
+  const unit = match[2] ?? 's';
+  if (unit === 'mo') {
+    const months = at.getUTCFullYear() * 12 + at.getUTCMonth();
+    const start = months - (months % amount);
+    return new Date(Date.UTC(Math.floor(start / 12), start % 12, 1));
+  }
+  const ms = amount * unitSeconds[unit]! * 1000;
+  return new Date(at.getTime() - (at.getTime() % ms));
+}

@@ -40,6 +40,8 @@ const keyRecordSchema = z.object({
   tpmLimit: z.number().nullable(),
   rpmLimit: z.number().nullable(),
   maxParallelRequests: z.number().nullable(),
+  /** Per-model budgets: `{model: {budget_limit, time_period}}`, as stored. */
+  modelMaxBudget: z.record(z.string(), z.unknown()),
   /** May send `api_base`/`api_key` in request bodies (`permissions.allow_client_side_credentials`). */
   allowClientSideCredentials: z.boolean(),
 });
@@ -105,6 +107,7 @@ export function toKeyRecord(row: VerificationTokenRow, validUntil: Date | null =
     tpmLimit: row.tpmLimit,
     rpmLimit: row.rpmLimit,
     maxParallelRequests: row.maxParallelRequests,
+    modelMaxBudget: row.modelMaxBudget,
     allowClientSideCredentials: row.permissions.allow_client_side_credentials === true,
   };
 }
