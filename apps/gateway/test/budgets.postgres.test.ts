@@ -190,10 +190,10 @@ describe('budgets across two instances (Postgres and Redis)', () => {
       [hashKey(key)],
     );
     const boundary = new Date(before!.budget_reset_at).getTime();
-    // Within a second of the boundary (resets are checked every 200 ms here, 10 s by default),
-    // whichever instance got there reset it, and both admit the key again.
+    // Soon after the boundary (resets are checked every 200 ms here, 10 s by default) whichever
+    // instance got there first reset it, and both admit the key again.
     let admittedAt = 0;
-    while (Date.now() < boundary + 5_000) {
+    while (Date.now() < boundary + 10_000) {
       if ((await chat(Date.now() % 2 ? a : b, key)).status === 200) {
         admittedAt = Date.now();
         break;
@@ -202,7 +202,9 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     }
     console.log(`budget period reset: admitted again ${admittedAt - boundary} ms after the boundary`);
     expect(admittedAt).toBeGreaterThan(0);
-    expect(admittedAt - boundary).toBeLessThan(1_000);
+    // The issue asks for within 60 s; here resets are checked every 200 ms, so a few seconds at
+    // most even on a loaded machine.
+    expect(admittedAt - boundary).toBeLessThan(5_000);
     await flush(a, b);
     const [after] = await a.query<{ spend: string; lifetime_spend: string; budget_reset_at: Date }>(
       'select spend::text, lifetime_spend::text, budget_reset_at from "LiteLLM_VerificationToken" where token = $1',

@@ -92,7 +92,7 @@ describe('rate limits across two instances (Postgres and Redis)', () => {
       statuses.push(answer.status);
       if (answer.status === 429) refusal ??= answer;
       // The tokens are counted when the call settles, just after its answer.
-      await sleep(100);
+      await sleep(400);
     }
     console.log(`tpm 50: ${statuses.join(', ')}`);
     expect(statuses).toEqual([200, 200, 429, 429]);
