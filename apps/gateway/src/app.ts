@@ -8,6 +8,7 @@ import { registerKeyRoutes } from './routes/admin/keys.ts';
 import { buildOpenApiDocument } from './routes/admin/openapi.ts';
 import { registerSpendRoutes } from './routes/admin/spend.ts';
 import { registerSpendReportRoutes } from './routes/admin/spend-reports.ts';
+import { registerTagRoutes } from './routes/admin/tags.ts';
 import { registerTeamRoutes } from './routes/admin/teams.ts';
 import { registerUserRoutes } from './routes/admin/users.ts';
 import { adminDocsRoutes } from './routes/admin-docs.ts';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   registerTeamRoutes(api, deps);
   registerUserRoutes(api, deps);
   registerCustomerRoutes(api, deps);
+  registerTagRoutes(api, deps);
   registerSpendRoutes(api, deps);
   registerSpendReportRoutes(api, deps);
   app.route('/', admin);

@@ -22,11 +22,11 @@ interface Answer {
 async function chat(
   t: TestGateway,
   key: string,
-  options: { model?: string; user?: string; content?: string } = {},
+  options: { model?: string; user?: string; content?: string; headers?: Record<string, string> } = {},
 ): Promise<Answer> {
   const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...options.headers },
     body: JSON.stringify({
       model: options.model ?? 'gpt-4o-mini',
       max_tokens: 20,
@@ -265,6 +265,49 @@ describe('budgets across two instances (Postgres and Redis)', () => {
       ),
     );
     expect((await chat(b, key, { model: 'priced-by-config' })).status).toBe(200);
+  });
+
+  it("holds a tag's budget across keys and instances (/tag/new)", async () => {
+    const tag = `budget-tag-${Date.now()}`;
+    await admin(a, '/tag/new', {
+      name: tag,
+      description: 'a cost centre',
+      max_budget: nanosToUsd(oneCall * 2n),
+    });
+    const keys = [await a.createKey(), await a.createKey()];
+    await settleCaches();
+    const calls = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        chat(i % 2 ? b : a, keys[i % 2]!, { headers: { 'x-litellm-tags': tag } }),
+      ),
+    );
+    const admitted = calls.filter((x) => x.status === 200).length;
+    await flush(a, b);
+    const info = await fetch(`${a.gateway.url}/tag/info`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.masterKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ names: [tag] }),
+    });
+    const body = (await info.json()) as Record<
+      string,
+      { spend: number; litellm_budget_table: { max_budget: number } }
+    >;
+    const [row] = await a.query<{ spend: string }>(
+      'select spend::text from "LiteLLM_TagTable" where tag_name = $1',
+      [tag],
+    );
+    const spent = toNanoUsd(row!.spend);
+    console.log(`tag budget: ${admitted}/20 admitted, overshoot $${nanosToUsd(spent - oneCall * 2n)}`);
+    expect(spent - oneCall * 2n).toBeLessThanOrEqual(oneCall);
+    expect(body[tag]).toMatchObject({
+      spend: Number(row!.spend),
+      litellm_budget_table: { max_budget: nanosToUsd(oneCall * 2n) },
+    });
+    expect(calls.find((x) => x.status === 429)!.body.error.message).toMatch(
+      new RegExp(`^Budget has been exceeded! Tag=${tag} Current cost: [\\d.e-]+, Max budget: [\\d.e-]+$`),
+    );
+    // Calls without the tag are not held by its budget.
+    expect((await chat(b, keys[0]!)).status).toBe(200);
   });
 });
 

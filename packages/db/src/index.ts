@@ -11,6 +11,7 @@ export * from './queries/end-users.ts';
 export * from './queries/keys.ts';
 export * from './queries/reconcile.ts';
 export * from './queries/spend.ts';
+export * from './queries/tags.ts';
 export * from './queries/teams.ts';
 export * from './queries/users.ts';
 export { rowToJson, sqlRowToJson } from './row-json.ts';

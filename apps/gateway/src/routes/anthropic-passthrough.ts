@@ -7,6 +7,7 @@ import {
   admissionHeaders,
   admissionScopes,
   admitCall,
+  budgetedTags,
   DEFAULT_MAX_OUTPUT_TOKENS,
   inputTokensAtMost,
 } from '../services/admission.ts';
@@ -93,7 +94,14 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
         event.reservation = await admitCall({
           ledger: deps.admission,
           requestId: event.requestId,
-          scopes: admissionScopes(caller, team, user, customer, model),
+          scopes: admissionScopes(
+            caller,
+            team,
+            user,
+            customer,
+            model,
+            await budgetedTags(deps.lookups.tags, tags),
+          ),
           estimate: {
             inputTokens: inputTokensAtMost(
               promptCharacters(json),

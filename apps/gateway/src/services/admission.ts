@@ -3,7 +3,7 @@ import type { Caller } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { type AdmissionLedger, type AdmissionScope, type Reservation, toNanos } from './admission-ledger.ts';
 import { windowStart } from './duration.ts';
-import type { CustomerRecord, TeamRecord, UserRecord } from './lookups.ts';
+import type { CustomerRecord, TagRecord, TeamRecord, UserRecord } from './lookups.ts';
 
 /** What a call may use at most: its prompt (estimated) and its output cap. */
 export interface CallEstimate {
@@ -41,6 +41,7 @@ const DESCRIPTORS: Record<string, string> = {
   team: 'team',
   customer: 'end_user',
   user: 'user',
+  tag: 'tag',
   model: 'model_per_key',
 };
 
@@ -62,16 +63,15 @@ function budgetRefusal(scope: AdmissionScope, spentNanos: number): GatewayHttpEr
   const { kind, value, key } = parseScopeId(scope.id);
   const spent = pythonFloat(spentNanos);
   const limit = pythonFloat(scope.budget!.limitNanos);
-  const message =
-    kind === 'model_budget'
-      ? `LiteLLM Virtual Key: ${key}, exceeded budget for model=${value}. Current cost: ${spent}, Max budget: ${limit}`
-      : kind === 'team'
-        ? `Budget has been exceeded! Team=${value} Current cost: ${spent}, Max budget: ${limit}`
-        : kind === 'customer'
-          ? `ExceededBudget: End User=${value} over budget. Spend=${spent}, Budget=${limit}`
-          : kind === 'user'
-            ? `ExceededBudget: User=${value} over budget. Spend=${spent}, Budget=${limit}`
-            : `Budget has been exceeded! Current cost: ${spent}, Max budget: ${limit}`;
+  // LiteLLM's message for each kind of budget (contract §5.1).
+  const messages: Record<string, string> = {
+    model_budget: `LiteLLM Virtual Key: ${key}, exceeded budget for model=${value}. Current cost: ${spent}, Max budget: ${limit}`,
+    team: `Budget has been exceeded! Team=${value} Current cost: ${spent}, Max budget: ${limit}`,
+    tag: `Budget has been exceeded! Tag=${value} Current cost: ${spent}, Max budget: ${limit}`,
+    customer: `ExceededBudget: End User=${value} over budget. Spend=${spent}, Budget=${limit}`,
+    user: `ExceededBudget: User=${value} over budget. Spend=${spent}, Budget=${limit}`,
+  };
+  const message = messages[kind] ?? `Budget has been exceeded! Current cost: ${spent}, Max budget: ${limit}`;
   // 429, as LiteLLM's newest versions answer (older ones: 400); the type says why.
   return new GatewayHttpError({ kind: 'rate_limited', type: 'budget_exceeded', message });
 }
@@ -122,6 +122,7 @@ export function admissionScopes(
   user: UserRecord | undefined,
   customer: CustomerRecord | undefined,
   modelGroup: string,
+  tags: TagRecord[] = [],
   now = new Date(),
 ): AdmissionScope[] {
   const scopes: AdmissionScope[] = [];
@@ -176,7 +177,30 @@ export function admissionScopes(
       ...optional('limits', limitsOf(customer.rpmLimit, customer.tpmLimit, customer.maxParallelRequests)),
     });
   }
+  for (const tag of tags) {
+    add({
+      id: `tag:${tag.name}`,
+      ...budgetOf(tag, false),
+      ...optional('limits', limitsOf(tag.rpmLimit, tag.tpmLimit, tag.maxParallelRequests)),
+    });
+  }
   return scopes;
+}
+
+/** The tags of a call that have a budget or limits (one cached lookup per tag). */
+export async function budgetedTags(
+  lookup: { get(name: string): Promise<TagRecord | undefined> },
+  names: string[],
+): Promise<TagRecord[]> {
+  const found = await Promise.all(names.map((name) => lookup.get(name).catch(() => undefined)));
+  return found.filter(
+    (tag): tag is TagRecord =>
+      tag !== undefined &&
+      (tag.maxBudget !== null ||
+        tag.rpmLimit !== null ||
+        tag.tpmLimit !== null ||
+        tag.maxParallelRequests !== null),
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   findDeprecatedHashes,
   findEndUser,
   findKeyByHash,
+  findTag,
   findTeam,
   findUser,
   type TeamRow,
@@ -74,6 +75,18 @@ const userRecordSchema = z.object({
   maxParallelRequests: z.number().nullable(),
 });
 export type UserRecord = z.infer<typeof userRecordSchema>;
+
+const tagRecordSchema = z.object({
+  name: z.string(),
+  /** USD decimals: the tag's spend and its budget row's limits. */
+  spend: z.string(),
+  maxBudget: z.string().nullable(),
+  softBudget: z.string().nullable(),
+  rpmLimit: z.number().nullable(),
+  tpmLimit: z.number().nullable(),
+  maxParallelRequests: z.number().nullable(),
+});
+export type TagRecord = z.infer<typeof tagRecordSchema>;
 
 const customerRecordSchema = z.object({
   userId: z.string(),
@@ -148,6 +161,8 @@ export interface Lookups {
   /** Internal users (key owners), for their budgets and limits. */
   users: CachedLookup<UserRecord>;
   customers: CachedLookup<CustomerRecord>;
+  /** Request tags with a budget or limits (tags without a row read as absent). */
+  tags: CachedLookup<TagRecord>;
   /** Drops keys from every cache, with the old hashes that still stand for them. */
   invalidateKeys(hashes: string[]): Promise<void>;
 }
@@ -206,6 +221,25 @@ export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions):
         : undefined;
     },
   });
+  const tags = new CachedLookup<TagRecord>({
+    ...common,
+    namespace: 'tag',
+    schema: tagRecordSchema,
+    load: async (name) => {
+      const found = await findTag(db, name);
+      if (!found) return undefined;
+      const { tag, budget } = found;
+      return {
+        name: tag.tagName,
+        spend: tag.spend,
+        maxBudget: budget?.maxBudget ?? null,
+        softBudget: budget?.softBudget ?? null,
+        rpmLimit: budget?.rpmLimit ?? null,
+        tpmLimit: budget?.tpmLimit ?? null,
+        maxParallelRequests: budget?.maxParallelRequests ?? null,
+      };
+    },
+  });
   const customers = new CachedLookup<CustomerRecord>({
     ...common,
     namespace: 'customer',
@@ -220,6 +254,7 @@ export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions):
     teams,
     users,
     customers,
+    tags,
     async invalidateKeys(hashes) {
       if (hashes.length === 0) return;
       const old = await findDeprecatedHashes(db, hashes);

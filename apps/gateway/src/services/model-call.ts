@@ -19,6 +19,7 @@ import {
   admissionHeaders,
   admissionScopes,
   admitCall,
+  budgetedTags,
   type CallEstimate,
   DEFAULT_MAX_OUTPUT_TOKENS,
   inputTokensAtMost,
@@ -96,11 +97,24 @@ export async function prepareCall(
     deployment.modelName,
     endUser,
   );
+  const tags = resolveTags(
+    headers,
+    rawBody,
+    caller.kind === 'virtual' ? caller.key.metadata : {},
+    team?.metadata,
+  );
   const event = c.get('event');
   event.reservation = await admitCall({
     ledger: deps.admission,
     requestId: event.requestId,
-    scopes: admissionScopes(caller, team, user, customer, deployment.modelName),
+    scopes: admissionScopes(
+      caller,
+      team,
+      user,
+      customer,
+      deployment.modelName,
+      await budgetedTags(deps.lookups.tags, tags),
+    ),
     estimate,
     price: (usage) => priceCall(deployment, usage, event.startedAt),
   });
@@ -122,7 +136,7 @@ export async function prepareCall(
     upstreamModel: deployment.upstreamModel,
     stream,
     usage: {},
-    tags: resolveTags(headers, rawBody, caller.kind === 'virtual' ? caller.key.metadata : {}, team?.metadata),
+    tags,
     ...(endUser ? { endUser } : {}),
   };
   c.get('event').call = call;

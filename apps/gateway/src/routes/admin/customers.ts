@@ -19,7 +19,7 @@ import { GatewayHttpError } from '../../errors.ts';
 import { addDuration } from '../../services/duration.ts';
 import type { AdminApi } from './admin-api.ts';
 
-const budgetFields = {
+export const budgetFields = {
   max_budget: z.number().nonnegative().nullish(),
   soft_budget: z.number().nonnegative().nullish(),
   max_parallel_requests: z.number().int().nonnegative().nullish(),
@@ -39,7 +39,7 @@ const customerFields = {
   ...budgetFields,
 };
 
-const budgetJsonSchema = z.looseObject({
+export const budgetJsonSchema = z.looseObject({
   budget_id: z.string(),
   max_budget: z.number().nullable(),
   soft_budget: z.number().nullable(),
@@ -74,10 +74,10 @@ function customerJson({ endUser, budget }: EndUserWithBudget): z.output<typeof c
   };
 }
 
-const budgetJson = (row: BudgetRow) => rowToJson(budgets, row);
+export const budgetJson = (row: BudgetRow) => rowToJson(budgets, row);
 
 /** The budget-row changes a request asks for, or undefined when it names no budget field. */
-function toBudgetPatch(input: BudgetFields, now: Date): Partial<NewBudgetRow> | undefined {
+export function toBudgetPatch(input: BudgetFields, now: Date): Partial<NewBudgetRow> | undefined {
   const patch: Partial<NewBudgetRow> = {};
   if (input.max_budget !== undefined)
     patch.maxBudget = input.max_budget === null ? null : String(input.max_budget);
