@@ -112,7 +112,9 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     });
   });
 
-  it('refuses a spent key with the contract body, on both instances, but never a call that costs nothing', async () => {
+  it('refuses a spent key with the contract body, on both instances, but never a call that costs nothing', {
+    repeats: 4,
+  }, async () => {
     const key = await a.createKey({ max_budget: nanosToUsd(oneCall) });
     await settleCaches();
     expect((await chat(a, key)).status).toBe(200);
@@ -137,13 +139,12 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     expect((await chat(b, key)).status).toBe(200);
   });
 
-  it("holds a team's budget and an end user's budget across keys and instances", async () => {
-    await admin(a, '/team/new', { team_id: 'budget-team', max_budget: nanosToUsd(oneCall * 3n) });
-    const keys = [
-      await a.createKey({ team_id: 'budget-team' }),
-      await a.createKey({ team_id: 'budget-team' }),
-    ];
-    await admin(a, '/customer/new', { user_id: 'budget-customer', max_budget: nanosToUsd(oneCall * 2n) });
+  it("holds a team's budget and an end user's budget across keys and instances", { repeats: 4 }, async () => {
+    const teamId = `budget-team-${Date.now()}`;
+    const customerId = `budget-customer-${Date.now()}`;
+    await admin(a, '/team/new', { team_id: teamId, max_budget: nanosToUsd(oneCall * 3n) });
+    const keys = [await a.createKey({ team_id: teamId }), await a.createKey({ team_id: teamId })];
+    await admin(a, '/customer/new', { user_id: customerId, max_budget: nanosToUsd(oneCall * 2n) });
     const free = await a.createKey();
     await settleCaches();
 
@@ -152,7 +153,7 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     );
     const teamAdmitted = teamCalls.filter((x) => x.status === 200).length;
     const customerCalls = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => chat(i % 2 ? b : a, free, { user: 'budget-customer' })),
+      Array.from({ length: 30 }, (_, i) => chat(i % 2 ? b : a, free, { user: customerId })),
     );
     const customerAdmitted = customerCalls.filter((x) => x.status === 200).length;
     await flush(a, b);
@@ -160,11 +161,11 @@ describe('budgets across two instances (Postgres and Redis)', () => {
       toNanoUsd((await a.query<{ spend: string }>(sql, [id]))[0]!.spend);
     const teamSpent = await spendOf(
       'select spend::text as spend from "LiteLLM_TeamTable" where team_id = $1',
-      'budget-team',
+      teamId,
     );
     const customerSpent = await spendOf(
       'select spend::text as spend from "LiteLLM_EndUserTable" where user_id = $1',
-      'budget-customer',
+      customerId,
     );
     console.log(
       `team budget: ${teamAdmitted}/30 admitted, overshoot $${nanosToUsd(teamSpent - oneCall * 3n)}; end-user budget: ${customerAdmitted}/30 admitted, overshoot $${nanosToUsd(customerSpent - oneCall * 2n)}`,
@@ -172,14 +173,16 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     expect(teamSpent - oneCall * 3n).toBeLessThanOrEqual(oneCall);
     expect(customerSpent - oneCall * 2n).toBeLessThanOrEqual(oneCall);
     expect(teamCalls.find((x) => x.status === 429)!.body.error.message).toMatch(
-      /^Budget has been exceeded! Team=budget-team Current cost: [\d.e-]+, Max budget: [\d.e-]+$/,
+      new RegExp(`^Budget has been exceeded! Team=${teamId} Current cost: [\\d.e-]+, Max budget: [\\d.e-]+$`),
     );
     expect(customerCalls.find((x) => x.status === 429)!.body.error.message).toMatch(
-      /^ExceededBudget: End User=budget-customer over budget\. Spend=[\d.e-]+, Budget=[\d.e-]+$/,
+      new RegExp(`^ExceededBudget: End User=${customerId} over budget\\. Spend=[\\d.e-]+, Budget=[\\d.e-]+$`),
     );
   });
 
-  it('starts a new budget period on time (budget_duration), on any instance, keeping lifetime spend', async () => {
+  it('starts a new budget period on time (budget_duration), on any instance, keeping lifetime spend', {
+    repeats: 4,
+  }, async () => {
     const key = await a.createKey({ max_budget: nanosToUsd(oneCall), budget_duration: '2s' });
     await settleCaches();
     expect((await chat(a, key)).status).toBe(200);
@@ -219,7 +222,9 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     expect(await reconcile.json()).toMatchObject({ ok: true, difference: '0' });
   });
 
-  it("holds a user's budget across their personal keys, but not for their team keys", async () => {
+  it("holds a user's budget across their personal keys, but not for their team keys", {
+    repeats: 4,
+  }, async () => {
     const userId = `budget-user-${Date.now()}`;
     await admin(a, '/user/new', {
       user_id: userId,
@@ -249,7 +254,9 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     expect((await chat(b, teamKey)).status).toBe(200);
   });
 
-  it("holds a key's per-model budget (model_max_budget) within its window, other models unaffected", async () => {
+  it("holds a key's per-model budget (model_max_budget) within its window, other models unaffected", {
+    repeats: 4,
+  }, async () => {
     const key = await a.createKey({
       model_max_budget: { 'gpt-4o-mini': { budget_limit: nanosToUsd(oneCall * 2n), time_period: '1d' } },
     });
@@ -267,7 +274,7 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     expect((await chat(b, key, { model: 'priced-by-config' })).status).toBe(200);
   });
 
-  it("holds a tag's budget across keys and instances (/tag/new)", async () => {
+  it("holds a tag's budget across keys and instances (/tag/new)", { repeats: 4 }, async () => {
     const tag = `budget-tag-${Date.now()}`;
     await admin(a, '/tag/new', {
       name: tag,
@@ -339,7 +346,16 @@ describe('soft budgets (Postgres and Redis, two instances)', () => {
     await new Promise((r) => hooks?.close(r));
   });
 
-  it('reports the crossing once (webhook and metric) and flags later calls, without refusing them', async () => {
+  it('reports the crossing once (webhook and metric) and flags later calls, without refusing them', {
+    repeats: 4,
+  }, async () => {
+    const metric = async (g: TestGateway) =>
+      Number(
+        /litellm_soft_budget_crossed_total\{entity="key"\} (\d+)/.exec(
+          await (await fetch(`${g.gateway.url}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    const countedBefore = (await metric(a)) + (await metric(b));
     const probe = await chat(a, await a.createKey());
     const oneCall = probe.cost!;
     const key = await a.createKey({
@@ -361,13 +377,7 @@ describe('soft budgets (Postgres and Redis, two instances)', () => {
         soft_budget: nanosToUsd(oneCall * 2n),
       }),
     ]);
-    const metric = async (g: TestGateway) =>
-      Number(
-        /litellm_soft_budget_crossed_total\{entity="key"\} (\d+)/.exec(
-          await (await fetch(`${g.gateway.url}/metrics`)).text(),
-        )?.[1] ?? 0,
-      );
-    expect((await metric(a)) + (await metric(b))).toBe(1);
+    expect((await metric(a)) + (await metric(b)) - countedBefore).toBe(1);
     // Calls admitted once the soft budget was spent say so.
     const flagged = await fetch(`${a.gateway.url}/v1/chat/completions`, {
       method: 'POST',
