@@ -102,13 +102,13 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
             model,
             await budgetedTags(deps.lookups.tags, tags),
           ),
-          estimate: {
+          estimate: () => ({
             inputTokens: inputTokensAtMost(
               promptCharacters(json),
               Array.isArray(json?.messages) ? json.messages.length : 1,
             ),
             outputTokens: typeof json?.max_tokens === 'number' ? json.max_tokens : DEFAULT_MAX_OUTPUT_TOKENS,
-          },
+          }),
           price: (usage) => price(usage, event.startedAt),
         });
         call = {

@@ -107,6 +107,14 @@ const limitsOf = (
   return Object.keys(limits).length > 0 ? limits : undefined;
 };
 
+/** A record's own rpm, tpm and parallel limits as a scope's `limits`, when it has any. */
+const limitsFrom = (record: {
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  maxParallelRequests: number | null;
+}): Pick<AdmissionScope, 'limits'> =>
+  optional('limits', limitsOf(record.rpmLimit, record.tpmLimit, record.maxParallelRequests));
+
 const numberIn = (map: unknown, name: string): number | undefined => {
   const value = map && typeof map === 'object' ? (map as Record<string, unknown>)[name] : undefined;
   return typeof value === 'number' ? value : undefined;
@@ -134,7 +142,7 @@ export function admissionScopes(
     add({
       id: `key:${key.tokenHash}`,
       ...budgetOf(key, true),
-      ...optional('limits', limitsOf(key.rpmLimit, key.tpmLimit, key.maxParallelRequests)),
+      ...limitsFrom(key),
     });
     add({
       id: `key:${key.tokenHash}:model:${modelGroup}`,
@@ -159,7 +167,7 @@ export function admissionScopes(
       add({
         id: `team:${team.teamId}`,
         ...budgetOf(team, false),
-        ...optional('limits', limitsOf(team.rpmLimit, team.tpmLimit, team.maxParallelRequests)),
+        ...limitsFrom(team),
       });
     }
   }
@@ -167,21 +175,21 @@ export function admissionScopes(
     add({
       id: `user:${user.userId}`,
       ...budgetOf(user, true),
-      ...optional('limits', limitsOf(user.rpmLimit, user.tpmLimit, user.maxParallelRequests)),
+      ...limitsFrom(user),
     });
   }
   if (customer) {
     add({
       id: `customer:${customer.userId}`,
       ...budgetOf(customer, false),
-      ...optional('limits', limitsOf(customer.rpmLimit, customer.tpmLimit, customer.maxParallelRequests)),
+      ...limitsFrom(customer),
     });
   }
   for (const tag of tags) {
     add({
       id: `tag:${tag.name}`,
       ...budgetOf(tag, false),
-      ...optional('limits', limitsOf(tag.rpmLimit, tag.tpmLimit, tag.maxParallelRequests)),
+      ...limitsFrom(tag),
     });
   }
   return scopes;
@@ -250,12 +258,13 @@ export async function admitCall(input: {
   ledger: AdmissionLedger;
   requestId: string;
   scopes: AdmissionScope[];
-  estimate: CallEstimate;
+  /** Worked out only when a budget applies: reading the prompt is not free. */
+  estimate: () => CallEstimate;
   /** Prices usage as the call will be priced (the deployment's overrides included). */
   price: (usage: { inputTokens: number; outputTokens: number }) => PriceResult;
 }): Promise<Reservation | undefined> {
   if (input.scopes.length === 0) return undefined;
-  const worst = input.scopes.some((s) => s.budget) ? input.price(input.estimate) : undefined;
+  const worst = input.scopes.some((s) => s.budget) ? input.price(input.estimate()) : undefined;
   // A call that cannot cost anything (a free or unpriced model) is never refused for budget.
   const amount = worst?.priced ? toNanos(worst.costUsd) : 0;
   const result = await input.ledger.admit(input.requestId, input.scopes, amount);

@@ -48,57 +48,48 @@ const keyRecordSchema = z.object({
 });
 export type KeyRecord = z.infer<typeof keyRecordSchema>;
 
+/** What admission needs of anything with a budget: spend and limits (USD decimals as stored). */
+const budgetAndLimits = {
+  spend: z.string(),
+  maxBudget: z.string().nullable(),
+  softBudget: z.string().nullable(),
+  rpmLimit: z.number().nullable(),
+  tpmLimit: z.number().nullable(),
+  maxParallelRequests: z.number().nullable(),
+};
+type BudgetAndLimits = z.infer<z.ZodObject<typeof budgetAndLimits>>;
+
+/** Spend and limits of a row that holds them itself (teams, users) or of its budget row (customers, tags). */
+function budgetAndLimitsOf(spend: string, limits: Omit<BudgetAndLimits, 'spend'> | null): BudgetAndLimits {
+  return {
+    spend,
+    maxBudget: limits?.maxBudget ?? null,
+    softBudget: limits?.softBudget ?? null,
+    rpmLimit: limits?.rpmLimit ?? null,
+    tpmLimit: limits?.tpmLimit ?? null,
+    maxParallelRequests: limits?.maxParallelRequests ?? null,
+  };
+}
+
 const teamRecordSchema = z.object({
   teamId: z.string(),
   teamAlias: z.string().nullable(),
   blocked: z.boolean(),
   models: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
-  /** USD decimals, as stored. */
-  spend: z.string(),
-  maxBudget: z.string().nullable(),
-  softBudget: z.string().nullable(),
-  rpmLimit: z.number().nullable(),
-  tpmLimit: z.number().nullable(),
-  maxParallelRequests: z.number().nullable(),
+  ...budgetAndLimits,
 });
 export type TeamRecord = z.infer<typeof teamRecordSchema>;
 
-const userRecordSchema = z.object({
-  userId: z.string(),
-  /** USD decimals, as stored. */
-  spend: z.string(),
-  maxBudget: z.string().nullable(),
-  softBudget: z.string().nullable(),
-  rpmLimit: z.number().nullable(),
-  tpmLimit: z.number().nullable(),
-  maxParallelRequests: z.number().nullable(),
-});
+const userRecordSchema = z.object({ userId: z.string(), ...budgetAndLimits });
 export type UserRecord = z.infer<typeof userRecordSchema>;
 
-const tagRecordSchema = z.object({
-  name: z.string(),
-  /** USD decimals: the tag's spend and its budget row's limits. */
-  spend: z.string(),
-  maxBudget: z.string().nullable(),
-  softBudget: z.string().nullable(),
-  rpmLimit: z.number().nullable(),
-  tpmLimit: z.number().nullable(),
-  maxParallelRequests: z.number().nullable(),
-});
+/** A tag's spend and its budget row's limits. */
+const tagRecordSchema = z.object({ name: z.string(), ...budgetAndLimits });
 export type TagRecord = z.infer<typeof tagRecordSchema>;
 
-const customerRecordSchema = z.object({
-  userId: z.string(),
-  blocked: z.boolean(),
-  /** USD decimals: the customer's spend and its budget row's `max_budget`. */
-  spend: z.string(),
-  maxBudget: z.string().nullable(),
-  softBudget: z.string().nullable(),
-  rpmLimit: z.number().nullable(),
-  tpmLimit: z.number().nullable(),
-  maxParallelRequests: z.number().nullable(),
-});
+/** A customer's spend and its budget row's limits. */
+const customerRecordSchema = z.object({ userId: z.string(), blocked: z.boolean(), ...budgetAndLimits });
 export type CustomerRecord = z.infer<typeof customerRecordSchema>;
 
 export function toKeyRecord(row: VerificationTokenRow, validUntil: Date | null = null): KeyRecord {
@@ -132,12 +123,7 @@ function toTeamRecord(row: TeamRow): TeamRecord {
     blocked: row.blocked,
     models: row.models,
     metadata: row.metadata,
-    spend: row.spend,
-    maxBudget: row.maxBudget,
-    softBudget: row.softBudget,
-    rpmLimit: row.rpmLimit,
-    tpmLimit: row.tpmLimit,
-    maxParallelRequests: row.maxParallelRequests,
+    ...budgetAndLimitsOf(row.spend, row),
   };
 }
 
@@ -145,12 +131,7 @@ function toCustomerRecord({ endUser, budget }: EndUserWithBudget): CustomerRecor
   return {
     userId: endUser.userId,
     blocked: endUser.blocked,
-    spend: endUser.spend,
-    maxBudget: budget?.maxBudget ?? null,
-    softBudget: budget?.softBudget ?? null,
-    rpmLimit: budget?.rpmLimit ?? null,
-    tpmLimit: budget?.tpmLimit ?? null,
-    maxParallelRequests: budget?.maxParallelRequests ?? null,
+    ...budgetAndLimitsOf(endUser.spend, budget),
   };
 }
 
@@ -208,17 +189,7 @@ export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions):
     schema: userRecordSchema,
     load: async (id) => {
       const row = await findUser(db, id);
-      return row
-        ? {
-            userId: row.userId,
-            spend: row.spend,
-            maxBudget: row.maxBudget,
-            softBudget: row.softBudget,
-            rpmLimit: row.rpmLimit,
-            tpmLimit: row.tpmLimit,
-            maxParallelRequests: row.maxParallelRequests,
-          }
-        : undefined;
+      return row ? { userId: row.userId, ...budgetAndLimitsOf(row.spend, row) } : undefined;
     },
   });
   const tags = new CachedLookup<TagRecord>({
@@ -228,16 +199,7 @@ export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions):
     load: async (name) => {
       const found = await findTag(db, name);
       if (!found) return undefined;
-      const { tag, budget } = found;
-      return {
-        name: tag.tagName,
-        spend: tag.spend,
-        maxBudget: budget?.maxBudget ?? null,
-        softBudget: budget?.softBudget ?? null,
-        rpmLimit: budget?.rpmLimit ?? null,
-        tpmLimit: budget?.tpmLimit ?? null,
-        maxParallelRequests: budget?.maxParallelRequests ?? null,
-      };
+      return { name: found.tag.tagName, ...budgetAndLimitsOf(found.tag.spend, found.budget) };
     },
   });
   const customers = new CachedLookup<CustomerRecord>({

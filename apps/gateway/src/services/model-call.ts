@@ -56,10 +56,12 @@ export async function prepareModelCall(
   rawBody: Record<string, unknown>,
   callType: ModelCall['callType'],
 ): Promise<PreparedChat> {
-  const prompt = chatRequestText(request);
-  const prepared = await prepareCall(deps, c, request.model, request.stream, rawBody, callType, {
-    inputTokens: inputTokensAtMost(prompt.text.length, prompt.messages),
-    outputTokens: request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+  const prepared = await prepareCall(deps, c, request.model, request.stream, rawBody, callType, () => {
+    const prompt = chatRequestText(request);
+    return {
+      inputTokens: inputTokensAtMost(prompt.text.length, prompt.messages),
+      outputTokens: request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+    };
   });
   return { ...prepared, request: { ...request, model: prepared.deployment.upstreamModel } };
 }
@@ -77,7 +79,7 @@ export async function prepareCall(
   rawBody: Record<string, unknown>,
   callType: ModelCall['callType'],
   /** The most the call may use, for its budget reservation; a token of input by default. */
-  estimate: CallEstimate = { inputTokens: 1, outputTokens: 0 },
+  estimate: () => CallEstimate = () => ({ inputTokens: 1, outputTokens: 0 }),
 ): Promise<PreparedCall> {
   const caller = c.get('caller');
   const clientTarget = clientChosenUpstream(deps, caller, rawBody);
