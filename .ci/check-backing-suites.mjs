@@ -1,9 +1,9 @@
 // Reads vitest's JSON report and fails unless every suite that needs Postgres or Redis
-// (files named *.postgres.test.ts) ran with at least one passing test and nothing skipped.
+// (files named *.postgres.test.ts or *.redis.test.ts) ran with at least one passing test and nothing skipped.
 import { readFileSync } from 'node:fs';
 
 const report = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const suites = report.testResults.filter((file) => /\.postgres\.test\.ts$/.test(file.name));
+const suites = report.testResults.filter((file) => /\.(postgres|redis)\.test\.ts$/.test(file.name));
 let ok = suites.length > 0;
 if (!ok) console.error('no Postgres/Redis suites found in the report');
 for (const suite of suites) {

@@ -1,4 +1,5 @@
 export { type CatalogEntry, type CatalogPrice, lookupCatalogPrices } from './catalog.ts';
+export { modelMaxOutputTokens } from './max-output.ts';
 export { addUsd } from './money.ts';
 export { hasPriceOverrides, type PriceOverrides, priceOverrideFields } from './overrides.ts';
 export {

@@ -24,7 +24,14 @@ const modelEntrySchema = z.object({
     num_retries: z.coerce.number().int().nonnegative().optional(),
     ...priceFields,
   }),
-  model_info: z.looseObject({ id: z.string().optional() }).optional(),
+  model_info: z
+    .looseObject({
+      id: z.string().optional(),
+      /** The most a call can output (LiteLLM's field); reserves the worst case on budgets. */
+      max_output_tokens: z.number().int().positive().optional(),
+      max_tokens: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 
 /** The parts of LiteLLM's `config.yaml` the gateway reads. */

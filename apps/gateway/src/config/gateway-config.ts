@@ -17,6 +17,8 @@ export interface Deployment {
   apiBase: string;
   apiKey?: string;
   priceOverrides: PriceOverrides;
+  /** `model_info.max_output_tokens` (or `max_tokens`): the most a call can output. */
+  maxOutputTokens?: number;
   /** Per-call upstream time limits, ms (the pools' defaults otherwise). */
   timeoutMs?: number;
   streamTimeoutMs?: number;
@@ -213,6 +215,9 @@ export function toDeployment(
       params.api_base ?? (defaults.apiBaseEnv ? env[defaults.apiBaseEnv] : undefined) ?? defaults.apiBase,
     ...(apiKey !== undefined ? { apiKey } : {}),
     priceOverrides,
+    ...((entry.model_info?.max_output_tokens ?? entry.model_info?.max_tokens) !== undefined
+      ? { maxOutputTokens: entry.model_info?.max_output_tokens ?? entry.model_info?.max_tokens }
+      : {}),
     ...seconds('timeoutMs', params.timeout ?? router.timeout),
     ...seconds('streamTimeoutMs', params.stream_timeout ?? router.stream_timeout),
     ...((params.num_retries ?? router.num_retries) !== undefined

@@ -1,4 +1,4 @@
-import { priceUsage, type UsageToPrice } from '@gateway/pricing';
+import { modelMaxOutputTokens, priceUsage, type UsageToPrice } from '@gateway/pricing';
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
@@ -19,12 +19,12 @@ import type { ModelCall } from '../services/request-event.ts';
 
 /**
  * What the pass-through relays: per-request endpoints only. Batches, files and the like live in
- * the operator's Anthropic account, where one key could read another's.
+ * the operator's Anthropic account, where one key could read another's; the legacy
+ * `/v1/complete` reports no usage, so it could be neither metered nor held to a budget.
  */
 const relayedPaths = [
   /^\/anthropic\/v1\/messages$/,
   /^\/anthropic\/v1\/messages\/count_tokens$/,
-  /^\/anthropic\/v1\/complete$/,
   /^\/anthropic\/v1\/models(\/[^/]+)?$/,
 ];
 
@@ -53,7 +53,7 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
         throw new GatewayHttpError({
           kind: 'forbidden',
           type: 'permission_error',
-          message: `${url.pathname.slice('/anthropic'.length)} is not available through the pass-through: batches, files and account endpoints would share the gateway's Anthropic account between keys.`,
+          message: `${url.pathname.slice('/anthropic'.length)} is not available through the pass-through: batches, files and account endpoints would share the gateway's Anthropic account between keys, and the legacy /v1/complete reports no usage to meter.`,
         });
       }
       let body = method === 'GET' || method === 'HEAD' ? undefined : await c.req.text();
@@ -107,7 +107,10 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
               promptCharacters(json),
               Array.isArray(json?.messages) ? json.messages.length : 1,
             ),
-            outputTokens: typeof json?.max_tokens === 'number' ? json.max_tokens : DEFAULT_MAX_OUTPUT_TOKENS,
+            outputTokens:
+              typeof json?.max_tokens === 'number'
+                ? json.max_tokens
+                : (modelMaxOutputTokens('anthropic', model) ?? DEFAULT_MAX_OUTPUT_TOKENS),
           }),
           price: (usage) => price(usage, event.startedAt),
         });

@@ -7,15 +7,31 @@ import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { inputTokensAtMost } from '../services/admission.ts';
 import { callHeaders, prepareCall, priceCall, withRetries } from '../services/model-call.ts';
 import { parseModelRequest } from './parse-json-body.ts';
+
+/** The input tokens of an embeddings call at most: token ids counted, text as any prompt. */
+function embeddingInputTokensAtMost(input: unknown): number {
+  const items = Array.isArray(input) ? input : [input];
+  let tokens = 0;
+  for (const item of items) {
+    if (typeof item === 'string') tokens += inputTokensAtMost(item.length, 1);
+    else if (typeof item === 'number') tokens += 1;
+    else if (Array.isArray(item)) tokens += item.length;
+  }
+  return Math.max(1, tokens);
+}
 
 /** `POST /v1/embeddings` and `/embeddings`: OpenAI format, for providers with an embeddings endpoint. */
 export function embeddingRoutes(deps: AppDeps) {
   async function handleEmbeddings(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
     const { raw, body: parsedBody } = await parseModelRequest(c.req.raw, openAIEmbeddingRequestSchema);
-    const prepared = await prepareCall(deps, c, parsedBody.model, false, raw, 'aembedding');
+    const prepared = await prepareCall(deps, c, parsedBody.model, false, raw, 'aembedding', () => ({
+      inputTokens: embeddingInputTokensAtMost(parsedBody.input),
+      outputTokens: 0,
+    }));
     const embed = prepared.adapter.embed;
     if (!embed) {
       throw new GatewayHttpError({

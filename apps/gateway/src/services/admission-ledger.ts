@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -12,10 +13,21 @@ export interface AdmissionScope {
     limitNanos: number;
     /** Spend the database last reported: the counter starts from it the first time. */
     seedNanos: number;
+    /**
+     * The budget's period as the database last reported it (`budget_reset_at` in epoch ms;
+     * absent without a period). A later period than the counter's starts it again from the seed; an
+     * earlier one (a stale cache) leaves the counter alone.
+     */
+    periodMs?: number | undefined;
     /** Blocks once spend reaches the limit (keys), or only once above it (teams, end users), as LiteLLM. */
     blockAtLimit: boolean;
     /** Crossing it never blocks; it is reported (header at admission, alert when crossed). */
     softNanos?: number | undefined;
+    /**
+     * The counter is the only record of this spend (a key's budget for one model) and is kept,
+     * even idle, until then (epoch ms).
+     */
+    keepUntilMs?: number | undefined;
   };
   /** Over a sliding window: calls admitted, tokens used (input + output), calls in flight. */
   limits?: { rpm?: number | undefined; tpm?: number | undefined; parallel?: number | undefined };
@@ -54,9 +66,10 @@ export interface AdmissionLedger {
    */
   admit(requestId: string, scopes: AdmissionScope[], amountNanos: number): Promise<AdmitResult>;
   /**
-   * Ends the call: its reservation becomes its real cost, its tokens enter the window. Resolves
-   * to each scope's budget spend right after (undefined without a budget counter, or when the
-   * counters could not be reached).
+   * Ends the call: its reservation becomes its real cost, its tokens enter the window. Counts
+   * once however often it is called, also after the reservation lapsed (a call that outlived
+   * it). Resolves to each scope's budget spend right after (undefined without a budget
+   * counter, or when the counters could not be reached).
    */
   settle(reservation: Reservation, actualNanos: number, tokens: number): Promise<(number | undefined)[]>;
   /**
@@ -74,44 +87,88 @@ export interface LedgerTimings {
 }
 
 export const DEFAULT_TIMINGS: LedgerTimings = { windowMs: 60_000, reservationTtlMs: 15 * 60_000 };
-/** Counters of scopes nobody used for this long are dropped (budgets start again from the database). */
-const IDLE_TTL_SECONDS = 24 * 3600;
+/**
+ * Counters of scopes nobody used for this long are dropped (budgets start again from the
+ * database); a call whose reservation lapsed may still settle for this long.
+ */
+const IDLE_TTL_MS = 24 * 3600_000;
+/** Settlements kept to send again while Redis is away; older ones lapse there by themselves. */
+const MAX_PENDING_SETTLEMENTS = 10_000;
 
 const usedUp = (budget: NonNullable<AdmissionScope['budget']>, used: number) =>
   used > budget.limitNanos || (budget.blockAtLimit && used >= budget.limitNanos);
 
 interface LocalCounter {
   spent: number | undefined;
+  period: number;
   /** In flight: request id → amount reserved and when it lapses. */
   held: Map<string, { amount: number; lapsesAt: number }>;
+  /** Calls whose reservation lapsed before they settled: request id → when. */
+  lapsed: Map<string, number>;
   /** Admission times in the window. */
   requests: number[];
   /** Tokens settled in the window, with when. */
   tokens: { at: number; count: number }[];
+  usedAt: number;
+  keepUntil: number;
 }
 
 /** The counters of one process: for a gateway without Redis, and while Redis is away. */
 export class InProcessAdmissionLedger implements AdmissionLedger {
   readonly #counters = new Map<string, LocalCounter>();
+  #nextSweep = 0;
 
   constructor(private readonly timings: LedgerTimings = DEFAULT_TIMINGS) {}
 
   #counter(id: string, now: number): LocalCounter {
     let counter = this.#counters.get(id);
     if (!counter) {
-      counter = { spent: undefined, held: new Map(), requests: [], tokens: [] };
+      counter = {
+        spent: undefined,
+        period: -1,
+        held: new Map(),
+        lapsed: new Map(),
+        requests: [],
+        tokens: [],
+        usedAt: now,
+        keepUntil: 0,
+      };
       this.#counters.set(id, counter);
     }
-    for (const [rid, held] of counter.held) if (held.lapsesAt <= now) counter.held.delete(rid);
+    counter.usedAt = now;
+    for (const [rid, held] of counter.held) {
+      if (held.lapsesAt > now) continue;
+      counter.held.delete(rid);
+      counter.lapsed.set(rid, now);
+    }
+    for (const [rid, at] of counter.lapsed) if (at <= now - IDLE_TTL_MS) counter.lapsed.delete(rid);
     const since = now - this.timings.windowMs;
     while (counter.requests.length > 0 && counter.requests[0]! <= since) counter.requests.shift();
     while (counter.tokens.length > 0 && counter.tokens[0]!.at <= since) counter.tokens.shift();
     return counter;
   }
 
+  /** Drops counters idle for a day with nothing in flight (looked for at most once a minute). */
+  #sweep(now: number): void {
+    if (now < this.#nextSweep) return;
+    this.#nextSweep = now + 60_000;
+    for (const [id, counter] of this.#counters) {
+      const idle = counter.usedAt <= now - IDLE_TTL_MS && counter.keepUntil <= now;
+      const inFlight = [...counter.held.values()].some((held) => held.lapsesAt > now);
+      if (idle && !inFlight) this.#counters.delete(id);
+    }
+  }
+
+  /** How many scopes this process keeps counters for. */
+  get size(): number {
+    return this.#counters.size;
+  }
+
   async admit(requestId: string, scopes: AdmissionScope[], amountNanos: number): Promise<AdmitResult> {
     const now = Date.now();
+    this.#sweep(now);
     const counters = scopes.map((scope) => this.#counter(scope.id, now));
+    const { windowMs } = this.timings;
     const remaining: Reservation['remaining'] = [];
     for (const [i, scope] of scopes.entries()) {
       const counter = counters[i]!;
@@ -119,16 +176,23 @@ export class InProcessAdmissionLedger implements AdmissionLedger {
       if (parallel !== undefined && counter.held.size >= parallel)
         return { ok: false, scope, reason: 'max_parallel_requests', limit: parallel, retryAfterMs: 1_000 };
       if (rpm !== undefined && counter.requests.length >= rpm) {
-        const retryAfterMs = counter.requests[0]! + this.timings.windowMs - now;
+        const retryAfterMs = (counter.requests[0] ?? now) + windowMs - now;
         return { ok: false, scope, reason: 'requests', limit: rpm, retryAfterMs };
       }
       const tokens = counter.tokens.reduce((sum, t) => sum + t.count, 0);
       if (tpm !== undefined && tokens >= tpm) {
-        const retryAfterMs = counter.tokens[0]!.at + this.timings.windowMs - now;
+        const retryAfterMs = (counter.tokens[0]?.at ?? now) + windowMs - now;
         return { ok: false, scope, reason: 'tokens', limit: tpm, retryAfterMs };
       }
       if (scope.budget) {
+        const period = scope.budget.periodMs ?? 0;
+        if (period > counter.period) {
+          // A new period: the database's spend for it starts the counter.
+          counter.spent = scope.budget.seedNanos;
+          counter.period = period;
+        }
         counter.spent ??= scope.budget.seedNanos;
+        counter.keepUntil = Math.max(counter.keepUntil, scope.budget.keepUntilMs ?? 0);
         let used = counter.spent;
         for (const held of counter.held.values()) used += held.amount;
         if (amountNanos > 0 && usedUp(scope.budget, used))
@@ -158,8 +222,9 @@ export class InProcessAdmissionLedger implements AdmissionLedger {
     return reservation.scopeIds.map((id) => {
       const counter = this.#counters.get(id);
       if (!counter) return undefined;
-      // Settled once: a second settlement of the same call changes nothing.
-      if (!counter.held.delete(reservation.requestId)) return counter.spent;
+      // Settled once: a second settlement of the same call finds it neither held nor lapsed.
+      const open = counter.held.delete(reservation.requestId) || counter.lapsed.delete(reservation.requestId);
+      if (!open) return counter.spent;
       if (counter.spent !== undefined) counter.spent += actualNanos;
       if (reservation.tokenScopeIds.includes(id) && tokens > 0)
         counter.tokens.push({ at: now, count: tokens });
@@ -193,30 +258,42 @@ function reservationOf(
   };
 }
 
-// Per scope, four keys: a hash (`spent`, `reserved`, `tokens`, `r:<id>` = amount held,
-// `t:<id>` = tokens of a settled call), the calls in flight (zset: id → lapse time), the calls
-// admitted (zset: id → time) and the calls whose tokens count (zset: id → time).
-// ARGV: now, reservation ttl, request id, amount, idle ttl, window, then per scope: has budget,
-// limit, seed, block-at-limit, rpm, tpm, parallel (-1: none).
-// Returns {0, remaining requests, remaining tokens, ...} or {index, reason, detail, retry ms}.
-const ADMIT_SCRIPT = `
-local now, ttl, id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local amount, idle, window = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local n = #KEYS / 4
+// Time in the scripts is Redis's own (TIME, in ms): instances with skewed clocks share one
+// window. Per scope, five keys: a hash (`spent`, `period`, `reserved`, `tokens`, `r:<id>` =
+// amount held, `t:<id>` = tokens of a settled call), the calls in flight (zset: id → lapse
+// time), the calls admitted (zset: id → time), the calls whose tokens count (zset: id → time)
+// and the calls whose reservation lapsed before they settled (zset: id → lapse time).
+const NOW = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+`;
+
+// ARGV: reservation ttl, request id, amount, idle ttl, window, then per scope: has budget,
+// limit, seed, period, block-at-limit, keep until (ms), rpm, tpm, parallel (-1: none).
+// Returns {0, then per scope: requests left, tokens left, spent} or {index, reason, detail, retry ms}.
+const ADMIT_SCRIPT = `${NOW}
+local ttl, id, amount = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local idle, window = tonumber(ARGV[4]), tonumber(ARGV[5])
+local n = #KEYS / 5
 local remaining = {0}
 for i = 1, n do
-  local state, held, reqs, toks = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i]
-  local a = 6 + (i - 1) * 7
-  local hasBudget, limit, seed, atLimit = ARGV[a + 1] == '1', tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4] == '1'
-  local rpm, tpm, parallel = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
+  local state, held, reqs, toks, lapsed = KEYS[5 * i - 4], KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1], KEYS[5 * i]
+  local a = 5 + (i - 1) * 9
+  local hasBudget, limit, seed, period = ARGV[a + 1] == '1', tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
+  local atLimit, keep = ARGV[a + 5] == '1', math.max(idle, tonumber(ARGV[a + 6]) - now)
+  local rpm, tpm, parallel = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
   for _, rid in ipairs(redis.call('ZRANGEBYSCORE', held, '-inf', now)) do
     local amt = redis.call('HGET', state, 'r:' .. rid)
     if amt then
       redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
       redis.call('HDEL', state, 'r:' .. rid)
     end
+    -- Its call may still end: its cost is added when it settles.
+    redis.call('ZADD', lapsed, now, rid)
+    redis.call('PEXPIRE', lapsed, keep)
   end
   redis.call('ZREMRANGEBYSCORE', held, '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', lapsed, '-inf', now - idle)
   redis.call('ZREMRANGEBYSCORE', reqs, '-inf', now - window)
   for _, rid in ipairs(redis.call('ZRANGEBYSCORE', toks, '-inf', now - window)) do
     local count = redis.call('HGET', state, 't:' .. rid)
@@ -240,7 +317,13 @@ for i = 1, n do
     return {i, 'tokens', tpm, tonumber(oldest[2] or now) + window - now}
   end
   if hasBudget then
-    redis.call('HSETNX', state, 'spent', seed)
+    if period > tonumber(redis.call('HGET', state, 'period') or '-1') then
+      -- A new period: the database's spend for it starts the counter.
+      redis.call('HSET', state, 'spent', seed, 'period', period)
+    else
+      redis.call('HSETNX', state, 'spent', seed)
+    end
+    redis.call('PEXPIRE', state, keep)
     if amount > 0 then
       local spent = tonumber(redis.call('HGET', state, 'spent'))
       local used = spent + tonumber(redis.call('HGET', state, 'reserved') or '0')
@@ -252,46 +335,58 @@ for i = 1, n do
   remaining[#remaining + 1] = hasBudget and tonumber(redis.call('HGET', state, 'spent')) or -1
 end
 for i = 1, n do
-  local state, held, reqs, toks = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1], KEYS[4 * i]
-  local a = 6 + (i - 1) * 7
+  local state, held, reqs, toks = KEYS[5 * i - 4], KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1]
+  local a = 5 + (i - 1) * 9
+  local keep = math.max(idle, tonumber(ARGV[a + 6]) - now)
   -- Every call on a budget leaves r:<id> (even at 0): settling adds its cost only once.
   if ARGV[a + 1] == '1' and redis.call('HSETNX', state, 'r:' .. id, amount) == 1 then
     redis.call('HINCRBY', state, 'reserved', amount)
   end
   redis.call('ZADD', held, now + ttl, id)
-  if tonumber(ARGV[a + 5]) >= 0 then redis.call('ZADD', reqs, now, id) end
-  for _, key in ipairs({state, held, reqs, toks}) do redis.call('EXPIRE', key, idle) end
+  if tonumber(ARGV[a + 7]) >= 0 then redis.call('ZADD', reqs, now, id) end
+  for _, key in ipairs({state, held, reqs, toks}) do
+    if redis.call('EXISTS', key) == 1 then redis.call('PEXPIRE', key, keep) end
+  end
 end
 return remaining
 `;
 
-// KEYS: four per scope, as above. ARGV: request id, actual cost, tokens, now, then per scope
-// whether its tokens count (1/0). Returns each scope's spend after (-1: no budget counter).
-const SETTLE_SCRIPT = `
-local id, actual, tokens, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+// KEYS: five per scope, as above. ARGV: request id, actual cost, tokens, idle ttl, then per
+// scope whether its tokens count (1/0). A call's cost and tokens count once: while it is held
+// or lapsed unsettled; a second settlement (sent again after a lost reply) finds neither.
+// Returns each scope's spend after (-1: no budget counter).
+const SETTLE_SCRIPT = `${NOW}
+local id, actual, tokens, idle = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local after = {}
-for i = 1, #KEYS / 4 do
-  local state, held, toks = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i]
-  -- Idempotent: a settlement sent twice (a resend after a lost reply) counts once.
+for i = 1, #KEYS / 5 do
+  local state, held, toks, lapsed = KEYS[5 * i - 4], KEYS[5 * i - 3], KEYS[5 * i - 1], KEYS[5 * i]
+  local open = redis.call('ZREM', held, id) == 1
+  if redis.call('ZREM', lapsed, id) == 1 then open = true end
   local amt = redis.call('HGET', state, 'r:' .. id)
   if amt then
     redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
     redis.call('HDEL', state, 'r:' .. id)
-    if redis.call('HEXISTS', state, 'spent') == 1 then redis.call('HINCRBY', state, 'spent', actual) end
   end
-  redis.call('ZREM', held, id)
-  if ARGV[4 + i] == '1' and tokens > 0 and redis.call('HSETNX', state, 't:' .. id, tokens) == 1 then
-    redis.call('HINCRBY', state, 'tokens', tokens)
-    redis.call('ZADD', toks, now, id)
+  if open then
+    if redis.call('HEXISTS', state, 'spent') == 1 then redis.call('HINCRBY', state, 'spent', actual) end
+    if ARGV[4 + i] == '1' and tokens > 0 and redis.call('HSETNX', state, 't:' .. id, tokens) == 1 then
+      redis.call('HINCRBY', state, 'tokens', tokens)
+      redis.call('ZADD', toks, now, id)
+      redis.call('PEXPIRE', toks, math.max(idle, redis.call('PTTL', state)))
+      redis.call('PEXPIRE', state, math.max(idle, redis.call('PTTL', state)))
+    end
   end
   after[i] = tonumber(redis.call('HGET', state, 'spent') or '-1')
 end
 return after
 `;
 
-// KEYS: budget hashes. ARGV: amount per key. Adds spend settled locally while Redis was away.
+// KEYS: a marker for this hand-back, then budget hashes. ARGV: the marker's lifetime, then an
+// amount per hash. Adds spend settled locally while Redis was away, once per marker: sent
+// again after a lost reply, it adds nothing.
 const ADD_SPEND_SCRIPT = `
-for i = 1, #KEYS do
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+for i = 2, #KEYS do
   if redis.call('HEXISTS', KEYS[i], 'spent') == 1 then redis.call('HINCRBY', KEYS[i], 'spent', tonumber(ARGV[i])) end
 end
 return 1
@@ -303,17 +398,28 @@ type LedgerCommands = {
   gatewaySettle(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
 };
 
+/** A settlement Redis did not confirm, to send again (it counts once however often it arrives). */
+interface PendingSettlement {
+  keys: string[];
+  args: (string | number)[];
+}
+
 /**
  * Budget and limit counters shared by every instance in Redis: one Lua script per admission
  * and one per settlement (one round trip each). All keys share one hash slot (`{budget}`), so
  * a script may touch several scopes on a Redis Cluster too. When Redis does not answer, the
  * call is checked against this process's own counters instead (never waiting on Redis), and
- * settled where it was admitted.
+ * settled where it was admitted; what Redis missed meanwhile (spend settled locally,
+ * settlements it did not confirm) is sent to it once it answers again.
  */
 export class RedisAdmissionLedger implements AdmissionLedger {
   readonly #redis: Redis & LedgerCommands;
   /** Spend settled on this process's counters while Redis was away, per scope, to hand back. */
-  readonly #localSpend = new Map<string, number>();
+  #localSpend = new Map<string, number>();
+  /** Hand-backs not confirmed yet, each with its marker, to send again as they were. */
+  readonly #handBacks: { marker: string; entries: [string, number][] }[] = [];
+  readonly #pending: PendingSettlement[] = [];
+  #catchingUp: Promise<void> | undefined;
 
   constructor(
     redis: Redis,
@@ -324,10 +430,19 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     redis.defineCommand('gatewayAdmit', { lua: ADMIT_SCRIPT });
     redis.defineCommand('gatewaySettle', { lua: SETTLE_SCRIPT });
     redis.defineCommand('gatewayAddSpend', { lua: ADD_SPEND_SCRIPT });
-    redis.on('ready', () => {
-      if (this.#localSpend.size > 0) void this.#handBackLocalSpend();
-    });
+    redis.on('ready', () => this.#catchUp());
     this.#redis = redis as Redis & LedgerCommands;
+  }
+
+  /** Spend and settlements Redis has not confirmed yet. */
+  get behind(): number {
+    return this.#localSpend.size + this.#handBacks.length + this.#pending.length;
+  }
+
+  /** Resolves once what Redis missed has been sent (or sending failed). */
+  async caughtUp(): Promise<void> {
+    this.#catchUp();
+    await this.#catchingUp;
   }
 
   async admit(requestId: string, scopes: AdmissionScope[], amountNanos: number): Promise<AdmitResult> {
@@ -336,7 +451,9 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       s.budget ? 1 : 0,
       s.budget?.limitNanos ?? 0,
       s.budget?.seedNanos ?? 0,
+      s.budget?.periodMs ?? 0,
       s.budget?.blockAtLimit ? 1 : 0,
+      s.budget?.keepUntilMs ?? 0,
       s.limits?.rpm ?? -1,
       s.limits?.tpm ?? -1,
       s.limits?.parallel ?? -1,
@@ -346,11 +463,10 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       reply = await this.#redis.gatewayAdmit(
         keys.length,
         ...keys,
-        Date.now(),
         this.timings.reservationTtlMs,
         requestId,
         amountNanos,
-        IDLE_TTL_SECONDS,
+        IDLE_TTL_MS,
         this.timings.windowMs,
         ...args,
       );
@@ -363,7 +479,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       if (local.ok) local.reservation = { ...local.reservation, ledger: this, local: true };
       return local;
     }
-    if (this.#localSpend.size > 0) void this.#handBackLocalSpend();
+    this.#catchUp();
     const [index, reason, detail, retryMs] = reply;
     if (index === 0) {
       const remaining = scopes.map((_, i) => {
@@ -387,22 +503,55 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     };
   }
 
+  /** Sends Redis what it missed, unless that is under way or there is nothing. */
+  #catchUp(): void {
+    if (this.behind === 0 || this.#catchingUp) return;
+    this.#catchingUp = this.#sendWhatRedisMissed()
+      .catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'budget counters: catching up on Redis failed; trying again later');
+      })
+      .finally(() => {
+        this.#catchingUp = undefined;
+      });
+  }
+
   /**
-   * Redis answers again: the spend settled meanwhile on this process's counters is added to the
-   * shared ones, so no budget forgets what was spent during the outage.
+   * The spend settled on this process's counters while Redis was away is added to the shared
+   * ones (so no budget forgets what was spent during an outage), and settlements Redis did not
+   * confirm are sent again. Each step is idempotent, so a lost reply is simply sent again.
    */
-  async #handBackLocalSpend(): Promise<void> {
-    const entries = [...this.#localSpend];
-    this.#localSpend.clear();
-    try {
+  async #sendWhatRedisMissed(): Promise<void> {
+    if (this.#localSpend.size > 0) {
+      const marker = `budget:{budget}:handback:${randomUUID()}`;
+      this.#handBacks.push({ marker, entries: [...this.#localSpend] });
+      this.#localSpend = new Map();
+    }
+    while (this.#handBacks.length > 0) {
+      const { marker, entries } = this.#handBacks[0]!;
       await this.#redis.gatewayAddSpend(
-        entries.length,
+        entries.length + 1,
+        marker,
         ...entries.map(([id]) => keysOf(id)[0]),
+        IDLE_TTL_MS,
         ...entries.map(([, nanos]) => nanos),
       );
-    } catch {
-      for (const [id, nanos] of entries) this.#localSpend.set(id, (this.#localSpend.get(id) ?? 0) + nanos);
+      this.#handBacks.shift();
     }
+    while (this.#pending.length > 0) {
+      const { keys, args } = this.#pending[0]!;
+      await this.#redis.gatewaySettle(keys.length, ...keys, ...args);
+      this.#pending.shift();
+    }
+  }
+
+  #sendLater(settlement: PendingSettlement): void {
+    if (this.#pending.length >= MAX_PENDING_SETTLEMENTS) {
+      // The oldest one's reservation lapses in Redis by itself; its spend reaches the counter
+      // when it is next seeded from the database.
+      this.#pending.shift();
+      this.logger.warn('budget counters: too many settlements waiting for Redis; dropped the oldest');
+    }
+    this.#pending.push(settlement);
   }
 
   async settle(
@@ -410,30 +559,26 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     actualNanos: number,
     tokens: number,
   ): Promise<(number | undefined)[]> {
+    const keys = reservation.scopeIds.flatMap(keysOf);
+    const counts = reservation.scopeIds.map((id) => (reservation.tokenScopeIds.includes(id) ? 1 : 0));
     if (reservation.local) {
       const after = await this.fallback.settle(reservation, actualNanos, tokens);
       if (actualNanos > 0)
         for (const id of reservation.scopeIds)
           this.#localSpend.set(id, (this.#localSpend.get(id) ?? 0) + actualNanos);
+      // The check may have run in Redis after all (only its reply was lost): what it holds
+      // there is released at no cost (the cost goes with the rest of the local spend).
+      this.#sendLater({ keys, args: [reservation.requestId, 0, 0, IDLE_TTL_MS, ...counts] });
+      this.#catchUp();
       return after;
     }
-    const keys = reservation.scopeIds.flatMap(keysOf);
-    const counts = reservation.scopeIds.map((id) => (reservation.tokenScopeIds.includes(id) ? 1 : 0));
+    const args = [reservation.requestId, actualNanos, tokens, IDLE_TTL_MS, ...counts];
     try {
-      const after = await this.#redis.gatewaySettle(
-        keys.length,
-        ...keys,
-        reservation.requestId,
-        actualNanos,
-        tokens,
-        Date.now(),
-        ...counts,
-      );
+      const after = await this.#redis.gatewaySettle(keys.length, ...keys, ...args);
       return after.map((spent) => (Number(spent) >= 0 ? Number(spent) : undefined));
     } catch (error) {
-      // The reservation lapses by itself; the spend reaches the counter when it is next seeded
-      // from the database.
-      this.logger.warn({ err: error }, 'budget settle on Redis failed');
+      this.logger.warn({ err: error }, 'budget settle on Redis failed; it is sent again when Redis answers');
+      this.#sendLater({ keys, args });
       return reservation.scopeIds.map(() => undefined);
     }
   }
@@ -444,9 +589,9 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   }
 }
 
-function keysOf(id: string): [string, string, string, string] {
+function keysOf(id: string): [string, string, string, string, string] {
   const base = `budget:{budget}:${id}`;
-  return [base, `${base}:held`, `${base}:requests`, `${base}:tokens`];
+  return [base, `${base}:held`, `${base}:requests`, `${base}:tokens`, `${base}:lapsed`];
 }
 
 /** USD decimal string → integer nano-dollars, rounded up (a budget never under-counts). */

@@ -1,6 +1,49 @@
-import { describe, expect, it } from 'vitest';
-import { pythonFloat } from './admission.ts';
+import type { PriceResult } from '@gateway/pricing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Deployment } from '../config/gateway-config.ts';
+import {
+  admitCall,
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  pythonFloat,
+  UNPRICED_RESERVATION_NANOS,
+} from './admission.ts';
+import { admissionLedgerContract } from './admission-ledger.contract.ts';
 import { InProcessAdmissionLedger } from './admission-ledger.ts';
+import { maxOutputTokensOf } from './model-call.ts';
+
+describe('InProcessAdmissionLedger, as every ledger', () => {
+  admissionLedgerContract(async (timings) => new InProcessAdmissionLedger(timings));
+});
+
+describe('InProcessAdmissionLedger memory', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('drops counters idle for a day, but keeps a per-model budget until its window ends', async () => {
+    vi.useFakeTimers({ now: new Date('2026-12-01T00:00:00Z') });
+    const ledger = new InProcessAdmissionLedger();
+    const keep = Date.parse('2026-12-08T00:00:00Z');
+    const weekly = {
+      id: 'key:k:model-budget',
+      budget: { limitNanos: 60, seedNanos: 0, blockAtLimit: true, keepUntilMs: keep },
+    };
+    const plain = { id: 'key:k', limits: { rpm: 10 } };
+    const call = await ledger.admit('1', [weekly, plain], 60);
+    if (!call.ok) throw new Error('refused');
+    await ledger.settle(call.reservation, 60, 0);
+    vi.setSystemTime(new Date('2026-12-03T00:00:00Z'));
+    await ledger.admit('2', [{ id: 'key:other', limits: { rpm: 10 } }], 0);
+    expect(ledger.size).toBe(2);
+    // Two days on, the week's spend still counts against the model's budget.
+    expect(await ledger.admit('3', [weekly], 60)).toMatchObject({
+      ok: false,
+      reason: 'budget',
+      spentNanos: 60,
+    });
+    vi.setSystemTime(new Date('2026-12-09T00:00:00Z'));
+    await ledger.admit('4', [{ id: 'key:third', limits: { rpm: 10 } }], 0);
+    expect(ledger.size).toBe(1);
+  });
+});
 
 describe('pythonFloat', () => {
   it.each([
@@ -101,5 +144,47 @@ describe('InProcessAdmissionLedger limits', () => {
     if (!first.ok) return;
     await ledger.settle(first.reservation, 0, 0);
     expect((await ledger.admit('3', [scope], 0)).ok).toBe(true);
+  });
+});
+
+describe('admitCall reservations', () => {
+  const scopes = [{ id: 'key:k', budget: { limitNanos: 1_000_000, seedNanos: 0, blockAtLimit: true } }];
+  async function reserved(price: PriceResult): Promise<number> {
+    const ledger = new InProcessAdmissionLedger();
+    const reservation = await admitCall({
+      ledger,
+      requestId: 'r',
+      scopes,
+      estimate: () => ({ inputTokens: 10, outputTokens: 10 }),
+      price: () => price,
+    });
+    return reservation?.amountNanos ?? -1;
+  }
+
+  it('reserves the worst-case price, nothing for a free model, a nano-dollar when the price is unknown before the call', async () => {
+    expect(await reserved({ priced: true, costUsd: '0.000123', source: 'catalog' })).toBe(123_000);
+    expect(await reserved({ priced: true, costUsd: '0', source: 'free' })).toBe(0);
+    expect(await reserved({ priced: false, reason: 'unknown_model', detail: 'priced by the provider' })).toBe(
+      UNPRICED_RESERVATION_NANOS,
+    );
+  });
+});
+
+describe('maxOutputTokensOf', () => {
+  const deployment = (upstreamModel: string, provider: Deployment['provider'], maxOutputTokens?: number) =>
+    ({
+      modelName: 'm',
+      deploymentId: 'd',
+      provider,
+      upstreamModel,
+      apiBase: 'http://127.0.0.1',
+      priceOverrides: {},
+      ...(maxOutputTokens ? { maxOutputTokens } : {}),
+    }) satisfies Deployment;
+
+  it('takes the configured cap, else the model’s own, else the default', () => {
+    expect(maxOutputTokensOf(deployment('gpt-4o', 'openai', 1_000))).toBe(1_000);
+    expect(maxOutputTokensOf(deployment('gpt-4o-2024-08-06', 'openai'))).toBe(16_384);
+    expect(maxOutputTokensOf(deployment('my-local-model', 'ollama'))).toBe(DEFAULT_MAX_OUTPUT_TOKENS);
   });
 });

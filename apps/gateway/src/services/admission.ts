@@ -2,7 +2,7 @@ import type { PriceResult } from '@gateway/pricing';
 import type { Caller } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { type AdmissionLedger, type AdmissionScope, type Reservation, toNanos } from './admission-ledger.ts';
-import { windowStart } from './duration.ts';
+import { addDuration, windowStart } from './duration.ts';
 import type { CustomerRecord, TagRecord, TeamRecord, UserRecord } from './lookups.ts';
 
 /** What a call may use at most: its prompt (estimated) and its output cap. */
@@ -12,10 +12,13 @@ export interface CallEstimate {
 }
 
 /**
- * The output a call is assumed to produce when it sets no `max_tokens`, for its budget
- * reservation only (the call is settled at its real cost).
+ * The output a call is assumed to produce when it sets no `max_tokens` and its model's cap is
+ * unknown, for its budget reservation only (the call is settled at its real cost).
  */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
+
+/** What a call that cannot be priced before it runs reserves: enough to be refused by a spent budget. */
+export const UNPRICED_RESERVATION_NANOS = 1;
 
 /** Input tokens a prompt of this many characters can hardly exceed (few tokens are under three characters). */
 export function inputTokensAtMost(characters: number, messages: number): number {
@@ -160,7 +163,12 @@ export function admissionScopes(
         id: `key:${key.tokenHash}:model-budget:${modelBudget.windowStart.getTime()}:${modelGroup}`,
         // Counted from zero in each window, in Redis only (as LiteLLM): the window's counter
         // is the model's spend on this key since the window began.
-        budget: { limitNanos: modelBudget.limitNanos, seedNanos: 0, blockAtLimit: true },
+        budget: {
+          limitNanos: modelBudget.limitNanos,
+          seedNanos: 0,
+          blockAtLimit: true,
+          keepUntilMs: modelBudget.windowEnd.getTime(),
+        },
       });
     }
     if (team) {
@@ -219,18 +227,24 @@ function modelBudgetOf(
   modelMaxBudget: Record<string, unknown>,
   modelGroup: string,
   now: Date,
-): { limitNanos: number; windowStart: Date } | undefined {
+): { limitNanos: number; windowStart: Date; windowEnd: Date } | undefined {
   const entry = modelMaxBudget[modelGroup] as { budget_limit?: unknown; time_period?: unknown } | undefined;
   const limit = Number(entry?.budget_limit);
   if (!entry || !Number.isFinite(limit) || limit < 0) return undefined;
   const period = typeof entry.time_period === 'string' ? entry.time_period : '30d';
   const start = windowStart(now, period);
-  return start ? { limitNanos: toNanos(limit), windowStart: start } : undefined;
+  const end = start && addDuration(start, period);
+  return start && end ? { limitNanos: toNanos(limit), windowStart: start, windowEnd: end } : undefined;
 }
 
 /** A record's budget as a scope's, when it has a `max_budget`. */
 function budgetOf(
-  record: { spend: string; maxBudget: string | null; softBudget: string | null },
+  record: {
+    spend: string;
+    maxBudget: string | null;
+    softBudget: string | null;
+    budgetResetAtMs: number | null;
+  },
   blockAtLimit: boolean,
 ): Pick<AdmissionScope, 'budget'> {
   if (record.maxBudget === null) return {};
@@ -238,6 +252,7 @@ function budgetOf(
     budget: {
       limitNanos: toNanos(record.maxBudget),
       seedNanos: toNanos(record.spend),
+      ...(record.budgetResetAtMs !== null ? { periodMs: record.budgetResetAtMs } : {}),
       blockAtLimit,
       ...(record.softBudget !== null ? { softNanos: toNanos(record.softBudget) } : {}),
     },
@@ -265,8 +280,10 @@ export async function admitCall(input: {
 }): Promise<Reservation | undefined> {
   if (input.scopes.length === 0) return undefined;
   const worst = input.scopes.some((s) => s.budget) ? input.price(input.estimate()) : undefined;
-  // A call that cannot cost anything (a free or unpriced model) is never refused for budget.
-  const amount = worst?.priced ? toNanos(worst.costUsd) : 0;
+  // A call that cannot cost anything (a free model) is never refused for budget. One that
+  // cannot be priced before it runs (its cost known only after, as OpenRouter reports it)
+  // reserves a nano-dollar: it is refused once the budget is spent.
+  const amount = worst === undefined ? 0 : worst.priced ? toNanos(worst.costUsd) : UNPRICED_RESERVATION_NANOS;
   const result = await input.ledger.admit(input.requestId, input.scopes, amount);
   if (result.ok) return result.reservation;
   if (result.reason === 'budget') throw budgetRefusal(result.scope, result.spentNanos);
@@ -287,25 +304,24 @@ export interface SoftBudgetCrossing {
  * When a budget's spend goes from under its soft budget to at or over it, `onSoftBudgetCrossed`
  * hears of it: settlement is atomic, so exactly one call per period crosses.
  */
-export function settleCall(
+export async function settleCall(
   reservation: Reservation | undefined,
   costUsd: string | undefined,
   tokens: number,
   onSoftBudgetCrossed: (crossing: SoftBudgetCrossing) => void,
-): void {
+): Promise<void> {
   if (!reservation) return;
   const actual = costUsd === undefined ? 0 : toNanos(costUsd);
-  void reservation.ledger.settle(reservation, actual, tokens).then((after) => {
-    for (const [i, id] of reservation.scopeIds.entries()) {
-      const softNanos = reservation.softNanos[i];
-      const spendNanos = after[i];
-      if (softNanos === undefined || spendNanos === undefined || actual <= 0) continue;
-      if (spendNanos - actual < softNanos && spendNanos >= softNanos) {
-        const { kind, value } = parseScopeId(id);
-        onSoftBudgetCrossed({ entity: kind, id: value, spendNanos, softNanos });
-      }
+  const after = await reservation.ledger.settle(reservation, actual, tokens);
+  for (const [i, id] of reservation.scopeIds.entries()) {
+    const softNanos = reservation.softNanos[i];
+    const spendNanos = after[i];
+    if (softNanos === undefined || spendNanos === undefined || actual <= 0) continue;
+    if (spendNanos - actual < softNanos && spendNanos >= softNanos) {
+      const { kind, value } = parseScopeId(id);
+      onSoftBudgetCrossed({ entity: kind, id: value, spendNanos, softNanos });
     }
-  });
+  }
 }
 
 /**

@@ -30,6 +30,8 @@ export function createFinishRequestEvent(
       price?.priced ? price.costUsd : undefined,
       (call?.usage.inputTokens ?? 0) + (call?.usage.outputTokens ?? 0),
       onSoftBudgetCrossed,
+    ).catch((error: unknown) =>
+      logger.warn({ err: error, requestId: event.requestId }, 'budget settle failed'),
     );
     const fields = {
       requestId: event.requestId,

@@ -41,6 +41,8 @@ const keyRecordSchema = z.object({
   tpmLimit: z.number().nullable(),
   rpmLimit: z.number().nullable(),
   maxParallelRequests: z.number().nullable(),
+  /** End of the budget's period (`budget_reset_at`) as epoch ms; null = no period. */
+  budgetResetAtMs: z.number().nullable().default(null),
   /** Per-model budgets: `{model: {budget_limit, time_period}}`, as stored. */
   modelMaxBudget: z.record(z.string(), z.unknown()),
   /** May send `api_base`/`api_key` in request bodies (`permissions.allow_client_side_credentials`). */
@@ -56,11 +58,16 @@ const budgetAndLimits = {
   rpmLimit: z.number().nullable(),
   tpmLimit: z.number().nullable(),
   maxParallelRequests: z.number().nullable(),
+  /** End of the budget's period (`budget_reset_at`) as epoch ms; null = no period. */
+  budgetResetAtMs: z.number().nullable().default(null),
 };
 type BudgetAndLimits = z.infer<z.ZodObject<typeof budgetAndLimits>>;
 
 /** Spend and limits of a row that holds them itself (teams, users) or of its budget row (customers, tags). */
-function budgetAndLimitsOf(spend: string, limits: Omit<BudgetAndLimits, 'spend'> | null): BudgetAndLimits {
+function budgetAndLimitsOf(
+  spend: string,
+  limits: (Omit<BudgetAndLimits, 'spend' | 'budgetResetAtMs'> & { budgetResetAt: Date | null }) | null,
+): BudgetAndLimits {
   return {
     spend,
     maxBudget: limits?.maxBudget ?? null,
@@ -68,6 +75,7 @@ function budgetAndLimitsOf(spend: string, limits: Omit<BudgetAndLimits, 'spend'>
     rpmLimit: limits?.rpmLimit ?? null,
     tpmLimit: limits?.tpmLimit ?? null,
     maxParallelRequests: limits?.maxParallelRequests ?? null,
+    budgetResetAtMs: limits?.budgetResetAt ? limits.budgetResetAt.getTime() : null,
   };
 }
 
@@ -111,6 +119,7 @@ export function toKeyRecord(row: VerificationTokenRow, validUntil: Date | null =
     tpmLimit: row.tpmLimit,
     rpmLimit: row.rpmLimit,
     maxParallelRequests: row.maxParallelRequests,
+    budgetResetAtMs: row.budgetResetAt ? row.budgetResetAt.getTime() : null,
     modelMaxBudget: row.modelMaxBudget,
     allowClientSideCredentials: row.permissions.allow_client_side_credentials === true,
   };

@@ -1,4 +1,4 @@
-import { type PriceResult, priceUsage } from '@gateway/pricing';
+import { modelMaxOutputTokens, type PriceResult, priceUsage } from '@gateway/pricing';
 import {
   type CallTarget,
   type ChatRequest,
@@ -56,13 +56,21 @@ export async function prepareModelCall(
   rawBody: Record<string, unknown>,
   callType: ModelCall['callType'],
 ): Promise<PreparedChat> {
-  const prepared = await prepareCall(deps, c, request.model, request.stream, rawBody, callType, () => {
-    const prompt = chatRequestText(request);
-    return {
-      inputTokens: inputTokensAtMost(prompt.text.length, prompt.messages),
-      outputTokens: request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-    };
-  });
+  const prepared = await prepareCall(
+    deps,
+    c,
+    request.model,
+    request.stream,
+    rawBody,
+    callType,
+    (deployment) => {
+      const prompt = chatRequestText(request);
+      return {
+        inputTokens: inputTokensAtMost(prompt.text.length, prompt.messages),
+        outputTokens: request.maxOutputTokens ?? maxOutputTokensOf(deployment),
+      };
+    },
+  );
   return { ...prepared, request: { ...request, model: prepared.deployment.upstreamModel } };
 }
 
@@ -79,7 +87,7 @@ export async function prepareCall(
   rawBody: Record<string, unknown>,
   callType: ModelCall['callType'],
   /** The most the call may use, for its budget reservation; a token of input by default. */
-  estimate: () => CallEstimate = () => ({ inputTokens: 1, outputTokens: 0 }),
+  estimate: (deployment: Deployment) => CallEstimate = () => ({ inputTokens: 1, outputTokens: 0 }),
 ): Promise<PreparedCall> {
   const caller = c.get('caller');
   const clientTarget = clientChosenUpstream(deps, caller, rawBody);
@@ -117,7 +125,7 @@ export async function prepareCall(
       deployment.modelName,
       await budgetedTags(deps.lookups.tags, tags),
     ),
-    estimate,
+    estimate: () => estimate(deployment),
     price: (usage) => priceCall(deployment, usage, event.startedAt),
   });
   const adapter = deps.adapters.get(deployment.provider);
@@ -219,6 +227,18 @@ function upstreamKey(
 ): { apiKey?: string } {
   const apiKey = chosen.apiBase !== undefined ? chosen.apiKey : (chosen.apiKey ?? deployment.apiKey);
   return apiKey !== undefined ? { apiKey } : {};
+}
+
+/**
+ * The most output a call to this deployment can produce when it sets no `max_tokens`: the
+ * configured `model_info.max_output_tokens`, else the model's own cap, else a default.
+ */
+export function maxOutputTokensOf(deployment: Deployment): number {
+  return (
+    deployment.maxOutputTokens ??
+    modelMaxOutputTokens(deployment.provider, deployment.upstreamModel) ??
+    DEFAULT_MAX_OUTPUT_TOKENS
+  );
 }
 
 export function priceCall(

@@ -261,6 +261,8 @@ export function registerKeyRoutes(api: AdminApi, deps: AppDeps): void {
       await deps.lookups.invalidateKeys(hashes);
       await deleteKeys(db, hashes);
       await deps.lookups.invalidateKeys(hashes);
+      // A key generated again with the same value starts from its own (zero) spend.
+      await deps.admission.forget(hashes.map((hash) => `key:${hash}`));
       const found = new Set(hashes);
       const aliases = new Set(byAlias.map((row) => row.keyAlias));
       return {

@@ -230,6 +230,8 @@ export function registerTeamRoutes(api: AdminApi, deps: AppDeps): void {
       await Promise.all([
         deps.lookups.teams.invalidate(...body.team_ids),
         deps.lookups.invalidateKeys(keyHashes),
+        // A team created again under the same id starts from its own (zero) spend.
+        deps.admission.forget(body.team_ids.map((id) => `team:${id}`)),
       ]);
       return { deleted_teams: body.team_ids, deleted_keys: keyHashes.length };
     },

@@ -1,0 +1,83 @@
+import { expect, it } from 'vitest';
+import type { AdmissionLedger, AdmissionScope, LedgerTimings } from './admission-ledger.ts';
+
+/**
+ * What every admission ledger does, in process or on Redis: run by each ledger's own test file.
+ * `make` returns a fresh ledger whose scope ids cannot meet another test's.
+ */
+export function admissionLedgerContract(make: (timings: LedgerTimings) => Promise<AdmissionLedger>): void {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const budget = (limitNanos: number, extra: Partial<NonNullable<AdmissionScope['budget']>> = {}) => ({
+    limitNanos,
+    seedNanos: 0,
+    blockAtLimit: true,
+    ...extra,
+  });
+  /** The spend a scope's counter holds, read through a call the budget refuses. */
+  const spentOf = async (ledger: AdmissionLedger, scope: AdmissionScope) => {
+    const probe = { ...scope, budget: { ...scope.budget!, limitNanos: 0 } };
+    const refused = await ledger.admit(`probe-${Math.random()}`, [probe], 1);
+    if (refused.ok || refused.reason !== 'budget') throw new Error('the probe was not refused for budget');
+    return refused.spentNanos;
+  };
+
+  it('counts a settlement once, however often it is sent', async () => {
+    const ledger = await make({ windowMs: 60_000, reservationTtlMs: 60_000 });
+    const key: AdmissionScope = { id: 'key:twice', budget: budget(1_000) };
+    const admitted = await ledger.admit('call', [key], 100);
+    if (!admitted.ok) throw new Error('refused');
+    expect(await ledger.settle(admitted.reservation, 70, 0)).toEqual([70]);
+    expect(await ledger.settle(admitted.reservation, 70, 0)).toEqual([70]);
+    expect(await spentOf(ledger, key)).toBe(70);
+  });
+
+  it('adds the cost of a call that outlived its reservation when it finally settles', async () => {
+    const ledger = await make({ windowMs: 60_000, reservationTtlMs: 100 });
+    const key: AdmissionScope = { id: 'key:long-call', budget: budget(1_000) };
+    const long = await ledger.admit('long', [key], 400);
+    if (!long.ok) throw new Error('refused');
+    await sleep(150);
+    // Another call sees the reservation lapsed (its process might have died)...
+    const other = await ledger.admit('other', [key], 10);
+    if (!other.ok) throw new Error('refused');
+    await ledger.settle(other.reservation, 10, 0);
+    // ...but the long call ends after all: its cost counts, once.
+    await ledger.settle(long.reservation, 300, 0);
+    await ledger.settle(long.reservation, 300, 0);
+    expect(await spentOf(ledger, key)).toBe(310);
+  });
+
+  it('starts a new period from the database’s spend, and ignores a stale cache’s older period', async () => {
+    const ledger = await make({ windowMs: 60_000, reservationTtlMs: 60_000 });
+    const id = 'key:periods';
+    const first = { id, budget: budget(1_000, { seedNanos: 500, periodMs: 1_000 }) };
+    const call = await ledger.admit('p1', [first], 100);
+    if (!call.ok) throw new Error('refused');
+    await ledger.settle(call.reservation, 100, 0);
+    expect(await spentOf(ledger, first)).toBe(600);
+    // The period was reset in the database: spend 0, next reset later.
+    const next = { id, budget: budget(1_000, { seedNanos: 0, periodMs: 2_000 }) };
+    expect(await spentOf(ledger, next)).toBe(0);
+    // An instance whose cache still holds the old period and spend changes nothing.
+    expect(await spentOf(ledger, first)).toBe(0);
+  });
+
+  it('refuses everything under a limit of zero, saying when to retry', async () => {
+    const ledger = await make({ windowMs: 60_000, reservationTtlMs: 60_000 });
+    for (const limits of [{ rpm: 0 }, { tpm: 0 }, { parallel: 0 }]) {
+      const refused = await ledger.admit('zero', [{ id: `key:zero-${Object.keys(limits)[0]}`, limits }], 0);
+      expect(refused.ok).toBe(false);
+      if (refused.ok || refused.reason === 'budget') continue;
+      expect(refused.limit).toBe(0);
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(60_000);
+    }
+  });
+
+  it('refuses a call of unknown but possible cost once the budget is spent, never a free one', async () => {
+    const ledger = await make({ windowMs: 60_000, reservationTtlMs: 60_000 });
+    const key: AdmissionScope = { id: 'key:spent', budget: budget(100, { seedNanos: 100 }) };
+    expect(await ledger.admit('unpriced', [key], 1)).toMatchObject({ ok: false, reason: 'budget' });
+    expect((await ledger.admit('free', [key], 0)).ok).toBe(true);
+  });
+}
