@@ -73,10 +73,7 @@ describe('RedisAdmissionLedger (real Redis)', () => {
       const { ledger: inner, scope } = made;
       const rename = (scopes: AdmissionScope[]) => scopes.map((s) => ({ ...s, id: scope(s.id) }));
       return {
-        admit: async (id, scopes, amount) => {
-          const result = await inner.admit(id, rename(scopes), amount);
-          return result;
-        },
+        admit: (id, scopes, amount) => inner.admit(id, rename(scopes), amount),
         settle: (reservation, actual, tokens) => inner.settle(reservation, actual, tokens),
         forget: (ids) => inner.forget(ids.map(scope)),
       };
@@ -153,7 +150,15 @@ describe('RedisAdmissionLedger (real Redis)', () => {
       proxy.restore();
     }
     // The client reconnects; the settlement goes out again.
-    await expect.poll(async () => (await l.caughtUp(), l.behind), { timeout: 5_000 }).toBe(0);
+    await expect
+      .poll(
+        async () => {
+          await l.caughtUp();
+          return l.behind;
+        },
+        { timeout: 5_000 },
+      )
+      .toBe(0);
     const next = await l.admit('next', [key], 1);
     if (!next.ok) throw new Error('refused');
     expect(next.reservation.remaining[0]?.spentNanos).toBe(250);
