@@ -1,10 +1,10 @@
 import type { DatabaseHandle } from '@gateway/db';
 import type { AnthropicPassthrough, ProviderAdapter } from '@gateway/providers';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { SoftBudgetCrossing } from './services/admission.ts';
 import type { AdmissionLedger } from './services/admission-ledger.ts';
 import type { KeyRecord, Lookups } from './services/lookups.ts';
+import type { GatewayMetrics } from './services/metrics.ts';
 import type { ModelRouter } from './services/model-router.ts';
 import type { RequestEvent } from './services/request-event.ts';
 import type { SpendQueue } from './services/spend-writer.ts';
@@ -34,8 +34,10 @@ export interface AppDeps {
   admission: AdmissionLedger;
   /** Reports a soft budget crossed (metric, log, optional webhook). */
   onSoftBudgetCrossed: (crossing: SoftBudgetCrossing) => void;
-  /** The process's Prometheus registry, served on `/metrics`. */
-  metrics: Registry;
+  /** The process's Prometheus metrics, served on `/metrics`. */
+  metrics: GatewayMetrics;
+  /** `/metrics` asks for a key. */
+  metricsRequireAuth?: boolean;
   router: ModelRouter;
   /** Adapter per provider id; a provider without one is refused with a clear 400. */
   adapters: ReadonlyMap<string, ProviderAdapter>;

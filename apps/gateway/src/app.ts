@@ -28,7 +28,12 @@ import { createFinishRequestEvent } from './services/finish-request-event.ts';
  * opens databases and connections and passes them in.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const finish = createFinishRequestEvent(deps.logger, deps.spendQueue, deps.onSoftBudgetCrossed);
+  const finish = createFinishRequestEvent(
+    deps.logger,
+    deps.spendQueue,
+    deps.onSoftBudgetCrossed,
+    deps.metrics,
+  );
   const app = new Hono<AppEnv>();
 
   app.use('*', requestContext(finish));

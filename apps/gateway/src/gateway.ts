@@ -27,7 +27,7 @@ import {
   RedisInvalidationBus,
 } from './services/invalidation-bus.ts';
 import { createLookups } from './services/lookups.ts';
-import { createMetrics } from './services/metrics.ts';
+import { GatewayMetrics } from './services/metrics.ts';
 import { ModelRouter } from './services/model-router.ts';
 import { RedisSpendBuffer } from './services/redis-spend-buffer.ts';
 import { createSoftBudgetAlerts } from './services/soft-budget-alerts.ts';
@@ -167,7 +167,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   });
   budgetResets.start();
 
-  const metrics = createMetrics(spendQueue);
+  const metrics = new GatewayMetrics(spendQueue, config.metrics);
   const app = createApp({
     admission,
     masterKeyHash: hashKey(masterKey.key),
@@ -175,8 +175,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     lookups,
     spendQueue,
     metrics,
+    metricsRequireAuth: config.metrics.requireAuth,
     onSoftBudgetCrossed: createSoftBudgetAlerts({
-      registry: metrics,
+      registry: metrics.registry,
       logger,
       webhookUrl: config.alertWebhookUrl,
     }),

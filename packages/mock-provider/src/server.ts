@@ -28,6 +28,14 @@ import { answerTextCompletion } from './openai/completions.ts';
 import { answerEmbeddings } from './openai/embeddings.ts';
 import { answerOpenRouterChat, toOpenRouterErrorBody } from './openrouter/chat-completions.ts';
 
+/** OpenAI's own rate-limit headers on every chat answer (fixed figures: the mock has no limits). */
+const OPENAI_RATE_LIMIT_HEADERS = {
+  'x-ratelimit-limit-requests': '10000',
+  'x-ratelimit-remaining-requests': '9999',
+  'x-ratelimit-limit-tokens': '30000000',
+  'x-ratelimit-remaining-tokens': '29999000',
+};
+
 export interface MockProviderOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -170,12 +178,13 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       const headers: Record<string, string> = plan.errorStatus === 429 ? { 'retry-after': '7' } : {};
       return sendJson(res, plan.errorStatus, toErrorBody(plan.errorStatus, plan.errorMessage), headers);
     }
-    if (!parsed.data.stream) return sendJson(res, 200, toCompletionBody(plan));
+    if (!parsed.data.stream) return sendJson(res, 200, toCompletionBody(plan), OPENAI_RATE_LIMIT_HEADERS);
 
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       'x-request-id': `req_${plan.id}`,
+      ...OPENAI_RATE_LIMIT_HEADERS,
     });
     const delayMs = plan.chunkDelayMs ?? options.chunkDelayMs ?? 0;
     const payloads = toStreamPayloads(plan, parsed.data.stream_options?.include_usage === true);

@@ -48,6 +48,8 @@ export const configFileSchema = z.looseObject({
       allow_client_side_credentials: z.boolean().optional(),
       /** URL prefixes a caller-chosen `api_base` must start with. */
       client_api_base_allowlist: z.array(z.string()).optional(),
+      /** `/metrics` asks for a key (any valid virtual key or the master key). */
+      require_auth_for_metrics_endpoint: z.boolean().optional(),
       /** Alert channels; `webhook` POSTs soft-budget alerts to `WEBHOOK_URL`. */
       alerting: z.array(z.string()).optional(),
       /** A header naming the end user (LiteLLM's older, deprecated setting). */
@@ -58,7 +60,18 @@ export const configFileSchema = z.looseObject({
         .optional(),
     })
     .default({}),
-  litellm_settings: z.looseObject({}).default({}),
+  litellm_settings: z
+    .looseObject({
+      /** Fill the `end_user` label of the Prometheus metrics (LiteLLM's setting; off by default). */
+      enable_end_user_cost_tracking_prometheus_only: z.boolean().optional(),
+      /** Latency histogram buckets, seconds (LiteLLM's setting). */
+      prometheus_latency_buckets: z.array(z.number().positive()).min(1).optional(),
+      /** Ours: leave `hashed_api_key` and `api_key_alias` empty in metrics. */
+      prometheus_disable_key_labels: z.boolean().optional(),
+      /** Ours: distinct values kept per high-cardinality metric label before folding into `other`. */
+      prometheus_max_label_values: z.number().int().positive().optional(),
+    })
+    .default({}),
   router_settings: z
     .looseObject({
       /** Upstream timeout, seconds. */

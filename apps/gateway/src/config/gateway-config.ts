@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { type PriceOverrides, priceOverrideFields } from '@gateway/pricing';
 import { type ProviderId, parseProviderModel } from '@gateway/providers';
 import { z } from 'zod';
+import type { MetricsOptions } from '../services/metrics.ts';
 import { DEFAULT_END_USER_HEADERS } from '../services/request-attribution.ts';
 import { ConfigError, type ConfigFile, type ModelEntry, readConfigFile } from './config-file.ts';
 
@@ -56,6 +57,8 @@ export interface GatewayConfig {
   rateLimitWindowMs: number;
   /** How often each instance looks for budgets whose period ended. */
   budgetResetIntervalMs: number;
+  /** How `/metrics` labels and buckets its series, and whether it asks for a key. */
+  metrics: MetricsOptions & { requireAuth: boolean };
   /** Where soft-budget alerts are POSTed: `WEBHOOK_URL` when `general_settings.alerting` lists `webhook`. */
   alertWebhookUrl: string | undefined;
   /** How long in-flight requests may run after SIGTERM before their connections are closed. */
@@ -146,6 +149,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
   const configPath = configPathFromArgs(argv) ?? e.CONFIG_FILE;
   const file: ConfigFile | undefined = configPath ? readConfigFile(configPath, env) : undefined;
   const general = file?.general_settings ?? {};
+  const litellm = file?.litellm_settings ?? {};
   const databaseUrl = e.DATABASE_URL ?? general.database_url;
   const dataDir = resolve(e.GATEWAY_DATA_DIR);
   return {
@@ -168,6 +172,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     rateLimitWindowMs: Math.round(e.LITELLM_RATE_LIMIT_WINDOW_SIZE * 1000),
     budgetResetIntervalMs: Math.round(e.BUDGET_RESET_CHECK_SECONDS * 1000),
     alertWebhookUrl: general.alerting?.includes('webhook') ? e.WEBHOOK_URL : undefined,
+    metrics: {
+      requireAuth: general.require_auth_for_metrics_endpoint === true,
+      latencyBuckets: litellm.prometheus_latency_buckets,
+      endUserLabels: litellm.enable_end_user_cost_tracking_prometheus_only === true,
+      keyLabels: litellm.prometheus_disable_key_labels !== true,
+      maxLabelValues: litellm.prometheus_max_label_values,
+    },
     anthropicPassthrough: { apiBase: e.ANTHROPIC_API_BASE, apiKey: e.ANTHROPIC_API_KEY },
     clientUpstreams: {
       allowAllKeys: general.allow_client_side_credentials === true,

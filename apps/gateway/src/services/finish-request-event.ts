@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type SoftBudgetCrossing, settleCall } from './admission.ts';
+import type { GatewayMetrics } from './metrics.ts';
 import { type RequestEvent, toSpendRow } from './request-event.ts';
 import type { SpendQueue } from './spend-writer.ts';
 
@@ -13,6 +14,7 @@ export function createFinishRequestEvent(
   logger: Logger,
   spendQueue: Pick<SpendQueue, 'enqueue'>,
   onSoftBudgetCrossed: (crossing: SoftBudgetCrossing) => void = () => {},
+  metrics?: Pick<GatewayMetrics, 'record'>,
 ): FinishRequestEvent {
   const finished = new WeakSet<RequestEvent>();
   return function finishRequestEvent(event, status) {
@@ -23,6 +25,12 @@ export function createFinishRequestEvent(
     event.outcome ??= status < 400 ? 'success' : 'failure';
     const row = toSpendRow(event);
     if (row) spendQueue.enqueue(row);
+    // The metrics count exactly what the spend log receives.
+    try {
+      metrics?.record(event, status, row?.spend);
+    } catch (error) {
+      logger.warn({ err: error, requestId: event.requestId }, 'metrics: could not record the request');
+    }
     const call = event.call;
     const price = call?.price;
     settleCall(

@@ -1,37 +1,475 @@
-import { Gauge, Registry } from 'prom-client';
+import type { GatewayError } from '@gateway/providers';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestEvent } from './request-event.ts';
 import type { SpendQueue } from './spend-writer.ts';
 
+/** LiteLLM's `LATENCY_BUCKETS` (seconds, contract §6). */
+export const LATENCY_BUCKETS = [
+  0.005, 0.00625, 0.0125, 0.025, 0.05, 0.1, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 7, 7.5, 8,
+  8.5, 9, 9.5, 10, 15, 20, 25, 30, 60, 120, 180, 240, 300,
+];
+
+export interface MetricsOptions {
+  /** `litellm_settings.prometheus_latency_buckets`. */
+  latencyBuckets?: number[] | undefined;
+  /** `litellm_settings.enable_end_user_cost_tracking_prometheus_only`: `end_user` is filled in. */
+  endUserLabels?: boolean | undefined;
+  /** Ours: `hashed_api_key` and `api_key_alias` are left empty (on by default, as LiteLLM). */
+  keyLabels?: boolean | undefined;
+  /**
+   * Ours: distinct values kept per high-cardinality label (`end_user`, `hashed_api_key`,
+   * `api_key_alias`, `user`, `team`, `team_alias`); later values are folded into `other`.
+   */
+  maxLabelValues?: number | undefined;
+}
+
+/** What a request's metrics are labelled with (strings; empty when unknown). */
+interface RequestLabels {
+  end_user: string;
+  hashed_api_key: string;
+  api_key_alias: string;
+  requested_model: string;
+  team: string;
+  team_alias: string;
+  user: string;
+  user_email: string;
+  route: string;
+  model: string;
+  model_id: string;
+  api_base: string;
+  api_provider: string;
+  litellm_model_name: string;
+}
+
+// Label sets per metric, as LiteLLM's newest versions export them (contract §6.1), without
+// `client_ip` and `user_agent` (unbounded values, no dashboard of LiteLLM's reads them).
+const KEY_TEAM_USER = ['end_user', 'hashed_api_key', 'api_key_alias', 'team', 'team_alias', 'user'] as const;
+const LABELS = {
+  totalRequests: [...KEY_TEAM_USER, 'requested_model', 'status_code', 'user_email', 'route', 'model_id'],
+  failedRequests: [
+    ...KEY_TEAM_USER,
+    'requested_model',
+    'user_email',
+    'exception_status',
+    'exception_class',
+    'route',
+    'model_id',
+  ],
+  totalLatency: [...KEY_TEAM_USER, 'requested_model', 'model', 'model_id'],
+  apiLatency: [
+    'model',
+    'hashed_api_key',
+    'api_key_alias',
+    'team',
+    'team_alias',
+    'requested_model',
+    'end_user',
+    'user',
+    'model_id',
+  ],
+  overhead: [
+    'model_group',
+    'api_provider',
+    'api_base',
+    'litellm_model_name',
+    'hashed_api_key',
+    'api_key_alias',
+    'model_id',
+  ],
+  spend: [...KEY_TEAM_USER, 'model', 'user_email', 'model_id'],
+  tokens: [...KEY_TEAM_USER, 'model', 'user_email', 'requested_model', 'model_id'],
+  legacyFailed: [...KEY_TEAM_USER, 'model', 'model_id'],
+  deployment: [
+    'requested_model',
+    'litellm_model_name',
+    'model_id',
+    'api_base',
+    'api_provider',
+    'hashed_api_key',
+    'api_key_alias',
+    'team',
+    'team_alias',
+  ],
+  perOutputToken: [
+    'litellm_model_name',
+    'model_id',
+    'api_base',
+    'api_provider',
+    'hashed_api_key',
+    'api_key_alias',
+    'team',
+    'team_alias',
+  ],
+  providerRemaining: [
+    'model_group',
+    'api_provider',
+    'api_base',
+    'litellm_model_name',
+    'hashed_api_key',
+    'api_key_alias',
+    'model_id',
+  ],
+  keyModelRemaining: ['hashed_api_key', 'api_key_alias', 'model', 'model_id'],
+} as const;
+
+/** Labels whose values grow with use, and so are capped. */
+const CAPPED = new Set(['end_user', 'hashed_api_key', 'api_key_alias', 'user', 'team', 'team_alias']);
+
+const MODEL_ROUTE =
+  /^(?:\/v1)?\/(?:chat\/completions|completions|embeddings|images\/generations|messages|responses)$|^\/anthropic\//;
+
+/** Python-style class names of upstream errors, as LiteLLM labels them (`Openai.RateLimitError`). */
+const UPSTREAM_ERROR_CLASSES: Record<number, string> = {
+  400: 'BadRequestError',
+  401: 'AuthenticationError',
+  403: 'PermissionDeniedError',
+  404: 'NotFoundError',
+  408: 'Timeout',
+  422: 'UnprocessableEntityError',
+  429: 'RateLimitError',
+  500: 'InternalServerError',
+  503: 'ServiceUnavailableError',
+};
+
+export function exceptionClassOf(error: GatewayError | undefined): string {
+  if (!error) return 'None';
+  const provider = (name: string) => name.charAt(0).toUpperCase() + name.slice(1).toLowerCase();
+  switch (error.kind) {
+    case 'upstream_error':
+      return `${provider(error.provider)}.${UPSTREAM_ERROR_CLASSES[error.status] ?? 'APIError'}`;
+    case 'upstream_timeout':
+      return `${provider(error.provider)}.Timeout`;
+    case 'rate_limited':
+      return error.type === 'budget_exceeded' ? 'BudgetExceededError' : 'ProxyException';
+    default:
+      return 'ProxyException';
+  }
+}
+
 /**
- * The gateway's Prometheus registry, built once per process. Metric names follow LiteLLM's
- * (contract §6.1) so existing dashboards keep working.
+ * The gateway's Prometheus metrics, under LiteLLM's names, types, labels and buckets (contract
+ * §6.1), so its dashboards keep working. Each request is recorded once, from its wide event,
+ * when it ends: the counters follow exactly what the spend log receives.
  */
-export function createMetrics(spendQueue: Pick<SpendQueue, 'depths'>): Registry {
-  const registry = new Registry();
-  // Both depths come from one read per scrape, shared by the two gauges.
-  let depths: ReturnType<SpendQueue['depths']> | undefined;
-  const readDepths = () => {
-    depths ??= spendQueue.depths().finally(() => {
-      depths = undefined;
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly #options: Required<Omit<MetricsOptions, 'latencyBuckets'>>;
+  readonly #seen = new Map<string, Set<string>>();
+  readonly #folded: Counter;
+  readonly #totalRequests: Counter;
+  readonly #failedRequests: Counter;
+  readonly #totalLatency: Histogram;
+  readonly #apiLatency: Histogram;
+  readonly #ttft: Histogram;
+  readonly #overhead: Histogram;
+  readonly #spend: Counter;
+  readonly #totalTokens: Counter;
+  readonly #inputTokens: Counter;
+  readonly #outputTokens: Counter;
+  readonly #cacheReadTokens: Counter;
+  readonly #cacheWriteTokens: Counter;
+  readonly #requests: Counter;
+  readonly #legacyFailed: Counter;
+  readonly #deploymentSuccess: Counter;
+  readonly #deploymentFailure: Counter;
+  readonly #deploymentTotal: Counter;
+  readonly #perOutputToken: Histogram;
+  readonly #providerRemainingRequests: Gauge;
+  readonly #providerRemainingTokens: Gauge;
+  readonly #keyModelRemainingRequests: Gauge;
+  readonly #keyModelRemainingTokens: Gauge;
+  readonly #budget: Record<'key' | 'team' | 'user', { remaining: Gauge; max: Gauge; hours: Gauge }>;
+
+  constructor(spendQueue: Pick<SpendQueue, 'depths'>, options: MetricsOptions = {}) {
+    this.#options = {
+      endUserLabels: options.endUserLabels ?? false,
+      keyLabels: options.keyLabels ?? true,
+      maxLabelValues: options.maxLabelValues ?? 1_000,
+    };
+    const registers = [this.registry];
+    const buckets = options.latencyBuckets ?? LATENCY_BUCKETS;
+    // Exported as LiteLLM's Python client exports counters: the name plus `_total`.
+    const counter = (name: string, help: string, labelNames: readonly string[]) =>
+      new Counter({ name: `${name}_total`, help, labelNames, registers });
+    const histogram = (name: string, help: string, labelNames: readonly string[], withBuckets = buckets) =>
+      new Histogram({ name, help, labelNames, buckets: withBuckets, registers });
+    const gauge = (name: string, help: string, labelNames: readonly string[]) =>
+      new Gauge({ name, help, labelNames, registers });
+
+    this.#folded = counter(
+      'gateway_label_values_folded',
+      'Label values folded into "other" because the label reached its cap of distinct values',
+      ['label'],
+    );
+    this.#totalRequests = counter(
+      'litellm_proxy_total_requests_metric',
+      'Client requests to model routes, by status',
+      LABELS.totalRequests,
+    );
+    this.#failedRequests = counter(
+      'litellm_proxy_failed_requests_metric',
+      'Client requests to model routes that failed (auth, budget and limit refusals included)',
+      LABELS.failedRequests,
+    );
+    this.#totalLatency = histogram(
+      'litellm_request_total_latency_metric',
+      'Total time of a request in the gateway, seconds',
+      LABELS.totalLatency,
+    );
+    this.#apiLatency = histogram(
+      'litellm_llm_api_latency_metric',
+      'Time of the upstream call, seconds',
+      LABELS.apiLatency,
+    );
+    this.#ttft = histogram(
+      'litellm_llm_api_time_to_first_token_metric',
+      'Time to the first token of a streamed call, seconds',
+      LABELS.apiLatency,
+    );
+    this.#overhead = histogram(
+      'litellm_overhead_latency_metric',
+      'Time the gateway added to a call (total minus upstream), seconds',
+      LABELS.overhead,
+    );
+    this.#spend = counter('litellm_spend_metric', 'Spend, USD (as recorded in the spend log)', LABELS.spend);
+    this.#totalTokens = counter('litellm_total_tokens_metric', 'Input + output tokens', LABELS.tokens);
+    this.#inputTokens = counter(
+      'litellm_input_tokens_metric',
+      'Input tokens (cache reads and writes included)',
+      LABELS.tokens,
+    );
+    this.#outputTokens = counter('litellm_output_tokens_metric', 'Output tokens', LABELS.tokens);
+    this.#cacheReadTokens = counter(
+      'litellm_cache_read_input_tokens_metric',
+      'Input tokens read from the provider’s prompt cache',
+      LABELS.tokens,
+    );
+    this.#cacheWriteTokens = counter(
+      'litellm_cache_creation_input_tokens_metric',
+      'Input tokens written to the provider’s prompt cache',
+      LABELS.tokens,
+    );
+    this.#requests = counter('litellm_requests_metric', 'Successful model calls (legacy)', LABELS.spend);
+    this.#legacyFailed = counter(
+      'litellm_llm_api_failed_requests_metric',
+      'Failed model calls (legacy)',
+      LABELS.legacyFailed,
+    );
+    this.#deploymentSuccess = counter(
+      'litellm_deployment_success_responses',
+      'Successful calls per deployment',
+      LABELS.deployment,
+    );
+    this.#deploymentFailure = counter('litellm_deployment_failure_responses', 'Failed calls per deployment', [
+      ...LABELS.deployment,
+      'exception_status',
+      'exception_class',
+    ]);
+    this.#deploymentTotal = counter(
+      'litellm_deployment_total_requests',
+      'Calls per deployment',
+      LABELS.deployment,
+    );
+    this.#perOutputToken = histogram(
+      'litellm_deployment_latency_per_output_token',
+      'Upstream latency divided by output tokens, seconds',
+      LABELS.perOutputToken,
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    );
+    this.#providerRemainingRequests = gauge(
+      'litellm_remaining_requests_metric',
+      'Requests the provider says are left (its x-ratelimit-remaining-requests)',
+      LABELS.providerRemaining,
+    );
+    this.#providerRemainingTokens = gauge(
+      'litellm_remaining_tokens_metric',
+      'Tokens the provider says are left (its x-ratelimit-remaining-tokens)',
+      LABELS.providerRemaining,
+    );
+    this.#keyModelRemainingRequests = gauge(
+      'litellm_remaining_api_key_requests_for_model',
+      'Requests left in the window for a key on a model (its model_rpm_limit)',
+      LABELS.keyModelRemaining,
+    );
+    this.#keyModelRemainingTokens = gauge(
+      'litellm_remaining_api_key_tokens_for_model',
+      'Tokens left in the window for a key on a model (its model_tpm_limit)',
+      LABELS.keyModelRemaining,
+    );
+    const budgetGauges = (prefix: string, entity: string, labelNames: readonly string[]) => ({
+      remaining: gauge(
+        `litellm_remaining_${prefix}_budget_metric`,
+        `${entity} max budget minus spend, USD`,
+        labelNames,
+      ),
+      max: gauge(`litellm_${prefix}_max_budget_metric`, `${entity} max budget, USD`, labelNames),
+      hours: gauge(
+        `litellm_${prefix}_budget_remaining_hours_metric`,
+        `Hours until the ${entity.toLowerCase()} budget resets`,
+        labelNames,
+      ),
     });
-    return depths;
-  };
-  new Gauge({
-    name: 'litellm_in_memory_spend_update_queue_size',
-    help: 'Spend rows waiting in this process to be written to the database',
-    registers: [registry],
-    async collect() {
-      this.set((await readDepths()).memory);
-    },
-  });
-  new Gauge({
-    name: 'litellm_redis_spend_update_queue_size',
-    help: 'Spend rows waiting in the Redis stream to be written to the database (0 without Redis)',
-    registers: [registry],
-    async collect() {
-      const { redis } = await readDepths();
-      // While Redis is unreachable the last value read stays.
-      if (redis !== null) this.set(redis);
-    },
-  });
-  return registry;
+    this.#budget = {
+      key: budgetGauges('api_key', 'Key', ['hashed_api_key', 'api_key_alias']),
+      team: budgetGauges('team', 'Team', ['team', 'team_alias']),
+      user: budgetGauges('user', 'User', ['user']),
+    };
+    this.#queueGauges(spendQueue);
+  }
+
+  #queueGauges(spendQueue: Pick<SpendQueue, 'depths'>): void {
+    // Both depths come from one read per scrape, shared by the two gauges.
+    let depths: ReturnType<SpendQueue['depths']> | undefined;
+    const readDepths = () => {
+      depths ??= spendQueue.depths().finally(() => {
+        depths = undefined;
+      });
+      return depths;
+    };
+    new Gauge({
+      name: 'litellm_in_memory_spend_update_queue_size',
+      help: 'Spend rows waiting in this process to be written to the database',
+      registers: [this.registry],
+      async collect() {
+        this.set((await readDepths()).memory);
+      },
+    });
+    new Gauge({
+      name: 'litellm_redis_spend_update_queue_size',
+      help: 'Spend rows waiting in the Redis stream to be written to the database (0 without Redis)',
+      registers: [this.registry],
+      async collect() {
+        const { redis } = await readDepths();
+        // While Redis is unreachable the last value read stays.
+        if (redis !== null) this.set(redis);
+      },
+    });
+  }
+
+  /** A label value, or `other` once the label holds its cap of distinct values. */
+  #capped(label: string, value: string): string {
+    if (value === '' || !CAPPED.has(label)) return value;
+    let seen = this.#seen.get(label);
+    if (!seen) {
+      seen = new Set();
+      this.#seen.set(label, seen);
+    }
+    if (seen.has(value)) return value;
+    if (seen.size >= this.#options.maxLabelValues) {
+      this.#folded.inc({ label });
+      return 'other';
+    }
+    seen.add(value);
+    return value;
+  }
+
+  #labelsOf(event: RequestEvent): RequestLabels {
+    const call = event.call;
+    const keyLabels = this.#options.keyLabels;
+    return {
+      end_user: this.#capped('end_user', this.#options.endUserLabels ? (call?.endUser ?? '') : ''),
+      hashed_api_key: this.#capped('hashed_api_key', keyLabels ? (event.keyHash ?? '') : ''),
+      api_key_alias: this.#capped('api_key_alias', keyLabels ? (event.keyAlias ?? '') : ''),
+      requested_model: call?.modelGroup ?? event.requestedModel ?? '',
+      team: this.#capped('team', event.teamId ?? ''),
+      team_alias: this.#capped('team_alias', event.teamAlias ?? ''),
+      user: this.#capped('user', event.userId ?? ''),
+      user_email: '',
+      route: event.path,
+      model: call ? (call.responseModel ?? call.upstreamModel) : '',
+      model_id: call?.deploymentId ?? '',
+      api_base: call?.apiBase ?? '',
+      api_provider: call?.provider ?? '',
+      litellm_model_name: call ? `${call.provider}/${call.upstreamModel}` : '',
+    };
+  }
+
+  /** Records a request that ended (called once per request, with the spend it was billed). */
+  record(event: RequestEvent, status: number, spendUsd: string | null | undefined): void {
+    if (!MODEL_ROUTE.test(event.path)) return;
+    const l = this.#labelsOf(event);
+    const pick = <K extends keyof RequestLabels | string>(
+      names: readonly K[],
+      extra: Record<string, string> = {},
+    ) => {
+      const labels: Record<string, string> = {};
+      for (const name of names)
+        labels[name] = extra[name] ?? (l as unknown as Record<string, string>)[name] ?? '';
+      return labels;
+    };
+    const statusCode = String(status);
+    const failed = status >= 400 || event.outcome === 'failure';
+    const exception = {
+      exception_status: statusCode,
+      exception_class: exceptionClassOf(event.error),
+      status_code: statusCode,
+      model_group: l.requested_model,
+    };
+    this.#totalRequests.inc(pick(LABELS.totalRequests, exception));
+    if (failed) this.#failedRequests.inc(pick(LABELS.failedRequests, exception));
+    const endedAt = event.endedAt ?? new Date();
+    const totalSeconds = (endedAt.getTime() - event.startedAt.getTime()) / 1000;
+    this.#totalLatency.observe(pick(LABELS.totalLatency), totalSeconds);
+
+    const call = event.call;
+    if (!call) return;
+    const deployment = pick(LABELS.deployment);
+    this.#deploymentTotal.inc(deployment);
+    if (failed) {
+      this.#deploymentFailure.inc(
+        pick([...LABELS.deployment, 'exception_status', 'exception_class'], exception),
+      );
+      this.#legacyFailed.inc(pick(LABELS.legacyFailed));
+    } else {
+      this.#deploymentSuccess.inc(deployment);
+      this.#requests.inc(pick(LABELS.spend));
+    }
+    if (call.upstreamStartedAt) {
+      const upstreamEnd = call.upstreamEndedAt ?? endedAt;
+      const upstreamSeconds = Math.max(0, (upstreamEnd.getTime() - call.upstreamStartedAt.getTime()) / 1000);
+      this.#apiLatency.observe(pick(LABELS.apiLatency), upstreamSeconds);
+      this.#overhead.observe(pick(LABELS.overhead, exception), Math.max(0, totalSeconds - upstreamSeconds));
+      const output = call.usage.outputTokens;
+      if (output && output > 0)
+        this.#perOutputToken.observe(pick(LABELS.perOutputToken), upstreamSeconds / output);
+      if (call.stream && call.firstTokenAt)
+        this.#ttft.observe(
+          pick(LABELS.apiLatency),
+          Math.max(0, (call.firstTokenAt.getTime() - call.upstreamStartedAt.getTime()) / 1000),
+        );
+    }
+    if (spendUsd !== null && spendUsd !== undefined) this.#spend.inc(pick(LABELS.spend), Number(spendUsd));
+    const tokens = pick(LABELS.tokens);
+    const { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens } = call.usage;
+    if (inputTokens) this.#inputTokens.inc(tokens, inputTokens);
+    if (outputTokens) this.#outputTokens.inc(tokens, outputTokens);
+    if (inputTokens || outputTokens) this.#totalTokens.inc(tokens, (inputTokens ?? 0) + (outputTokens ?? 0));
+    if (cacheReadTokens) this.#cacheReadTokens.inc(tokens, cacheReadTokens);
+    if (cacheWriteTokens) this.#cacheWriteTokens.inc(tokens, cacheWriteTokens);
+
+    const remaining = call.upstreamRemaining;
+    if (remaining?.requests !== undefined)
+      this.#providerRemainingRequests.set(pick(LABELS.providerRemaining, exception), remaining.requests);
+    if (remaining?.tokens !== undefined)
+      this.#providerRemainingTokens.set(pick(LABELS.providerRemaining, exception), remaining.tokens);
+    for (const left of event.keyModelRemaining ? [event.keyModelRemaining] : []) {
+      const labels = pick(LABELS.keyModelRemaining, { model: l.requested_model });
+      if (left.requests !== undefined) this.#keyModelRemainingRequests.set(labels, left.requests);
+      if (left.tokens !== undefined) this.#keyModelRemainingTokens.set(labels, left.tokens);
+    }
+    const cost = spendUsd ? Number(spendUsd) : 0;
+    for (const budget of event.budgets ?? []) {
+      const gauges = this.#budget[budget.entity];
+      const labels =
+        budget.entity === 'key'
+          ? { hashed_api_key: l.hashed_api_key, api_key_alias: l.api_key_alias }
+          : budget.entity === 'team'
+            ? { team: l.team, team_alias: l.team_alias }
+            : { user: l.user };
+      gauges.max.set(labels, budget.maxBudgetUsd);
+      gauges.remaining.set(labels, budget.maxBudgetUsd - (budget.spentUsd + cost));
+      if (budget.resetAtMs !== null)
+        gauges.hours.set(labels, Math.max(0, (budget.resetAtMs - endedAt.getTime()) / 3_600_000));
+    }
+  }
 }

@@ -28,9 +28,10 @@ import type { Reservation } from './admission-ledger.ts';
 import { authorizeModelCall } from './authorize-model-call.ts';
 import { checkClientApiBase } from './client-upstream.ts';
 import type { FinishRequestEvent } from './finish-request-event.ts';
+import type { TeamRecord, UserRecord } from './lookups.ts';
 import { meterStream } from './meter-stream.ts';
 import { resolveEndUser, resolveTags } from './request-attribution.ts';
-import { type ModelCall, producedOutput } from './request-event.ts';
+import { type ModelCall, producedOutput, type RequestEvent } from './request-event.ts';
 import { chatRequestText, completeUsage } from './usage-estimate.ts';
 
 /** A model call ready to go: where, with what, recorded on the request's wide event. */
@@ -90,6 +91,7 @@ export async function prepareCall(
   estimate: (deployment: Deployment) => CallEstimate = () => ({ inputTokens: 1, outputTokens: 0 }),
 ): Promise<PreparedCall> {
   const caller = c.get('caller');
+  c.get('event').requestedModel = modelName;
   const clientTarget = clientChosenUpstream(deps, caller, rawBody);
   const deployment = deps.router.pick(modelName);
   if (!deployment) {
@@ -128,6 +130,8 @@ export async function prepareCall(
     estimate: () => estimate(deployment),
     price: (usage) => priceCall(deployment, usage, event.startedAt),
   });
+  event.teamAlias = team?.teamAlias ?? null;
+  noteBudgetsAndLimits(event, caller, team, user, deployment.modelName);
   const adapter = deps.adapters.get(deployment.provider);
   if (!adapter) {
     throw new GatewayHttpError({
@@ -164,6 +168,48 @@ export async function prepareCall(
       ...(deployment.streamTimeoutMs !== undefined ? { streamTimeoutMs: deployment.streamTimeoutMs } : {}),
     },
   };
+}
+
+/**
+ * The key's, team's and owner's budgets as the call found them (for the budget gauges), and
+ * what the key had left on this model: live spend from the admission counters when they hold
+ * it, else the cached records'.
+ */
+function noteBudgetsAndLimits(
+  event: RequestEvent,
+  caller: Caller,
+  team: TeamRecord | undefined,
+  user: UserRecord | undefined,
+  modelGroup: string,
+): void {
+  const reservation = event.reservation;
+  const remainingOf = (scopeId: string) => {
+    const i = reservation?.scopeIds.indexOf(scopeId) ?? -1;
+    return i >= 0 ? reservation?.remaining[i] : undefined;
+  };
+  const budgets: NonNullable<RequestEvent['budgets']> = [];
+  const note = (
+    entity: 'key' | 'team' | 'user',
+    scopeId: string,
+    record: { maxBudget: string | null; spend: string; budgetResetAtMs: number | null },
+  ) => {
+    if (record.maxBudget === null) return;
+    const live = remainingOf(scopeId)?.spentNanos;
+    budgets.push({
+      entity,
+      maxBudgetUsd: Number(record.maxBudget),
+      spentUsd: live !== undefined ? live / 1e9 : Number(record.spend),
+      resetAtMs: record.budgetResetAtMs,
+    });
+  };
+  if (caller.kind === 'virtual') {
+    note('key', `key:${caller.key.tokenHash}`, caller.key);
+    const left = remainingOf(`key:${caller.key.tokenHash}:model:${modelGroup}`);
+    if (left) event.keyModelRemaining = left;
+  }
+  if (team) note('team', `team:${team.teamId}`, team);
+  if (user) note('user', `user:${user.userId}`, user);
+  if (budgets.length > 0) event.budgets = budgets;
 }
 
 /**
@@ -279,17 +325,40 @@ function isRetryable(error: GatewayError): boolean {
  */
 export async function withRetries<T>(prepared: PreparedCall, attempt: () => Promise<Result<T>>): Promise<T> {
   const retries = prepared.deployment.numRetries ?? 0;
+  const call = prepared.call;
   for (let n = 0; ; n++) {
+    call.upstreamStartedAt = new Date();
     const result = await attempt();
-    if (result.ok) return result.value;
+    // A stream's answer is complete only when it ends (its end is the request's).
+    if (!call.stream || !result.ok) call.upstreamEndedAt = new Date();
+    else delete call.upstreamEndedAt;
+    if (result.ok) {
+      noteUpstreamRemaining(call, result.value);
+      return result.value;
+    }
     if (n >= retries || !isRetryable(result.error) || prepared.target.signal?.aborted) {
       throw new GatewayHttpError(result.error);
     }
-    prepared.call.attemptedRetries = n + 1;
+    call.attemptedRetries = n + 1;
     const hinted = result.error.kind === 'upstream_error' ? result.error.retryAfterSeconds : undefined;
     const delayMs = Math.min(hinted !== undefined ? hinted * 1000 : 250 * 2 ** n, MAX_RETRY_DELAY_MS);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
+}
+
+/** The upstream's own `x-ratelimit-remaining-*` headers, when its answer carries them. */
+function noteUpstreamRemaining(call: ModelCall, value: unknown): void {
+  const headers = (value as { upstream?: UpstreamResponseInfo } | undefined)?.upstream?.headers;
+  if (!headers) return;
+  const requests = Number(headers['x-ratelimit-remaining-requests']);
+  const tokens = Number(headers['x-ratelimit-remaining-tokens']);
+  const remaining = {
+    ...(headers['x-ratelimit-remaining-requests'] !== undefined && Number.isFinite(requests)
+      ? { requests }
+      : {}),
+    ...(headers['x-ratelimit-remaining-tokens'] !== undefined && Number.isFinite(tokens) ? { tokens } : {}),
+  };
+  if (Object.keys(remaining).length > 0) call.upstreamRemaining = remaining;
 }
 
 /** Calls the model, without streaming; records usage and price on the wide event. */

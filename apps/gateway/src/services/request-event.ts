@@ -22,6 +22,11 @@ export interface ModelCall {
   responseModel?: string;
   providerResponseId?: string;
   stream: boolean;
+  /** When the attempt that counted was sent upstream, and when its answer was complete. */
+  upstreamStartedAt?: Date;
+  upstreamEndedAt?: Date;
+  /** What the upstream said is left of its own limits (`x-ratelimit-remaining-*`). */
+  upstreamRemaining?: { requests?: number; tokens?: number };
   firstTokenAt?: Date;
   usage: Usage;
   /** Buckets the provider never reported, estimated by counting tokens (a stream cut early). */
@@ -56,8 +61,20 @@ export interface RequestEvent {
   keyAlias?: string | null;
   userId?: string | null;
   teamId?: string | null;
+  teamAlias?: string | null;
   organizationId?: string | null;
+  /** The model the client asked for, known before a deployment is chosen. */
+  requestedModel?: string;
   call?: ModelCall;
+  /** Budgets the call counted against when admitted (for the budget gauges). */
+  budgets?: {
+    entity: 'key' | 'team' | 'user';
+    maxBudgetUsd: number;
+    spentUsd: number;
+    resetAtMs: number | null;
+  }[];
+  /** What the key had left on this model when admitted (its `model_rpm_limit` / `model_tpm_limit`). */
+  keyModelRemaining?: { requests?: number; tokens?: number };
   /** What the call holds against its budgets and limits until it ends. */
   reservation?: Reservation;
   /** Set by a streaming handler: it emits the event itself when the stream ends. */

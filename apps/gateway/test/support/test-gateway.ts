@@ -49,6 +49,7 @@ export async function startTestGateway(
     redisUrl?: string;
     /** Where soft-budget alerts go. */
     alertWebhookUrl?: string;
+    metrics?: Partial<GatewayConfig['metrics']>;
     /** This test's Redis and key prefix, when the test needs to read Redis itself. */
     redis?: { url: string; keyPrefix: string };
   } = {},
@@ -124,6 +125,7 @@ export async function startTestGateway(
     rateLimitWindowMs: options.rateLimitWindowMs ?? 60_000,
     budgetResetIntervalMs: 200,
     alertWebhookUrl: options.alertWebhookUrl,
+    metrics: { requireAuth: false, endUserLabels: true, ...options.metrics },
     anthropicPassthrough: { apiBase: mock.anthropicBaseUrl, apiKey: 'sk-upstream-secret' },
     clientUpstreams: { allowAllKeys: false, allowlist: [mock.deepseekBaseUrl] },
     endUserHeaders: ['x-litellm-customer-id', 'x-litellm-end-user-id'],

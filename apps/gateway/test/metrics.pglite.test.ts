@@ -1,0 +1,258 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashKey } from '../src/services/virtual-key.ts';
+import { LITELLM_METRICS } from './fixtures/litellm-metrics.ts';
+import { type Exposition, parseExposition, sumOf } from './support/prometheus-text.ts';
+import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
+
+const admin = async (t: TestGateway, path: string, body: unknown) => {
+  const response = await fetch(`${t.gateway.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+};
+
+async function scrape(t: TestGateway, key?: string): Promise<{ status: number; text: string }> {
+  const response = await fetch(`${t.gateway.url}/metrics`, {
+    ...(key ? { headers: { authorization: `Bearer ${key}` } } : {}),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+/** The label names of a family's samples (histograms without `le`), one set per sample. */
+function labelSetsOf(exposition: Exposition, family: string, type: string): string[][] {
+  const names = type === 'histogram' ? [`${family}_bucket`, `${family}_sum`, `${family}_count`] : [family];
+  return exposition.samples
+    .filter((s) => names.includes(s.name))
+    .map((s) =>
+      Object.keys(s.labels)
+        .filter((l) => l !== 'le')
+        .sort(),
+    );
+}
+
+/**
+ * `/metrics` after scripted traffic: LiteLLM's names, types and labels (contract §6.1), and
+ * counters equal to what the spend log holds.
+ */
+describe('Prometheus metrics', () => {
+  let t: TestGateway;
+  let teamKey: string;
+  let soloKey: string;
+  let text: string;
+  let exposition: Exposition;
+  let rows: {
+    spend: string | null;
+    prompt_tokens: number | null;
+    completion_tokens: number | null;
+    cache_read_input_tokens: number | null;
+    cache_creation_input_tokens: number | null;
+    status: string;
+  }[];
+
+  beforeAll(async () => {
+    t = await startTestGateway('pglite');
+    await admin(t, '/team/new', {
+      team_id: 'metrics-team',
+      team_alias: 'Metrics Team',
+      max_budget: 50,
+      budget_duration: '30d',
+    });
+    await admin(t, '/user/new', {
+      user_id: 'metrics-owner',
+      max_budget: 40,
+      budget_duration: '7d',
+      auto_create_key: false,
+    });
+    teamKey = await t.createKey({
+      team_id: 'metrics-team',
+      key_alias: 'metrics-key',
+      max_budget: 10,
+      budget_duration: '1d',
+      metadata: { model_rpm_limit: { 'gpt-4o-mini': 100 }, model_tpm_limit: { 'gpt-4o-mini': 100_000 } },
+    });
+    soloKey = await t.createKey({ user_id: 'metrics-owner', key_alias: 'solo-key' });
+
+    const openai = new OpenAI({ apiKey: teamKey, baseURL: `${t.gateway.url}/v1`, maxRetries: 0 });
+    const messages = [{ role: 'user' as const, content: 'Hello [mock:cached_tokens=4]' }];
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', user: 'metrics-eu', messages });
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Stream [mock:reply_tokens=5]' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    for await (const _ of stream) {
+      // drain
+    }
+    await expect(
+      openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: '[mock:error=429]' }],
+      }),
+    ).rejects.toMatchObject({ status: 429 });
+    const anthropic = new Anthropic({ apiKey: soloKey, baseURL: t.gateway.url, maxRetries: 0 });
+    await anthropic.messages.create({
+      model: 'claude-sonnet',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'Cache me [mock:cached_tokens=30] [mock:cache_write_tokens=20]' }],
+    });
+    // Refused before any model call: unknown key.
+    const refused = await fetch(`${t.gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-not-a-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages }),
+    });
+    expect(refused.status).toBe(401);
+
+    await t.gateway.spendQueue.flush();
+    rows = await t.query(
+      'select spend, prompt_tokens, completion_tokens, cache_read_input_tokens, cache_creation_input_tokens, status from "LiteLLM_SpendLogs"',
+    );
+    const scraped = await scrape(t);
+    expect(scraped.status).toBe(200);
+    text = scraped.text;
+    exposition = parseExposition(text);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('exports every metric of the contract’s table under its name, type and label set', () => {
+    const missing: string[] = [];
+    for (const [name, { type, labels }] of Object.entries(LITELLM_METRICS)) {
+      // prom-client declares a counter's TYPE under its full name (`..._total`).
+      if (exposition.types.get(name) !== type) {
+        missing.push(`${name} (${exposition.types.get(name) ?? 'absent'}, expected ${type})`);
+        continue;
+      }
+      const sets = labelSetsOf(exposition, name, type);
+      expect(sets.length, `${name} has samples after the traffic`).toBeGreaterThan(0);
+      for (const set of sets) expect(set, name).toEqual([...labels].sort());
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('counts what the spend log holds: spend, tokens and cache tokens, to the nano-dollar', () => {
+    const total = (pick: (row: (typeof rows)[number]) => number | string | null) =>
+      rows.reduce((sum, row) => sum + Number(pick(row) ?? 0), 0);
+    expect(rows.length).toBe(5);
+    expect(sumOf(exposition, 'litellm_spend_metric_total')).toBeCloseTo(
+      total((r) => r.spend),
+      9,
+    );
+    expect(total((r) => r.spend)).toBeGreaterThan(0);
+    expect(sumOf(exposition, 'litellm_input_tokens_metric_total')).toBe(total((r) => r.prompt_tokens));
+    expect(sumOf(exposition, 'litellm_output_tokens_metric_total')).toBe(total((r) => r.completion_tokens));
+    expect(sumOf(exposition, 'litellm_total_tokens_metric_total')).toBe(
+      total((r) => r.prompt_tokens) + total((r) => r.completion_tokens),
+    );
+    expect(sumOf(exposition, 'litellm_cache_read_input_tokens_metric_total')).toBe(
+      total((r) => r.cache_read_input_tokens),
+    );
+    expect(sumOf(exposition, 'litellm_cache_read_input_tokens_metric_total')).toBe(4 + 4 + 30);
+    expect(sumOf(exposition, 'litellm_cache_creation_input_tokens_metric_total')).toBe(
+      total((r) => r.cache_creation_input_tokens),
+    );
+  });
+
+  it('counts requests by status and failures by class, per key and team', () => {
+    const teamHash = hashKey(teamKey);
+    const byKey = {
+      hashed_api_key: teamHash,
+      api_key_alias: 'metrics-key',
+      team: 'metrics-team',
+      team_alias: 'Metrics Team',
+    };
+    expect(
+      sumOf(exposition, 'litellm_proxy_total_requests_metric_total', { ...byKey, status_code: '200' }),
+    ).toBe(3);
+    expect(
+      sumOf(exposition, 'litellm_proxy_total_requests_metric_total', { ...byKey, status_code: '429' }),
+    ).toBe(1);
+    expect(
+      sumOf(exposition, 'litellm_proxy_failed_requests_metric_total', {
+        ...byKey,
+        exception_class: 'Openai.RateLimitError',
+        exception_status: '429',
+      }),
+    ).toBe(1);
+    expect(
+      sumOf(exposition, 'litellm_proxy_failed_requests_metric_total', {
+        exception_class: 'ProxyException',
+        exception_status: '401',
+        route: '/v1/chat/completions',
+      }),
+    ).toBe(1);
+    expect(
+      sumOf(exposition, 'litellm_deployment_success_responses_total', { model_id: 'test-gpt-4o-mini' }),
+    ).toBe(3);
+    expect(
+      sumOf(exposition, 'litellm_deployment_failure_responses_total', { model_id: 'test-gpt-4o-mini' }),
+    ).toBe(1);
+    // The end user label is on (the test gateway sets the LiteLLM setting).
+    expect(sumOf(exposition, 'litellm_requests_metric_total', { end_user: 'metrics-eu' })).toBe(1);
+    expect(sumOf(exposition, 'litellm_llm_api_time_to_first_token_metric_count')).toBe(1);
+    expect(sumOf(exposition, 'litellm_request_total_latency_metric_count')).toBe(6);
+  });
+
+  it('reports budgets and limits left, and never a raw key', () => {
+    const key = { hashed_api_key: hashKey(teamKey), api_key_alias: 'metrics-key' };
+    expect(sumOf(exposition, 'litellm_api_key_max_budget_metric', key)).toBe(10);
+    const remaining = sumOf(exposition, 'litellm_remaining_api_key_budget_metric', key);
+    expect(remaining).toBeLessThan(10);
+    expect(remaining).toBeGreaterThan(9.9);
+    const hours = sumOf(exposition, 'litellm_api_key_budget_remaining_hours_metric', key);
+    expect(hours).toBeGreaterThan(23);
+    expect(hours).toBeLessThanOrEqual(24);
+    expect(sumOf(exposition, 'litellm_team_max_budget_metric', { team: 'metrics-team' })).toBe(50);
+    expect(sumOf(exposition, 'litellm_user_max_budget_metric', { user: 'metrics-owner' })).toBe(40);
+    expect(
+      sumOf(exposition, 'litellm_remaining_api_key_requests_for_model', { ...key, model: 'gpt-4o-mini' }),
+    ).toBeGreaterThan(90);
+    expect(sumOf(exposition, 'litellm_remaining_requests_metric', { model_group: 'gpt-4o-mini' })).toBe(9999);
+    for (const raw of [teamKey, soloKey, t.masterKey, 'sk-not-a-key']) expect(text).not.toContain(raw);
+  });
+});
+
+describe('Prometheus metrics settings', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway('pglite', {
+      metrics: { requireAuth: true, maxLabelValues: 2, endUserLabels: false },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('asks for a key when configured, and folds label values past the cap into "other"', async () => {
+    expect((await scrape(t)).status).toBe(401);
+    const keys = [await t.createKey(), await t.createKey(), await t.createKey()];
+    for (const key of keys) {
+      const openai = new OpenAI({ apiKey: key, baseURL: `${t.gateway.url}/v1`, maxRetries: 0 });
+      await openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        user: 'someone',
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
+    }
+    const scraped = await scrape(t, keys[0]);
+    expect(scraped.status).toBe(200);
+    const exposition = parseExposition(scraped.text);
+    const hashes = new Set(
+      exposition.samples
+        .filter((s) => s.name === 'litellm_proxy_total_requests_metric_total')
+        .map((s) => s.labels.hashed_api_key),
+    );
+    expect(hashes).toEqual(new Set([hashKey(keys[0]!), hashKey(keys[1]!), 'other']));
+    expect(sumOf(exposition, 'gateway_label_values_folded_total', { label: 'hashed_api_key' })).toBe(1);
+    // end_user stays empty unless the LiteLLM setting turns it on.
+    expect(exposition.samples.some((s) => s.labels.end_user === 'someone')).toBe(false);
+  });
+});
