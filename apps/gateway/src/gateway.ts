@@ -161,7 +161,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const budgetResets = new BudgetResetJob({
     db: database.db,
     lookups,
-    admission,
     logger,
     intervalMs: config.budgetResetIntervalMs,
   });

@@ -92,8 +92,12 @@ export const DEFAULT_TIMINGS: LedgerTimings = { windowMs: 60_000, reservationTtl
  * database); a call whose reservation lapsed may still settle for this long.
  */
 const IDLE_TTL_MS = 24 * 3600_000;
-/** Settlements kept to send again while Redis is away; older ones lapse there by themselves. */
-const MAX_PENDING_SETTLEMENTS = 10_000;
+/**
+ * Settlements kept to send again while Redis is away. Releases (no cost) are dropped first:
+ * their reservations lapse in Redis by themselves.
+ */
+const MAX_PENDING_RELEASES = 10_000;
+const MAX_PENDING_SETTLEMENTS = 100_000;
 
 const usedUp = (budget: NonNullable<AdmissionScope['budget']>, used: number) =>
   used > budget.limitNanos || (budget.blockAtLimit && used >= budget.limitNanos);
@@ -237,6 +241,11 @@ export class InProcessAdmissionLedger implements AdmissionLedger {
       const counter = this.#counters.get(id);
       if (counter) counter.spent = undefined;
     }
+  }
+
+  /** Drops every budget's spend: the next check starts again from the database's. */
+  forgetAllSpend(): void {
+    for (const counter of this.#counters.values()) counter.spent = undefined;
   }
 }
 
@@ -416,14 +425,18 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   readonly #redis: Redis & LedgerCommands;
   /** Spend settled on this process's counters while Redis was away, per scope, to hand back. */
   #localSpend = new Map<string, number>();
-  /** Hand-backs not confirmed yet, each with its marker, to send again as they were. */
-  readonly #handBacks: { marker: string; entries: [string, number][] }[] = [];
+  /** The hand-back sent but not confirmed, with its marker, to send again as it was. */
+  #handBack: { marker: string; entries: [string, number][] } | undefined;
+  /** Settlements with a cost or tokens, and releases of checks whose reply was lost. */
   readonly #pending: PendingSettlement[] = [];
+  readonly #releases: PendingSettlement[] = [];
   #catchingUp: Promise<void> | undefined;
+  /** Calls were checked on this process's counters since Redis last answered. */
+  #onFallback = false;
 
   constructor(
     redis: Redis,
-    private readonly fallback: AdmissionLedger,
+    private readonly fallback: InProcessAdmissionLedger,
     private readonly logger: Logger,
     private readonly timings: LedgerTimings = DEFAULT_TIMINGS,
   ) {
@@ -436,7 +449,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
 
   /** Spend and settlements Redis has not confirmed yet. */
   get behind(): number {
-    return this.#localSpend.size + this.#handBacks.length + this.#pending.length;
+    return this.#localSpend.size + (this.#handBack ? 1 : 0) + this.#pending.length + this.#releases.length;
   }
 
   /** Resolves once what Redis missed has been sent (or sending failed). */
@@ -475,9 +488,19 @@ export class RedisAdmissionLedger implements AdmissionLedger {
         { err: error },
         'budget and limit check on Redis failed; using this instance’s counters',
       );
+      this.#onFallback = true;
       const local = await this.fallback.admit(requestId, scopes, amountNanos);
       if (local.ok) local.reservation = { ...local.reservation, ledger: this, local: true };
+      // The check may have run in Redis after all (only its reply was lost): what it holds
+      // there is released (a call admitted here is released when it settles).
+      else this.#release(keys, requestId, scopes.length);
       return local;
+    }
+    if (this.#onFallback) {
+      // Back on Redis: this process's budget counters stop here, and start again from the
+      // database at the next outage (not from what they last knew, long stale by then).
+      this.#onFallback = false;
+      this.fallback.forgetAllSpend();
     }
     this.#catchUp();
     const [index, reason, detail, retryMs] = reply;
@@ -503,16 +526,20 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     };
   }
 
-  /** Sends Redis what it missed, unless that is under way or there is nothing. */
+  /** Sends Redis what it missed, unless that is under way, Redis is away, or there is nothing. */
   #catchUp(): void {
-    if (this.behind === 0 || this.#catchingUp) return;
-    this.#catchingUp = this.#sendWhatRedisMissed()
-      .catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'budget counters: catching up on Redis failed; trying again later');
-      })
-      .finally(() => {
+    if (this.behind === 0 || this.#catchingUp || this.#redis.status !== 'ready') return;
+    this.#catchingUp = this.#sendWhatRedisMissed().then(
+      () => {
         this.#catchingUp = undefined;
-      });
+        // What arrived meanwhile goes too.
+        this.#catchUp();
+      },
+      (error: unknown) => {
+        this.#catchingUp = undefined;
+        this.logger.warn({ err: error }, 'budget counters: catching up on Redis failed; trying again later');
+      },
+    );
   }
 
   /**
@@ -521,13 +548,16 @@ export class RedisAdmissionLedger implements AdmissionLedger {
    * confirm are sent again. Each step is idempotent, so a lost reply is simply sent again.
    */
   async #sendWhatRedisMissed(): Promise<void> {
-    if (this.#localSpend.size > 0) {
-      const marker = `budget:{budget}:handback:${randomUUID()}`;
-      this.#handBacks.push({ marker, entries: [...this.#localSpend] });
-      this.#localSpend = new Map();
-    }
-    while (this.#handBacks.length > 0) {
-      const { marker, entries } = this.#handBacks[0]!;
+    // One hand-back at a time: spend settled meanwhile waits for the next one.
+    while (this.#handBack || this.#localSpend.size > 0) {
+      if (!this.#handBack) {
+        this.#handBack = {
+          marker: `budget:{budget}:handback:${randomUUID()}`,
+          entries: [...this.#localSpend],
+        };
+        this.#localSpend = new Map();
+      }
+      const { marker, entries } = this.#handBack;
       await this.#redis.gatewayAddSpend(
         entries.length + 1,
         marker,
@@ -535,23 +565,31 @@ export class RedisAdmissionLedger implements AdmissionLedger {
         IDLE_TTL_MS,
         ...entries.map(([, nanos]) => nanos),
       );
-      this.#handBacks.shift();
+      this.#handBack = undefined;
     }
-    while (this.#pending.length > 0) {
-      const { keys, args } = this.#pending[0]!;
-      await this.#redis.gatewaySettle(keys.length, ...keys, ...args);
-      this.#pending.shift();
+    for (const queue of [this.#pending, this.#releases]) {
+      while (queue.length > 0) {
+        const { keys, args } = queue[0]!;
+        await this.#redis.gatewaySettle(keys.length, ...keys, ...args);
+        queue.shift();
+      }
     }
   }
 
   #sendLater(settlement: PendingSettlement): void {
     if (this.#pending.length >= MAX_PENDING_SETTLEMENTS) {
-      // The oldest one's reservation lapses in Redis by itself; its spend reaches the counter
-      // when it is next seeded from the database.
+      // Its reservation lapses in Redis by itself, but its spend is missing from the counter
+      // until the counter is next started from the database (a day idle, or an admin change).
       this.#pending.shift();
-      this.logger.warn('budget counters: too many settlements waiting for Redis; dropped the oldest');
+      this.logger.error('budget counters: too many settlements waiting for Redis; dropped the oldest');
     }
     this.#pending.push(settlement);
+  }
+
+  /** Releases at no cost whatever a check whose reply was lost may hold in Redis. */
+  #release(keys: string[], requestId: string, scopes: number): void {
+    if (this.#releases.length >= MAX_PENDING_RELEASES) this.#releases.shift();
+    this.#releases.push({ keys, args: [requestId, 0, 0, IDLE_TTL_MS, ...Array(scopes).fill(0)] });
   }
 
   async settle(
@@ -568,7 +606,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
           this.#localSpend.set(id, (this.#localSpend.get(id) ?? 0) + actualNanos);
       // The check may have run in Redis after all (only its reply was lost): what it holds
       // there is released at no cost (the cost goes with the rest of the local spend).
-      this.#sendLater({ keys, args: [reservation.requestId, 0, 0, IDLE_TTL_MS, ...counts] });
+      this.#release(keys, reservation.requestId, reservation.scopeIds.length);
       this.#catchUp();
       return after;
     }
@@ -585,7 +623,12 @@ export class RedisAdmissionLedger implements AdmissionLedger {
 
   async forget(scopeIds: string[]): Promise<void> {
     await this.fallback.forget(scopeIds);
-    for (const id of scopeIds) await this.#redis.hdel(keysOf(id)[0], 'spent');
+    try {
+      for (const id of scopeIds) await this.#redis.hdel(keysOf(id)[0], 'spent');
+    } catch (error) {
+      // The change is made in the database already; the counters follow it within a day idle.
+      this.logger.warn({ err: error, scopeIds }, 'budget counters: could not drop them on Redis');
+    }
   }
 }
 

@@ -1,6 +1,5 @@
 import { type Database, findDueBudgets, resetBudget } from '@gateway/db';
 import type { Logger } from 'pino';
-import type { AdmissionLedger } from './admission-ledger.ts';
 import { addDuration } from './duration.ts';
 import type { Lookups } from './lookups.ts';
 
@@ -14,8 +13,9 @@ export function nextResetAt(resetAt: Date, duration: string, now: Date): Date | 
 /**
  * Resets budgets whose period ended (`budget_reset_at` passed): spend back to 0 for keys,
  * teams, users and the customers of a budget row. Every instance runs it; a compare-and-set
- * on `budget_reset_at` makes exactly one of them reset each budget. The caches and budget
- * counters of what was reset are dropped, so the next call starts from the new period's spend.
+ * on `budget_reset_at` makes exactly one of them reset each budget. The caches of what was reset
+ * are dropped; the budget counters carry the period, so the first call that sees the new
+ * `budget_reset_at` starts them again from the new period's spend (and a stale cache cannot).
  * Spend rows of calls that started before the reset but were written after it count in the
  * new period (at most the spend queue's delay).
  */
@@ -27,7 +27,6 @@ export class BudgetResetJob {
     private readonly options: {
       db: Database;
       lookups: Lookups;
-      admission: AdmissionLedger;
       logger: Logger;
       intervalMs: number;
     },
@@ -53,7 +52,7 @@ export class BudgetResetJob {
   }
 
   async #pass(): Promise<void> {
-    const { db, lookups, admission, logger } = this.options;
+    const { db, lookups, logger } = this.options;
     const now = new Date();
     let due: Awaited<ReturnType<typeof findDueBudgets>>;
     try {
@@ -77,16 +76,12 @@ export class BudgetResetJob {
         logger.info({ kind: budget.kind, id: budget.id, next }, 'budget period reset');
         if (budget.kind === 'key') {
           await lookups.invalidateKeys([budget.id]);
-          await admission.forget([`key:${budget.id}`]);
         } else if (budget.kind === 'team') {
           await lookups.teams.invalidate(budget.id);
-          await admission.forget([`team:${budget.id}`]);
         } else if (budget.kind === 'user') {
           await lookups.users.invalidate(budget.id);
-          await admission.forget([`user:${budget.id}`]);
         } else if (budget.kind === 'budget' && customerIds.length > 0) {
           await lookups.customers.invalidate(...customerIds);
-          await admission.forget(customerIds.map((id) => `customer:${id}`));
         }
       } catch (error) {
         logger.warn(

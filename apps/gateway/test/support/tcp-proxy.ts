@@ -2,13 +2,16 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 
 /**
  * A TCP pass-through a test can cut: `cut()` drops every open connection and refuses new ones
- * (accepts and closes them at once), `restore()` lets connections through again. Put between
+ * (accepts and closes them at once), `mute()` drops the server's replies, `restore()` lets
+ * connections and replies through again. Put between
  * the gateway and Postgres it simulates a database that blinks, without stopping the server
  * other test files share.
  */
 export interface TcpProxy {
   port: number;
   cut(): void;
+  /** Requests still reach the server, its replies are dropped (a reply lost on the way). */
+  mute(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -16,6 +19,7 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let refusing = false;
+  let muted = false;
   const server: Server = createServer((client) => {
     if (refusing) {
       client.destroy();
@@ -30,7 +34,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         upstream.destroy();
       });
     }
-    client.pipe(upstream).pipe(client);
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      if (!muted) client.write(chunk);
+    });
+    upstream.on('end', () => client.end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -41,8 +49,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       refusing = true;
       for (const socket of open) socket.destroy();
     },
+    mute() {
+      muted = true;
+    },
     restore() {
       refusing = false;
+      muted = false;
     },
     close: () =>
       new Promise<void>((resolve) => {
