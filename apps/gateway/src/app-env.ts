@@ -29,7 +29,7 @@ export interface AppDeps {
   database: DatabaseHandle;
   /** Keys, teams and customers as the request path reads them (cached). */
   lookups: Lookups;
-  spendQueue: Pick<SpendQueue, 'enqueue' | 'depths'>;
+  spendQueue: Pick<SpendQueue, 'enqueue' | 'depths' | 'flush'>;
   /** Budget and rate-limit counters (Redis, or this process): admission before calls, settled after. */
   admission: AdmissionLedger;
   /** Reports a soft budget crossed (metric, log, optional webhook). */

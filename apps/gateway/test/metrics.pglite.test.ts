@@ -80,7 +80,11 @@ describe('Prometheus metrics', () => {
     const openai = new OpenAI({ apiKey: teamKey, baseURL: `${t.gateway.url}/v1`, maxRetries: 0 });
     const messages = [{ role: 'user' as const, content: 'Hello [mock:cached_tokens=4]' }];
     await openai.chat.completions.create({ model: 'gpt-4o-mini', user: 'metrics-eu', messages });
-    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      ...({ litellm_metadata: { tags: ['metrics-tag'] } } as object),
+    });
     const stream = await openai.chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'Stream [mock:reply_tokens=5]' }],
@@ -152,13 +156,31 @@ describe('Prometheus metrics', () => {
     expect(sumOf(exposition, 'litellm_total_tokens_metric_total')).toBe(
       total((r) => r.prompt_tokens) + total((r) => r.completion_tokens),
     );
-    expect(sumOf(exposition, 'litellm_cache_read_input_tokens_metric_total')).toBe(
+    expect(sumOf(exposition, 'gateway_cache_read_input_tokens_total')).toBe(
       total((r) => r.cache_read_input_tokens),
     );
-    expect(sumOf(exposition, 'litellm_cache_read_input_tokens_metric_total')).toBe(4 + 4 + 30);
-    expect(sumOf(exposition, 'litellm_cache_creation_input_tokens_metric_total')).toBe(
+    expect(sumOf(exposition, 'gateway_cache_read_input_tokens_total')).toBe(4 + 4 + 30);
+    expect(sumOf(exposition, 'gateway_cache_creation_input_tokens_total')).toBe(
       total((r) => r.cache_creation_input_tokens),
     );
+  });
+
+  it('reconciles: the spend counter of this process equals the rows it wrote', async () => {
+    const response = await fetch(`${t.gateway.url}/spend/reconcile`, {
+      headers: { authorization: `Bearer ${t.masterKey}` },
+    });
+    const report = (await response.json()) as {
+      ok: boolean;
+      prometheus: {
+        counted: { rows: number; spend: string };
+        written: { rows: number; spend: string };
+        difference: string;
+      };
+    };
+    expect(report.prometheus.counted).toEqual(report.prometheus.written);
+    expect(report.prometheus.written.rows).toBe(5);
+    expect(report.prometheus.difference).toBe('0');
+    expect(report.ok).toBe(true);
   });
 
   it('counts requests by status and failures by class, per key and team', () => {
@@ -217,6 +239,20 @@ describe('Prometheus metrics', () => {
     ).toBeGreaterThan(90);
     expect(sumOf(exposition, 'litellm_remaining_requests_metric', { model_group: 'gpt-4o-mini' })).toBe(9999);
     for (const raw of [teamKey, soloKey, t.masterKey, 'sk-not-a-key']) expect(text).not.toContain(raw);
+  });
+
+  it('also exports the older names LiteLLM’s dashboards query, tags, and what cache reads saved', () => {
+    expect(sumOf(exposition, 'litellm_total_tokens_total')).toBe(
+      sumOf(exposition, 'litellm_total_tokens_metric_total'),
+    );
+    expect(sumOf(exposition, 'litellm_remaining_requests', { model_group: 'gpt-4o-mini' })).toBe(9999);
+    expect(sumOf(exposition, 'litellm_self_latency_count', { self: 'self' })).toBe(6);
+    expect(sumOf(exposition, 'gateway_tag_requests_total', { tag: 'metrics-tag' })).toBe(1);
+    const tagged = sumOf(exposition, 'gateway_tag_spend_usd_total', { tag: 'metrics-tag' });
+    expect(tagged).toBeGreaterThan(0);
+    expect(tagged).toBeLessThan(sumOf(exposition, 'litellm_spend_metric_total'));
+    // Cache reads cost less than input: each saved (input - cache read price) per token.
+    expect(sumOf(exposition, 'gateway_cache_read_savings_usd_total')).toBeGreaterThan(0);
   });
 });
 

@@ -24,13 +24,13 @@ export function createFinishRequestEvent(
     event.status = status;
     event.outcome ??= status < 400 ? 'success' : 'failure';
     const row = toSpendRow(event);
-    if (row) spendQueue.enqueue(row);
-    // The metrics count exactly what the spend log receives.
+    // The metrics count exactly what the spend log receives (and stamp the row with this process).
     try {
-      metrics?.record(event, status, row?.spend);
+      metrics?.record(event, status, row);
     } catch (error) {
       logger.warn({ err: error, requestId: event.requestId }, 'metrics: could not record the request');
     }
+    if (row) spendQueue.enqueue(row);
     const call = event.call;
     const price = call?.price;
     settleCall(

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import type { NewSpendLogRow } from '@gateway/db';
+import { addUsd } from '@gateway/pricing';
 import type { GatewayError } from '@gateway/providers';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestEvent } from './request-event.ts';
@@ -113,7 +116,7 @@ const LABELS = {
 } as const;
 
 /** Labels whose values grow with use, and so are capped. */
-const CAPPED = new Set(['end_user', 'hashed_api_key', 'api_key_alias', 'user', 'team', 'team_alias']);
+const CAPPED = new Set(['end_user', 'hashed_api_key', 'api_key_alias', 'user', 'team', 'team_alias', 'tag']);
 
 const MODEL_ROUTE =
   /^(?:\/v1)?\/(?:chat\/completions|completions|embeddings|images\/generations|messages|responses)$|^\/anthropic\//;
@@ -153,6 +156,8 @@ export function exceptionClassOf(error: GatewayError | undefined): string {
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
+  /** This process, as its spend rows name it (`metadata.gateway_instance`). */
+  readonly instanceId = randomUUID();
   readonly #options: Required<Omit<MetricsOptions, 'latencyBuckets'>>;
   readonly #seen = new Map<string, Set<string>>();
   readonly #folded: Counter;
@@ -179,6 +184,20 @@ export class GatewayMetrics {
   readonly #keyModelRemainingRequests: Gauge;
   readonly #keyModelRemainingTokens: Gauge;
   readonly #budget: Record<'key' | 'team' | 'user', { remaining: Gauge; max: Gauge; hours: Gauge }>;
+  readonly #cacheSavings: Counter;
+  readonly #tagSpend: Counter;
+  readonly #tagTokens: Counter;
+  readonly #tagRequests: Counter;
+  /** Older names LiteLLM's published dashboards still query (contract §6.2). */
+  readonly #legacy: {
+    totalTokens: Counter;
+    remainingRequests: Gauge;
+    remainingTokens: Gauge;
+    selfLatency: Histogram;
+  };
+  /** Spend counted, exactly (USD decimal), for reconciliation with the spend log. */
+  #spendTotal = '0';
+  #rowsCounted = 0;
 
   constructor(spendQueue: Pick<SpendQueue, 'depths'>, options: MetricsOptions = {}) {
     this.#options = {
@@ -240,12 +259,12 @@ export class GatewayMetrics {
     );
     this.#outputTokens = counter('litellm_output_tokens_metric', 'Output tokens', LABELS.tokens);
     this.#cacheReadTokens = counter(
-      'litellm_cache_read_input_tokens_metric',
+      'gateway_cache_read_input_tokens',
       'Input tokens read from the provider’s prompt cache',
       LABELS.tokens,
     );
     this.#cacheWriteTokens = counter(
-      'litellm_cache_creation_input_tokens_metric',
+      'gateway_cache_creation_input_tokens',
       'Input tokens written to the provider’s prompt cache',
       LABELS.tokens,
     );
@@ -314,7 +333,34 @@ export class GatewayMetrics {
       team: budgetGauges('team', 'Team', ['team', 'team_alias']),
       user: budgetGauges('user', 'User', ['user']),
     };
+    this.#cacheSavings = counter(
+      'gateway_cache_read_savings_usd',
+      'What prompt-cache reads saved over the full input price, USD',
+      LABELS.spend,
+    );
+    this.#tagSpend = counter('gateway_tag_spend_usd', 'Spend per request tag, USD', ['tag']);
+    this.#tagTokens = counter('gateway_tag_tokens', 'Input + output tokens per request tag', ['tag']);
+    this.#tagRequests = counter('gateway_tag_requests', 'Model calls per request tag', ['tag']);
+    this.#legacy = {
+      totalTokens: counter('litellm_total_tokens', 'Input + output tokens (legacy name)', LABELS.tokens),
+      remainingRequests: gauge(
+        'litellm_remaining_requests',
+        'Requests the provider says are left (legacy name)',
+        LABELS.providerRemaining,
+      ),
+      remainingTokens: gauge(
+        'litellm_remaining_tokens',
+        'Tokens the provider says are left (legacy name)',
+        LABELS.providerRemaining,
+      ),
+      selfLatency: histogram('litellm_self_latency', 'Total request time, seconds (legacy name)', ['self']),
+    };
     this.#queueGauges(spendQueue);
+  }
+
+  /** The spend counted so far, exactly (the counter itself is a float), and over how many rows. */
+  get counted(): { rows: number; spend: string } {
+    return { rows: this.#rowsCounted, spend: this.#spendTotal };
   }
 
   #queueGauges(spendQueue: Pick<SpendQueue, 'depths'>): void {
@@ -384,8 +430,16 @@ export class GatewayMetrics {
     };
   }
 
-  /** Records a request that ended (called once per request, with the spend it was billed). */
-  record(event: RequestEvent, status: number, spendUsd: string | null | undefined): void {
+  /**
+   * Records a request that ended (called once per request, with its spend row when it has one:
+   * the metrics count exactly what the spend log receives).
+   */
+  record(event: RequestEvent, status: number, row: NewSpendLogRow | undefined): void {
+    const spendUsd = row?.spend;
+    if (row) {
+      row.metadata = { ...row.metadata, gateway_instance: this.instanceId };
+      this.#rowsCounted += 1;
+    }
     if (!MODEL_ROUTE.test(event.path)) return;
     const l = this.#labelsOf(event);
     const pick = <K extends keyof RequestLabels | string>(
@@ -410,6 +464,7 @@ export class GatewayMetrics {
     const endedAt = event.endedAt ?? new Date();
     const totalSeconds = (endedAt.getTime() - event.startedAt.getTime()) / 1000;
     this.#totalLatency.observe(pick(LABELS.totalLatency), totalSeconds);
+    this.#legacy.selfLatency.observe({ self: 'self' }, totalSeconds);
 
     const call = event.call;
     if (!call) return;
@@ -438,26 +493,50 @@ export class GatewayMetrics {
           Math.max(0, (call.firstTokenAt.getTime() - call.upstreamStartedAt.getTime()) / 1000),
         );
     }
-    if (spendUsd !== null && spendUsd !== undefined) this.#spend.inc(pick(LABELS.spend), Number(spendUsd));
+    const spent = spendUsd !== null && spendUsd !== undefined ? Number(spendUsd) : 0;
+    if (spendUsd !== null && spendUsd !== undefined) {
+      this.#spend.inc(pick(LABELS.spend), spent);
+      this.#spendTotal = addUsd(this.#spendTotal, spendUsd);
+    }
     const tokens = pick(LABELS.tokens);
     const { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens } = call.usage;
+    const totalTokens = (inputTokens ?? 0) + (outputTokens ?? 0);
     if (inputTokens) this.#inputTokens.inc(tokens, inputTokens);
     if (outputTokens) this.#outputTokens.inc(tokens, outputTokens);
-    if (inputTokens || outputTokens) this.#totalTokens.inc(tokens, (inputTokens ?? 0) + (outputTokens ?? 0));
+    if (totalTokens > 0) {
+      this.#totalTokens.inc(tokens, totalTokens);
+      this.#legacy.totalTokens.inc(tokens, totalTokens);
+    }
     if (cacheReadTokens) this.#cacheReadTokens.inc(tokens, cacheReadTokens);
     if (cacheWriteTokens) this.#cacheWriteTokens.inc(tokens, cacheWriteTokens);
+    const prices = call.price?.priced ? call.price.unitPrices : undefined;
+    if (cacheReadTokens && prices) {
+      const saved = (cacheReadTokens * (Number(prices.input) - Number(prices.cacheRead))) / 1e6;
+      if (saved > 0) this.#cacheSavings.inc(pick(LABELS.spend), saved);
+    }
+    for (const name of new Set(call.tags)) {
+      const tag = { tag: this.#capped('tag', name) };
+      this.#tagRequests.inc(tag);
+      if (spent > 0) this.#tagSpend.inc(tag, spent);
+      if (totalTokens > 0) this.#tagTokens.inc(tag, totalTokens);
+    }
 
     const remaining = call.upstreamRemaining;
-    if (remaining?.requests !== undefined)
-      this.#providerRemainingRequests.set(pick(LABELS.providerRemaining, exception), remaining.requests);
-    if (remaining?.tokens !== undefined)
-      this.#providerRemainingTokens.set(pick(LABELS.providerRemaining, exception), remaining.tokens);
+    const provider = pick(LABELS.providerRemaining, exception);
+    if (remaining?.requests !== undefined) {
+      this.#providerRemainingRequests.set(provider, remaining.requests);
+      this.#legacy.remainingRequests.set(provider, remaining.requests);
+    }
+    if (remaining?.tokens !== undefined) {
+      this.#providerRemainingTokens.set(provider, remaining.tokens);
+      this.#legacy.remainingTokens.set(provider, remaining.tokens);
+    }
     for (const left of event.keyModelRemaining ? [event.keyModelRemaining] : []) {
       const labels = pick(LABELS.keyModelRemaining, { model: l.requested_model });
       if (left.requests !== undefined) this.#keyModelRemainingRequests.set(labels, left.requests);
       if (left.tokens !== undefined) this.#keyModelRemainingTokens.set(labels, left.tokens);
     }
-    const cost = spendUsd ? Number(spendUsd) : 0;
+    const cost = spent;
     for (const budget of event.budgets ?? []) {
       const gauges = this.#budget[budget.entity];
       const labels =

@@ -289,3 +289,18 @@ function fromUnits(units: bigint): string {
   const fraction = (units % ONE).toString().padStart(SCALE, '0').replace(/0+$/, '');
   return fraction ? `${units / ONE}.${fraction}` : `${units / ONE}`;
 }
+
+/**
+ * Rows and spend one gateway process wrote (its instance id in `metadata.gateway_instance`), to
+ * compare with that process's own Prometheus spend counter.
+ */
+export async function spendOfInstance(
+  db: Database,
+  instance: string,
+): Promise<{ rows: number; spend: string }> {
+  const [row] = await rows<{ rows: number | string; spend: string | null }>(
+    db,
+    sql`select count(*) as rows, sum(spend)::text as spend from "LiteLLM_SpendLogs" where metadata->>'gateway_instance' = ${instance}`,
+  );
+  return { rows: Number(row?.rows ?? 0), spend: row?.spend ?? '0' };
+}

@@ -1,4 +1,5 @@
-import { reconcileSpend, spendLogs, sqlRowToJson } from '@gateway/db';
+import { reconcileSpend, spendLogs, spendOfInstance, sqlRowToJson } from '@gateway/db';
+import { addUsd } from '@gateway/pricing';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
 import { GatewayHttpError } from '../../errors.ts';
@@ -173,7 +174,7 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
       path: '/spend/reconcile',
       tag: 'spend',
       summary:
-        'Compares the spend rows with the key, team, user, end-user and tag totals (all time) and the daily aggregates (in the range); exact decimals',
+        'Compares the spend rows with the key, team, user, end-user and tag totals (all time), the daily aggregates (in the range) and this instance’s Prometheus spend counter; exact decimals',
       access: 'admin',
       query: z.object({ start_date: date.optional(), end_date: date.optional() }),
       response: z.object({
@@ -182,6 +183,12 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         start_date: z.string().nullable(),
         end_date: z.string().nullable(),
         spend_logs: z.object({ rows: z.number(), spend: z.string() }),
+        prometheus: z.object({
+          instance: z.string(),
+          counted: z.object({ rows: z.number(), spend: z.string() }),
+          written: z.object({ rows: z.number(), spend: z.string() }),
+          difference: z.string(),
+        }),
         counters: z.array(
           z.object({
             entity: z.string(),
@@ -210,13 +217,26 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
       }),
     },
     async ({ query: q }) => {
+      // The spend counter of this process against the rows it wrote: what it queued is
+      // written first (for a few seconds at most).
+      await deps.spendQueue.flush(5_000);
       const report = await reconcileSpend(deps.database.db, { startDate: q.start_date, endDate: q.end_date });
+      const counted = deps.metrics.counted;
+      const written = await spendOfInstance(deps.database.db, deps.metrics.instanceId);
+      const prometheusDifference = addUsd(counted.spend, `-${written.spend}`).replace(/^-/, '');
+      const prometheusOk = prometheusDifference === '0' && counted.rows === written.rows;
       return {
-        ok: report.ok,
-        difference: report.difference,
+        ok: report.ok && prometheusOk,
+        difference: addUsd(report.difference, prometheusDifference),
         start_date: q.start_date ?? null,
         end_date: q.end_date ?? null,
         spend_logs: report.spendLogs,
+        prometheus: {
+          instance: deps.metrics.instanceId,
+          counted,
+          written,
+          difference: prometheusDifference,
+        },
         counters: report.counters.map(({ withoutCounter, ...check }) => ({
           ...check,
           without_counter: withoutCounter,
