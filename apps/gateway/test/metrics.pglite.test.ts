@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../src/services/virtual-key.ts';
 import { LITELLM_METRICS } from './fixtures/litellm-metrics.ts';
 import { type Exposition, parseExposition, sumOf } from './support/prometheus-text.ts';
+import { whyNoSeries } from './support/promql.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 const admin = async (t: TestGateway, path: string, body: unknown) => {
@@ -253,6 +255,100 @@ describe('Prometheus metrics', () => {
     expect(tagged).toBeLessThan(sumOf(exposition, 'litellm_spend_metric_total'));
     // Cache reads cost less than input: each saved (input - cache read price) per token.
     expect(sumOf(exposition, 'gateway_cache_read_savings_usd_total')).toBeGreaterThan(0);
+  });
+});
+
+/** The queries of LiteLLM's published Grafana dashboards (contract §6.2). */
+const LITELLM_DASHBOARD_QUERIES = [
+  'sum(rate(litellm_proxy_total_requests_metric_total[2m]))',
+  'sum(rate(litellm_proxy_failed_requests_metric_total[2m])) by (exception_class)',
+  'sum(rate(litellm_request_total_latency_metric_sum[2m])) / sum(rate(litellm_request_total_latency_metric_count[2m]))',
+  'histogram_quantile(0.5, sum(rate(litellm_request_total_latency_metric_bucket[2m])) by (le))',
+  'sum(rate(litellm_proxy_total_requests_metric_total[2m])) by (api_key_alias)',
+  'sum(rate(litellm_proxy_total_requests_metric_total[2m])) by (team_alias)',
+  'topk(5, sort(litellm_remaining_requests))',
+  'topk(5, sort(litellm_remaining_tokens))',
+  'sum(increase(litellm_spend_metric_total[30d])) by (hashed_api_key)',
+  'sum(increase(litellm_spend_metric_total[30d])) by (model)',
+  'sum by (model) (increase(litellm_requests_metric_total[5m]))',
+  'sum(increase(litellm_llm_api_failed_requests_metric_total[1h]))',
+  'sum(increase(litellm_total_tokens_total[5m])) by (model)',
+  'histogram_quantile(0.99, sum(rate(litellm_self_latency_bucket{self="self"}[1m])) by (le))',
+];
+
+describe('Grafana dashboards against a live /metrics', () => {
+  let t: TestGateway;
+  let exposition: Exposition;
+  beforeAll(async () => {
+    t = await startTestGateway('pglite');
+    await admin(t, '/team/new', { team_id: 'dash-team', team_alias: 'Dash', max_budget: 5 });
+    await admin(t, '/user/new', { user_id: 'dash-owner', max_budget: 5, auto_create_key: false });
+    const key = await t.createKey({
+      team_id: 'dash-team',
+      key_alias: 'dash-key',
+      max_budget: 5,
+      tags: ['dash-tag'],
+    });
+    const ownKey = await t.createKey({ user_id: 'dash-owner', key_alias: 'dash-own' });
+    const openai = new OpenAI({ apiKey: key, baseURL: `${t.gateway.url}/v1`, maxRetries: 0 });
+    await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      user: 'dash-eu',
+      messages: [{ role: 'user', content: 'Hi [mock:cached_tokens=4]' }],
+    });
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    for await (const _ of stream) {
+      // drain
+    }
+    await expect(
+      openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: '[mock:error=500]' }],
+      }),
+    ).rejects.toMatchObject({ status: 500 });
+    const anthropic = new Anthropic({ apiKey: ownKey, baseURL: t.gateway.url, maxRetries: 0 });
+    await anthropic.messages.create({
+      model: 'claude-sonnet',
+      max_tokens: 20,
+      messages: [{ role: 'user', content: 'Hi [mock:cache_write_tokens=10]' }],
+    });
+    exposition = parseExposition((await scrape(t)).text);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('our dashboard: every query returns series after traffic', () => {
+    const dashboard = JSON.parse(
+      readFileSync(new URL('../../../deploy/grafana/dashboards/llm-gateway.json', import.meta.url), 'utf8'),
+    ) as { panels: { title: string; type: string; targets?: { expr: string }[] }[] };
+    const queries = dashboard.panels.flatMap((p) =>
+      (p.targets ?? []).map((target) => ({ panel: p.title, expr: target.expr })),
+    );
+    expect(queries.length).toBeGreaterThan(20);
+    const empty = queries
+      .map(({ panel, expr }) => ({ panel, expr, why: whyNoSeries(exposition, expr) }))
+      .filter((q) => q.why !== undefined);
+    expect(empty).toEqual([]);
+  });
+
+  it('LiteLLM’s published dashboards: every query returns series', () => {
+    const empty = LITELLM_DASHBOARD_QUERIES.map((expr) => ({
+      expr,
+      why: whyNoSeries(exposition, expr),
+    })).filter((q) => q.why !== undefined);
+    expect(empty).toEqual([]);
+  });
+
+  it('the checker itself notices a query that returns nothing', () => {
+    expect(whyNoSeries(exposition, 'sum(rate(litellm_no_such_metric_total[1m]))')).toBeDefined();
+    expect(whyNoSeries(exposition, 'sum by (no_such_label) (litellm_spend_metric_total)')).toBeDefined();
+    expect(whyNoSeries(exposition, 'litellm_spend_metric_total{model="no-such-model"}')).toBeDefined();
   });
 });
 

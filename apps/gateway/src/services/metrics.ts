@@ -220,6 +220,8 @@ export class GatewayMetrics {
       'Label values folded into "other" because the label reached its cap of distinct values',
       ['label'],
     );
+    // A zero series per label from the start, so `increase()` sees the first fold.
+    for (const label of CAPPED) this.#folded.inc({ label }, 0);
     this.#totalRequests = counter(
       'litellm_proxy_total_requests_metric',
       'Client requests to model routes, by status',
