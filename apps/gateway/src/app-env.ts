@@ -24,6 +24,8 @@ export interface AppEnv {
 
 /** Everything the app needs, built once by main.ts (or by a test). createApp does no I/O. */
 export interface AppDeps {
+  /** Set once shutdown began: readiness fails while in-flight requests drain. */
+  lifecycle?: { draining: boolean };
   /** SHA-256 hex of the master key. */
   masterKeyHash: string;
   database: DatabaseHandle;

@@ -16,6 +16,7 @@ import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
+import { ConfigError } from './config/config-file.ts';
 import { demoDeployments } from './config/demo.ts';
 import type { Deployment, GatewayConfig } from './config/gateway-config.ts';
 import { readOrCreateMasterKey } from './config/master-key.ts';
@@ -59,6 +60,30 @@ export interface RunningGateway {
 }
 
 /**
+ * Refuses a database migrated by a newer release (this code could corrupt it), and one that
+ * needs migrations unless told to apply them: in a cluster a migration Job runs them once,
+ * before the rollout, rather than every replica at start.
+ */
+async function prepareSchema(database: DatabaseHandle, migrate: boolean, logger: Logger): Promise<void> {
+  const status = await database.migrationStatus();
+  if (status.newerThanCode) {
+    await database.close();
+    throw new ConfigError(
+      'the database schema is newer than this gateway (it was migrated by a newer release); run that release or newer',
+    );
+  }
+  if (status.pending.length === 0) return;
+  if (!migrate) {
+    await database.close();
+    throw new ConfigError(
+      `the database needs migrations (${status.pending.join(', ')}): run \`pnpm migrate\` (in Kubernetes, the migration Job) first, or start with --migrate or MIGRATE_ON_START=true on a single node`,
+    );
+  }
+  await database.migrate();
+  logger.info({ applied: status.pending }, 'database migrations applied');
+}
+
+/**
  * Builds every client once (database, Redis, upstream pools), applies migrations, and serves
  * the app. Used by main.ts and by the integration tests, so both run the same wiring.
  */
@@ -73,7 +98,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       ? { kind: 'postgres', url: config.database.url, poolMax: config.database.poolMax }
       : { kind: 'pglite', dataDir: config.database.dataDir },
   );
-  await database.migrate();
+  await prepareSchema(database, config.migrateOnStart, logger);
 
   let redis: Redis | undefined;
   if (config.redisUrl) {
@@ -167,7 +192,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   budgetResets.start();
 
   const metrics = new GatewayMetrics(spendQueue, config.metrics);
+  const lifecycle = { draining: false };
   const app = createApp({
+    lifecycle,
     admission,
     masterKeyHash: hashKey(masterKey.key),
     database,
@@ -206,8 +233,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
   let stopping: Promise<number> | undefined;
   async function stop(): Promise<number> {
+    // Not ready from now on (a load balancer stops sending), while in-flight requests finish.
+    lifecycle.draining = true;
     // Write what is queued now, while in-flight requests finish: a SIGKILL may follow.
     void spendQueue.flush();
+    // Keep serving while load balancers notice (Kubernetes removes the pod from its Service
+    // asynchronously); only then stop accepting connections.
+    if (config.shutdownDelayMs > 0)
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
     const force = setTimeout(() => {
       logger.warn('in-flight requests did not finish in time; closing their connections');
       if ('closeAllConnections' in server) server.closeAllConnections();

@@ -61,6 +61,7 @@ describe('graceful shutdown of src/main.ts', () => {
         env: {
           ...process.env,
           DATABASE_URL: database.url,
+          MIGRATE_ON_START: 'true',
           PORT: '0',
           HOST: '127.0.0.1',
           LOG_LEVEL: 'warn',

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -28,7 +28,45 @@ export interface DatabaseHandle {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Applies the committed migrations from the root `migrations/` folder. Safe to run concurrently. */
   migrate(): Promise<void>;
+  /** How the database's schema stands against the committed migrations. */
+  migrationStatus(): Promise<MigrationStatus>;
   close(): Promise<void>;
+}
+
+export interface MigrationStatus {
+  /** Committed migrations the database has not applied yet (their tags). */
+  pending: string[];
+  /** The database applied a migration this code does not know: it was migrated by a newer release. */
+  newerThanCode: boolean;
+}
+
+/**
+ * Compares the migrations drizzle recorded as applied (`drizzle.__drizzle_migrations`, by the
+ * journal time of each) with the committed journal.
+ */
+async function migrationStatusOf(
+  query: (text: string) => Promise<{ created_at: string | number }[]>,
+  migrationsFolder: string,
+): Promise<MigrationStatus> {
+  const journal = JSON.parse(readFileSync(`${migrationsFolder}/meta/_journal.json`, 'utf8')) as {
+    entries: { tag: string; when: number }[];
+  };
+  let applied: number[];
+  try {
+    applied = (await query('select created_at from drizzle.__drizzle_migrations')).map((r) =>
+      Number(r.created_at),
+    );
+  } catch (error) {
+    // No migration table: nothing applied yet.
+    if ((error as { code?: string }).code === '42P01' || /does not exist/.test(String(error))) applied = [];
+    else throw error;
+  }
+  const last = applied.length > 0 ? Math.max(...applied) : -1;
+  const known = new Set(journal.entries.map((e) => e.when));
+  return {
+    pending: journal.entries.filter((e) => e.when > last).map((e) => e.tag),
+    newerThanCode: applied.some((when) => !known.has(when)),
+  };
 }
 
 /** The root `migrations/` folder, written by drizzle-kit. Overridable for bundled deployments. */
@@ -79,6 +117,8 @@ export async function openDatabase(
           await client.end();
         }
       },
+      migrationStatus: () =>
+        migrationStatusOf(async (text) => (await pool.query(text)).rows, migrationsFolder),
       close: () => pool.end(),
     };
   }
@@ -96,6 +136,11 @@ export async function openDatabase(
     migrate: async () => {
       await migratePglite(drizzlePglite({ client }), { migrationsFolder });
     },
+    migrationStatus: () =>
+      migrationStatusOf(
+        async (text) => (await client.query<{ created_at: string | number }>(text)).rows,
+        migrationsFolder,
+      ),
     close: () => client.close(),
   };
 }

@@ -3,6 +3,7 @@ export {
   type DatabaseHandle,
   type DatabaseOptions,
   defaultMigrationsFolder,
+  type MigrationStatus,
   openDatabase,
   type Schema,
 } from './client.ts';

@@ -61,8 +61,19 @@ export interface GatewayConfig {
   metrics: MetricsOptions & { requireAuth: boolean };
   /** Where soft-budget alerts are POSTed: `WEBHOOK_URL` when `general_settings.alerting` lists `webhook`. */
   alertWebhookUrl: string | undefined;
+  /**
+   * Apply pending migrations at start (`--migrate` or `MIGRATE_ON_START=true`; always for the
+   * embedded PGlite, which only this process uses). Otherwise a database that needs migrations
+   * is refused: clusters migrate with `pnpm migrate` (the Kubernetes Job) before a rollout.
+   */
+  migrateOnStart: boolean;
   /** How long in-flight requests may run after SIGTERM before their connections are closed. */
   shutdownGraceMs: number;
+  /**
+   * After SIGTERM, how long the gateway keeps accepting requests while `/health/readiness`
+   * already fails, so a load balancer stops routing to it first (`SHUTDOWN_DELAY_SECONDS`).
+   */
+  shutdownDelayMs: number;
   logLevel: string;
 }
 
@@ -77,12 +88,15 @@ const envSchema = z.object({
   GATEWAY_DATA_DIR: z.string().min(1).default('.gateway'),
   // Keep it under the orchestrator's own stop timeout (compose: stop_grace_period).
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().nonnegative().default(20),
+  SHUTDOWN_DELAY_SECONDS: z.coerce.number().nonnegative().default(0),
   /** The rate-limit window, seconds (LiteLLM's name and default). */
   LITELLM_RATE_LIMIT_WINDOW_SIZE: z.coerce.number().positive().default(60),
   /** Ours: how often budgets are checked for a period's end, seconds (LiteLLM: ~10 minutes). */
   BUDGET_RESET_CHECK_SECONDS: z.coerce.number().positive().default(10),
   /** LiteLLM's webhook alerting target. */
   WEBHOOK_URL: z.string().url().optional(),
+  /** Apply pending migrations at start (single node); clusters use `pnpm migrate` (a Job). */
+  MIGRATE_ON_START: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ANTHROPIC_API_BASE: z.string().default('https://api.anthropic.com'),
   ANTHROPIC_API_KEY: z.string().optional(),
@@ -118,6 +132,17 @@ const providerDefaults: Record<ProviderId, { apiBase: string; apiKeyEnv?: string
   ollama: { apiBase: 'http://localhost:11434', apiBaseEnv: 'OLLAMA_API_BASE' },
   ollama_chat: { apiBase: 'http://localhost:11434', apiBaseEnv: 'OLLAMA_API_BASE' },
 };
+
+/** Every environment variable the gateway reads (config, provider keys and bases, migrations folder). */
+export const GATEWAY_ENV_NAMES: readonly string[] = [
+  ...new Set([
+    ...Object.keys(envSchema.shape),
+    ...Object.values(providerDefaults).flatMap((d) =>
+      [d.apiKeyEnv, d.apiBaseEnv].filter((n) => n !== undefined),
+    ),
+    'MIGRATIONS_DIR',
+  ]),
+];
 
 /** `--config PATH` or `--config=PATH` from the command line. */
 export function configPathFromArgs(argv: string[]): string | undefined {
@@ -168,7 +193,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     demo: file === undefined,
     spendFlushIntervalMs: Math.round((general.proxy_batch_write_at ?? 1) * 1000),
     upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
+    migrateOnStart: e.MIGRATE_ON_START === 'true' || argv.includes('--migrate') || !databaseUrl,
     shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
+    shutdownDelayMs: Math.round(e.SHUTDOWN_DELAY_SECONDS * 1000),
     rateLimitWindowMs: Math.round(e.LITELLM_RATE_LIMIT_WINDOW_SIZE * 1000),
     budgetResetIntervalMs: Math.round(e.BUDGET_RESET_CHECK_SECONDS * 1000),
     alertWebhookUrl: general.alerting?.includes('webhook') ? e.WEBHOOK_URL : undefined,

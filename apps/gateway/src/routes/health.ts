@@ -6,7 +6,8 @@ const READINESS_DB_TIMEOUT_MS = 2_000;
 
 /**
  * `/health/liveliness` (LiteLLM's spelling) and `/health/liveness`: the process answers.
- * `/health/readiness`: the database answers too; 503 otherwise, so an orchestrator holds
+ * `/health/readiness`: the database answers too, and the gateway is not shutting down; 503
+ * otherwise, so an orchestrator holds
  * traffic back from an instance that cannot authenticate new keys.
  * `/health` (master key): a one-token call to every deployment.
  */
@@ -18,6 +19,7 @@ export function healthRoutes(deps: AppDeps) {
 
   app.get('/health/readiness', async (c) => {
     const body = { cache: deps.cacheKind, litellm_version: deps.version };
+    if (deps.lifecycle?.draining) return c.json({ status: 'draining', ...body }, 503);
     try {
       await withTimeout(deps.database.ping(), READINESS_DB_TIMEOUT_MS);
       return c.json({ status: 'healthy', db: 'connected', ...body });

@@ -50,6 +50,8 @@ export async function startTestGateway(
     /** Where soft-budget alerts go. */
     alertWebhookUrl?: string;
     metrics?: Partial<GatewayConfig['metrics']>;
+    migrateOnStart?: boolean;
+    shutdownDelayMs?: number;
     /** This test's Redis and key prefix, when the test needs to read Redis itself. */
     redis?: { url: string; keyPrefix: string };
   } = {},
@@ -121,6 +123,8 @@ export async function startTestGateway(
     spendFlushIntervalMs: 50,
     upstreamTimeoutMs: 10_000,
     shutdownGraceMs: 5_000,
+    migrateOnStart: options.migrateOnStart ?? true,
+    shutdownDelayMs: options.shutdownDelayMs ?? 0,
     // Short, so tests can cross a rate-limit window's edge quickly.
     rateLimitWindowMs: options.rateLimitWindowMs ?? 60_000,
     budgetResetIntervalMs: 200,
@@ -132,7 +136,16 @@ export async function startTestGateway(
     openRouterHeaders: {},
     logLevel: 'silent',
   };
-  const gateway = await startGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  } catch (error) {
+    // A refused start leaves nothing behind.
+    await mock.close();
+    await database?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     gateway,
     mock,
