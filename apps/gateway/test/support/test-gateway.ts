@@ -52,6 +52,8 @@ export async function startTestGateway(
     metrics?: Partial<GatewayConfig['metrics']>;
     migrateOnStart?: boolean;
     shutdownDelayMs?: number;
+    /** Collects the gateway's log lines (level info) instead of silencing them. */
+    logLines?: string[];
     /** This test's Redis and key prefix, when the test needs to read Redis itself. */
     redis?: { url: string; keyPrefix: string };
   } = {},
@@ -138,7 +140,10 @@ export async function startTestGateway(
   };
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
-    gateway = await startGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+    const logger = options.logLines
+      ? pino({ level: 'info' }, { write: (line: string) => void options.logLines?.push(line) })
+      : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+    gateway = await startGateway(config, logger);
   } catch (error) {
     // A refused start leaves nothing behind.
     await mock.close();
