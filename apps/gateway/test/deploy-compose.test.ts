@@ -59,6 +59,12 @@ describe('docker-compose.yml', () => {
       LITELLM_MASTER_KEY: 'sk-test',
       DATABASE_URL: env.DATABASE_URL,
     });
+    // Model names only the demo config has: the traffic loop reaches nothing paid elsewhere.
+    expect(config.deployments.every((d) => d.modelName.startsWith('demo-'))).toBe(true);
+    const traffic = (services.traffic?.command ?? []).join('\n');
+    const models = [...traffic.matchAll(/model\\?"\s*:\s*\\?"([^"\\]+)/g)].map((m) => m[1]);
+    expect(models).toEqual(['demo-gpt-4o-mini', 'demo-claude-sonnet']);
+    for (const model of models) expect(config.deployments.map((d) => d.modelName)).toContain(model);
     expect(config.deployments.map((d) => d.apiBase)).toEqual([
       'http://mock:8090/v1',
       'http://mock:8090/v1',

@@ -317,20 +317,82 @@ describe('Grafana dashboards against a live /metrics', () => {
       max_tokens: 20,
       messages: [{ role: 'user', content: 'Hi [mock:cache_write_tokens=10]' }],
     });
+    // The native pass-through, a call retried twice before failing for good, and a path that
+    // is no model route (refused without a key).
+    const relayed = await fetch(`${t.gateway.url}/anthropic/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': ownKey, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-5-20250929',
+        max_tokens: 20,
+        messages: [{ role: 'user', content: 'Hi' }],
+      }),
+    });
+    expect(relayed.status).toBe(200);
+    await expect(
+      openai.chat.completions.create({
+        model: 'gpt-4o-mini-retried',
+        messages: [{ role: 'user', content: '[mock:error=503]' }],
+      }),
+    ).rejects.toMatchObject({ status: 503 });
+    expect((await fetch(`${t.gateway.url}/anthropic/v1/some-random-path-1234`)).status).toBe(401);
     exposition = parseExposition((await scrape(t)).text);
   });
   afterAll(async () => {
     await t?.close();
   });
 
+  it('times the pass-through, counts each failed attempt, and labels only model routes', () => {
+    const relayed = { route: '/anthropic/v1/messages' };
+    expect(
+      sumOf(exposition, 'litellm_proxy_total_requests_metric_total', { ...relayed, status_code: '200' }),
+    ).toBe(1);
+    expect(
+      sumOf(exposition, 'litellm_llm_api_latency_metric_count', { model_id: 'anthropic-passthrough' }),
+    ).toBe(1);
+    expect(
+      sumOf(exposition, 'litellm_overhead_latency_metric_count', { model_id: 'anthropic-passthrough' }),
+    ).toBe(1);
+    const retried = { model_id: 'test-gpt-4o-mini-retried' };
+    expect(sumOf(exposition, 'litellm_deployment_total_requests_total', retried)).toBe(3);
+    expect(
+      sumOf(exposition, 'litellm_deployment_failure_responses_total', {
+        ...retried,
+        exception_status: '503',
+        exception_class: 'Openai.ServiceUnavailableError',
+      }),
+    ).toBe(3);
+    expect(
+      sumOf(exposition, 'litellm_proxy_failed_requests_metric_total', {
+        requested_model: 'gpt-4o-mini-retried',
+      }),
+    ).toBe(1);
+    expect(exposition.samples.some((s) => s.labels.route?.includes('some-random-path'))).toBe(false);
+  });
+
   it('our dashboard: every query returns series after traffic', () => {
     const dashboard = JSON.parse(
       readFileSync(new URL('../../../deploy/grafana/dashboards/llm-gateway.json', import.meta.url), 'utf8'),
-    ) as { panels: { title: string; type: string; targets?: { expr: string }[] }[] };
+    ) as {
+      panels: {
+        title: string;
+        type: string;
+        gridPos: { x: number; y: number; w: number; h: number };
+        targets?: { expr: string }[];
+      }[];
+    };
     const queries = dashboard.panels.flatMap((p) =>
       (p.targets ?? []).map((target) => ({ panel: p.title, expr: target.expr })),
     );
     expect(queries.length).toBeGreaterThan(20);
+    // No two panels overlap.
+    const cells = new Set<string>();
+    for (const { gridPos, title } of dashboard.panels)
+      for (let x = gridPos.x; x < gridPos.x + gridPos.w; x++)
+        for (let y = gridPos.y; y < gridPos.y + gridPos.h; y++) {
+          expect(cells.has(`${x},${y}`), `${title} overlaps at ${x},${y}`).toBe(false);
+          cells.add(`${x},${y}`);
+        }
     const empty = queries
       .map(({ panel, expr }) => ({ panel, expr, why: whyNoSeries(exposition, expr) }))
       .filter((q) => q.why !== undefined);

@@ -11,9 +11,9 @@ import {
 } from '@gateway/providers';
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { GatewayHttpError } from '../errors.ts';
+import { GatewayHttpError, statusOf } from '../errors.ts';
 import type { FinishRequestEvent } from './finish-request-event.ts';
-import { type ModelCall, producedOutput } from './request-event.ts';
+import { attemptClock, type ModelCall, producedOutput } from './request-event.ts';
 import { completeUsage } from './usage-estimate.ts';
 
 function isRetryableError(error: GatewayError): boolean {
@@ -78,6 +78,8 @@ export async function relayAnthropic(c: Context<AppEnv>, options: RelayOptions):
       },
       options.target,
     );
+  const clock = attemptClock(call);
+  clock.start();
   let forwarded = await send();
   for (let attempt = 0; attempt < (options.retries ?? 0); attempt++) {
     const retryable = forwarded.ok
@@ -85,17 +87,37 @@ export async function relayAnthropic(c: Context<AppEnv>, options: RelayOptions):
       : isRetryableError(forwarded.error);
     if (!retryable || options.target.signal?.aborted) break;
     if (forwarded.ok) await forwarded.value.body.cancel().catch(() => {});
+    clock.retrying(
+      forwarded.ok ? forwarded.value.status : statusOf(forwarded.error),
+      forwarded.ok ? undefined : forwarded.error,
+    );
     const hinted = forwarded.ok ? Number(forwarded.value.headers['retry-after']) : Number.NaN;
     const delayMs = Math.min(Number.isFinite(hinted) ? hinted * 1000 : 250 * 2 ** attempt, 5_000);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (call) call.attemptedRetries = attempt + 1;
+    clock.start();
     forwarded = await send();
   }
-  if (!forwarded.ok) throw new GatewayHttpError(forwarded.error);
+  if (!forwarded.ok) {
+    clock.answered();
+    throw new GatewayHttpError(forwarded.error);
+  }
   const { status, headers, body } = forwarded.value;
   const outHeaders = relayHeaders(headers, event.requestId);
   for (const [name, value] of Object.entries(options.extraHeaders ?? {})) outHeaders.set(name, value);
-  if (!call || status >= 400) return new Response(body, { status, headers: outHeaders });
+  if (!call || status >= 400) {
+    clock.answered();
+    // Relayed as Anthropic sent it; recorded as the upstream's failure.
+    if (call)
+      event.error = {
+        kind: 'upstream_error',
+        provider: 'anthropic',
+        status,
+        message: 'relayed from Anthropic',
+        retryable: false,
+      };
+    return new Response(body, { status, headers: outHeaders });
+  }
 
   const price = (): PriceResult => options.price(call.usage, event.startedAt);
 
@@ -111,6 +133,7 @@ export async function relayAnthropic(c: Context<AppEnv>, options: RelayOptions):
     } catch {
       // Relayed anyway; the row records the usage as unknown.
     }
+    clock.answered();
     call.price = price();
     return new Response(raw, { status, headers: outHeaders });
   }

@@ -3,6 +3,7 @@ import type { NewSpendLogRow } from '@gateway/db';
 import { addUsd } from '@gateway/pricing';
 import type { GatewayError } from '@gateway/providers';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { statusOf } from '../errors.ts';
 import type { RequestEvent } from './request-event.ts';
 import type { SpendQueue } from './spend-writer.ts';
 
@@ -116,10 +117,22 @@ const LABELS = {
 } as const;
 
 /** Labels whose values grow with use, and so are capped. */
-const CAPPED = new Set(['end_user', 'hashed_api_key', 'api_key_alias', 'user', 'team', 'team_alias', 'tag']);
+const CAPPED = new Set([
+  'end_user',
+  'hashed_api_key',
+  'api_key_alias',
+  'user',
+  'team',
+  'team_alias',
+  'tag',
+  // Clients choose model names (wildcard routes accept any): capped too.
+  'requested_model',
+  'model',
+]);
 
+/** The model routes requests are counted on (a fixed set: the route label stays bounded). */
 const MODEL_ROUTE =
-  /^(?:\/v1)?\/(?:chat\/completions|completions|embeddings|images\/generations|messages|responses)$|^\/anthropic\//;
+  /^(?:\/v1)?\/(?:chat\/completions|completions|embeddings|images\/generations|messages|responses)$|^\/anthropic\/v1\/messages$/;
 
 /** Python-style class names of upstream errors, as LiteLLM labels them (`Openai.RateLimitError`). */
 const UPSTREAM_ERROR_CLASSES: Record<number, string> = {
@@ -295,7 +308,8 @@ export class GatewayMetrics {
       'litellm_deployment_latency_per_output_token',
       'Upstream latency divided by output tokens, seconds',
       LABELS.perOutputToken,
-      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      // Python prometheus_client's default buckets, as LiteLLM exports this one.
+      [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
     );
     this.#providerRemainingRequests = gauge(
       'litellm_remaining_requests_metric',
@@ -418,13 +432,13 @@ export class GatewayMetrics {
       end_user: this.#capped('end_user', this.#options.endUserLabels ? (call?.endUser ?? '') : ''),
       hashed_api_key: this.#capped('hashed_api_key', keyLabels ? (event.keyHash ?? '') : ''),
       api_key_alias: this.#capped('api_key_alias', keyLabels ? (event.keyAlias ?? '') : ''),
-      requested_model: call?.modelGroup ?? event.requestedModel ?? '',
+      requested_model: this.#capped('requested_model', call?.modelGroup ?? event.requestedModel ?? ''),
       team: this.#capped('team', event.teamId ?? ''),
       team_alias: this.#capped('team_alias', event.teamAlias ?? ''),
       user: this.#capped('user', event.userId ?? ''),
       user_email: '',
       route: event.path,
-      model: call ? (call.responseModel ?? call.upstreamModel) : '',
+      model: this.#capped('model', call ? (call.responseModel ?? call.upstreamModel) : ''),
       model_id: call?.deploymentId ?? '',
       api_base: call?.apiBase ?? '',
       api_provider: call?.provider ?? '',
@@ -439,8 +453,9 @@ export class GatewayMetrics {
   record(event: RequestEvent, status: number, row: NewSpendLogRow | undefined): void {
     const spendUsd = row?.spend;
     if (row) {
-      row.metadata = { ...row.metadata, gateway_instance: this.instanceId };
       this.#rowsCounted += 1;
+      // Which process counted the row, and in what order (reconciliation reads both).
+      row.metadata = { ...row.metadata, gateway_instance: this.instanceId, gateway_seq: this.#rowsCounted };
     }
     if (!MODEL_ROUTE.test(event.path)) return;
     const l = this.#labelsOf(event);
@@ -453,8 +468,15 @@ export class GatewayMetrics {
         labels[name] = extra[name] ?? (l as unknown as Record<string, string>)[name] ?? '';
       return labels;
     };
-    const statusCode = String(status);
-    const failed = status >= 400 || event.outcome === 'failure';
+    // A stream that failed or was left after its headers went out counts as what ended it.
+    const effective =
+      event.outcome === 'client_closed'
+        ? 499
+        : event.outcome === 'failure' && status < 400 && event.error
+          ? statusOf(event.error)
+          : status;
+    const statusCode = String(effective);
+    const failed = effective >= 400 || event.outcome === 'failure';
     const exception = {
       exception_status: statusCode,
       exception_class: exceptionClassOf(event.error),
@@ -471,6 +493,24 @@ export class GatewayMetrics {
     const call = event.call;
     if (!call) return;
     const deployment = pick(LABELS.deployment);
+    // Attempts that failed and were retried: each a failed request to the deployment.
+    for (const attempt of call.failedAttempts ?? []) {
+      this.#deploymentTotal.inc(deployment);
+      this.#deploymentFailure.inc(
+        pick([...LABELS.deployment, 'exception_status', 'exception_class'], {
+          exception_status: String(attempt.status),
+          exception_class: exceptionClassOf(
+            attempt.error ?? {
+              kind: 'upstream_error',
+              provider: call.provider,
+              status: attempt.status,
+              message: '',
+              retryable: true,
+            },
+          ),
+        }),
+      );
+    }
     this.#deploymentTotal.inc(deployment);
     if (failed) {
       this.#deploymentFailure.inc(
@@ -485,7 +525,12 @@ export class GatewayMetrics {
       const upstreamEnd = call.upstreamEndedAt ?? endedAt;
       const upstreamSeconds = Math.max(0, (upstreamEnd.getTime() - call.upstreamStartedAt.getTime()) / 1000);
       this.#apiLatency.observe(pick(LABELS.apiLatency), upstreamSeconds);
-      this.#overhead.observe(pick(LABELS.overhead, exception), Math.max(0, totalSeconds - upstreamSeconds));
+      // Failed attempts and waits between retries are neither upstream time nor the gateway's.
+      const retriedSeconds = (call.retriedMs ?? 0) / 1000;
+      this.#overhead.observe(
+        pick(LABELS.overhead, exception),
+        Math.max(0, totalSeconds - upstreamSeconds - retriedSeconds),
+      );
       const output = call.usage.outputTokens;
       if (output && output > 0)
         this.#perOutputToken.observe(pick(LABELS.perOutputToken), upstreamSeconds / output);
@@ -540,6 +585,8 @@ export class GatewayMetrics {
     }
     const cost = spent;
     for (const budget of event.budgets ?? []) {
+      // Without key labels every key's gauge would be one series: none.
+      if (budget.entity === 'key' && !this.#options.keyLabels) continue;
       const gauges = this.#budget[budget.entity];
       const labels =
         budget.entity === 'key'

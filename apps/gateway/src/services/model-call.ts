@@ -14,7 +14,7 @@ import {
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
 import type { Deployment } from '../config/gateway-config.ts';
-import { GatewayHttpError } from '../errors.ts';
+import { GatewayHttpError, statusOf } from '../errors.ts';
 import {
   admissionHeaders,
   admissionScopes,
@@ -31,7 +31,7 @@ import type { FinishRequestEvent } from './finish-request-event.ts';
 import type { TeamRecord, UserRecord } from './lookups.ts';
 import { meterStream } from './meter-stream.ts';
 import { resolveEndUser, resolveTags } from './request-attribution.ts';
-import { type ModelCall, producedOutput, type RequestEvent } from './request-event.ts';
+import { attemptClock, type ModelCall, producedOutput, type RequestEvent } from './request-event.ts';
 import { chatRequestText, completeUsage } from './usage-estimate.ts';
 
 /** A model call ready to go: where, with what, recorded on the request's wide event. */
@@ -326,12 +326,12 @@ function isRetryable(error: GatewayError): boolean {
 export async function withRetries<T>(prepared: PreparedCall, attempt: () => Promise<Result<T>>): Promise<T> {
   const retries = prepared.deployment.numRetries ?? 0;
   const call = prepared.call;
+  const clock = attemptClock(call);
   for (let n = 0; ; n++) {
-    call.upstreamStartedAt = new Date();
+    clock.start();
     const result = await attempt();
     // A stream's answer is complete only when it ends (its end is the request's).
-    if (!call.stream || !result.ok) call.upstreamEndedAt = new Date();
-    else delete call.upstreamEndedAt;
+    if (!call.stream || !result.ok) clock.answered();
     if (result.ok) {
       noteUpstreamRemaining(call, result.value);
       return result.value;
@@ -339,6 +339,7 @@ export async function withRetries<T>(prepared: PreparedCall, attempt: () => Prom
     if (n >= retries || !isRetryable(result.error) || prepared.target.signal?.aborted) {
       throw new GatewayHttpError(result.error);
     }
+    clock.retrying(statusOf(result.error), result.error);
     call.attemptedRetries = n + 1;
     const hinted = result.error.kind === 'upstream_error' ? result.error.retryAfterSeconds : undefined;
     const delayMs = Math.min(hinted !== undefined ? hinted * 1000 : 250 * 2 ** n, MAX_RETRY_DELAY_MS);

@@ -25,6 +25,10 @@ export interface ModelCall {
   /** When the attempt that counted was sent upstream, and when its answer was complete. */
   upstreamStartedAt?: Date;
   upstreamEndedAt?: Date;
+  /** Time spent before that attempt in failed attempts and waits between retries, ms. */
+  retriedMs?: number;
+  /** Upstream attempts that failed and were retried (each a deployment failure). */
+  failedAttempts?: { status: number; error?: GatewayError }[];
   /** What the upstream said is left of its own limits (`x-ratelimit-remaining-*`). */
   upstreamRemaining?: { requests?: number; tokens?: number };
   firstTokenAt?: Date;
@@ -169,6 +173,28 @@ export function toSpendRow(event: RequestEvent): NewSpendLogRow | undefined {
       ...(event.error
         ? { error_information: { error_class: event.error.kind, error_message: event.error.message } }
         : {}),
+    },
+  };
+}
+
+/**
+ * Times a call's upstream attempts: `start()` before each, `retrying()` when one failed and
+ * another follows, `answered()` once the answer is complete (a stream's end is the request's).
+ */
+export function attemptClock(call: ModelCall | undefined) {
+  const first = Date.now();
+  return {
+    start() {
+      if (!call) return;
+      call.upstreamStartedAt = new Date();
+      call.retriedMs = call.upstreamStartedAt.getTime() - first;
+      delete call.upstreamEndedAt;
+    },
+    retrying(status: number, error?: GatewayError) {
+      if (call) (call.failedAttempts ??= []).push({ status, ...(error ? { error } : {}) });
+    },
+    answered() {
+      if (call) call.upstreamEndedAt = new Date();
     },
   };
 }

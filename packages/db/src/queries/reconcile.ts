@@ -291,16 +291,19 @@ function fromUnits(units: bigint): string {
 }
 
 /**
- * Rows and spend one gateway process wrote (its instance id in `metadata.gateway_instance`), to
- * compare with that process's own Prometheus spend counter.
+ * Rows and spend one gateway process wrote (its instance id in `metadata.gateway_instance`),
+ * up to its `upTo`-th row (`metadata.gateway_seq`), to compare with that process's own
+ * Prometheus spend counter as it stood at that row.
  */
 export async function spendOfInstance(
   db: Database,
   instance: string,
+  upTo: number,
 ): Promise<{ rows: number; spend: string }> {
   const [row] = await rows<{ rows: number | string; spend: string | null }>(
     db,
-    sql`select count(*) as rows, sum(spend)::text as spend from "LiteLLM_SpendLogs" where metadata->>'gateway_instance' = ${instance}`,
+    sql`select count(*) as rows, sum(spend)::text as spend from "LiteLLM_SpendLogs"
+        where metadata->>'gateway_instance' = ${instance} and (metadata->>'gateway_seq')::bigint <= ${upTo}`,
   );
   return { rows: Number(row?.rows ?? 0), spend: row?.spend ?? '0' };
 }

@@ -217,12 +217,12 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
       }),
     },
     async ({ query: q }) => {
-      // The spend counter of this process against the rows it wrote: what it queued is
-      // written first (for a few seconds at most).
+      // The spend counter of this process against the rows it wrote up to the same row (each
+      // carries its order), once what it queued is written (for a few seconds at most).
+      const counted = deps.metrics.counted;
       await deps.spendQueue.flush(5_000);
       const report = await reconcileSpend(deps.database.db, { startDate: q.start_date, endDate: q.end_date });
-      const counted = deps.metrics.counted;
-      const written = await spendOfInstance(deps.database.db, deps.metrics.instanceId);
+      const written = await spendOfInstance(deps.database.db, deps.metrics.instanceId, counted.rows);
       const prometheusDifference = addUsd(counted.spend, `-${written.spend}`).replace(/^-/, '');
       const prometheusOk = prometheusDifference === '0' && counted.rows === written.rows;
       return {
