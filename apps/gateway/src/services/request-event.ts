@@ -191,7 +191,9 @@ export function attemptClock(call: ModelCall | undefined) {
       delete call.upstreamEndedAt;
     },
     retrying(status: number, error?: GatewayError) {
-      if (call) (call.failedAttempts ??= []).push({ status, ...(error ? { error } : {}) });
+      if (!call) return;
+      call.failedAttempts ??= [];
+      call.failedAttempts.push({ status, ...(error ? { error } : {}) });
     },
     answered() {
       if (call) call.upstreamEndedAt = new Date();
