@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type OpenLoopResult, openLoop } from './open-loop.ts';
 
@@ -87,6 +88,7 @@ function startNode(script: string, env: Record<string, string>, args: string[] =
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  children.push(child);
   child.on('exit', (code, signal) => {
     if (code !== 0 && signal === null) console.error(`${script} exited with ${code}`);
   });
@@ -166,7 +168,7 @@ async function startGateway(
       max_parallel_requests: 100_000,
     }),
   });
-  if (!response.ok) throw new Error(`key/generate answered ${response.status}`);
+  if (!response.ok) throw new Error(`key/generate answered ${response.status}: ${await response.text()}`);
   const { key } = (await response.json()) as { key: string };
   const target: Target = {
     name,
@@ -238,46 +240,53 @@ async function requestsUntil(target: Target, total: number): Promise<void> {
   target.requests += result.requests.total;
 }
 
+/** Every process the run started, stopped at its end whatever happened. */
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGTERM');
+});
+
 async function main(): Promise<void> {
   const started = new Date();
   const mockPort = await freePort();
-  const mock = startNode('packages/mock-provider/src/cli.ts', { PORT: String(mockPort), HOST: '127.0.0.1' });
+  startNode('packages/mock-provider/src/cli.ts', { PORT: String(mockPort), HOST: '127.0.0.1' });
   const mockOrigin = `http://127.0.0.1:${mockPort}`;
   await waitFor(`${mockOrigin}/health`);
   const floorPort = await freePort();
-  const floor = startNode('bench/src/floor.ts', { PORT: String(floorPort), UPSTREAM: mockOrigin });
+  startNode('bench/src/floor.ts', { PORT: String(floorPort), UPSTREAM: mockOrigin });
   const floorOrigin = `http://127.0.0.1:${floorPort}`;
   await waitFor(`${floorOrigin}/health`);
 
   const targets: Target[] = [
     { name: 'direct', origin: mockOrigin, key: 'sk-mock', requests: 0, peakRssMb: 0, rssSamples: undefined },
     { name: 'floor', origin: floorOrigin, key: 'sk-mock', requests: 0, peakRssMb: 0, rssSamples: undefined },
-    await startGateway('gateway (PGlite)', mockOrigin, {}),
   ];
   let database: { admin: string; name: string } | undefined;
   const redisPrefix = `bench-${randomBytes(4).toString('hex')}:`;
-  if (process.env.DATABASE_URL && process.env.REDIS_URL) {
-    const name = `bench_${randomBytes(4).toString('hex')}`;
-    const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await client.connect();
-    await client.query(`create database ${name}`);
-    await client.end();
-    database = { admin: process.env.DATABASE_URL, name };
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
-    targets.push(
-      await startGateway('gateway (Postgres+Redis)', mockOrigin, {
-        DATABASE_URL: url.toString(),
-        REDIS_KEY_PREFIX: redisPrefix,
-      }),
-    );
-  } else {
-    console.log('DATABASE_URL and REDIS_URL unset: the Postgres+Redis gateway is not measured.');
-  }
-
   const closed: ClosedLoopRow[] = [];
   const open: (OpenLoopResult & { target: TargetName; mode: Mode })[] = [];
   try {
+    // Embedded: no Postgres and no Redis, whatever this shell has set.
+    targets.push(await startGateway('gateway (PGlite)', mockOrigin, { DATABASE_URL: '', REDIS_URL: '' }));
+    if (process.env.DATABASE_URL && process.env.REDIS_URL) {
+      const name = `bench_${randomBytes(4).toString('hex')}`;
+      const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await client.connect();
+      await client.query(`create database ${name}`);
+      await client.end();
+      database = { admin: process.env.DATABASE_URL, name };
+      const url = new URL(process.env.DATABASE_URL);
+      url.pathname = `/${name}`;
+      targets.push(
+        await startGateway('gateway (Postgres+Redis)', mockOrigin, {
+          DATABASE_URL: url.toString(),
+          REDIS_KEY_PREFIX: redisPrefix,
+        }),
+      );
+    } else {
+      console.log('DATABASE_URL and REDIS_URL unset: the Postgres+Redis gateway is not measured.');
+    }
+
     for (const target of targets) {
       // Warm up: connections, JIT, caches.
       await closedLoop(target, 'chat', 16, 2);
@@ -323,14 +332,17 @@ async function main(): Promise<void> {
     }
     report(started, closed, open, memory);
   } finally {
-    for (const target of targets) {
-      if (target.rssSamples) clearInterval(target.rssSamples);
-      target.process?.kill('SIGTERM');
-    }
-    floor.kill('SIGTERM');
-    mock.kill('SIGTERM');
+    for (const target of targets) if (target.rssSamples) clearInterval(target.rssSamples);
+    for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+    if (database && process.env.REDIS_URL) {
+      // The Postgres+Redis gateway's keys: its spend stream, caches and counters.
+      const redis = new Redis(process.env.REDIS_URL);
+      const keys = await redis.keys(`${redisPrefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
     if (database) {
       const client = new pg.Client({ connectionString: database.admin });
       await client.connect();
