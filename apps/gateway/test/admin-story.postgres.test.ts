@@ -1,17 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
-
-const admin = async (t: TestGateway, path: string, body: unknown) => {
-  const response = await fetch(`${t.gateway.url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status, path).toBe(200);
-  // biome-ignore lint/suspicious/noExplicitAny: reads arbitrary JSON
-  return (await response.json()) as any;
-};
+import { adminPost, startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 const ask = (baseURL: string, apiKey: string, model: string) =>
   new OpenAI({ apiKey, baseURL: `${baseURL}/v1`, maxRetries: 0 }).chat.completions.create({
@@ -29,8 +18,11 @@ describe('an admin story through the official openai client', () => {
   });
 
   it('team models, block, unblock, regenerate and delete each take effect on the next call', async () => {
-    const team = await admin(t, '/team/new', { team_alias: 'story', models: ['gpt-4o-mini'] });
-    const { key } = await admin(t, '/key/generate', { team_id: team.team_id, models: ['all-team-models'] });
+    const team = await adminPost(t, '/team/new', { team_alias: 'story', models: ['gpt-4o-mini'] });
+    const { key } = await adminPost(t, '/key/generate', {
+      team_id: team.team_id,
+      models: ['all-team-models'],
+    });
 
     await expect(ask(t.gateway.url, key, 'gpt-4o-mini')).resolves.toMatchObject({
       object: 'chat.completion',
@@ -43,26 +35,26 @@ describe('an admin story through the official openai client', () => {
       ),
     });
 
-    await admin(t, '/key/block', { key });
+    await adminPost(t, '/key/block', { key });
     await expect(ask(t.gateway.url, key, 'gpt-4o-mini')).rejects.toMatchObject({
       status: 401,
       message: expect.stringContaining('Key is blocked'),
     });
-    await admin(t, '/key/unblock', { key });
+    await adminPost(t, '/key/unblock', { key });
     await expect(ask(t.gateway.url, key, 'gpt-4o-mini')).resolves.toBeDefined();
 
-    await admin(t, '/team/block', { team_id: team.team_id });
+    await adminPost(t, '/team/block', { team_id: team.team_id });
     await expect(ask(t.gateway.url, key, 'gpt-4o-mini')).rejects.toMatchObject({
       status: 401,
       message: expect.stringContaining(`Team=${team.team_id} is blocked`),
     });
-    await admin(t, '/team/unblock', { team_id: team.team_id });
+    await adminPost(t, '/team/unblock', { team_id: team.team_id });
 
-    const { key: newKey } = await admin(t, '/key/regenerate', { key });
+    const { key: newKey } = await adminPost(t, '/key/regenerate', { key });
     await expect(ask(t.gateway.url, key, 'gpt-4o-mini')).rejects.toMatchObject({ status: 401 });
     await expect(ask(t.gateway.url, newKey, 'gpt-4o-mini')).resolves.toBeDefined();
 
-    await admin(t, '/key/delete', { keys: [newKey] });
+    await adminPost(t, '/key/delete', { keys: [newKey] });
     await expect(ask(t.gateway.url, newKey, 'gpt-4o-mini')).rejects.toMatchObject({ status: 401 });
   });
 });
@@ -80,12 +72,12 @@ describe('two instances sharing Postgres and Redis', () => {
   });
 
   it('a key deleted on one instance is refused by the other within 1 s', async () => {
-    const { key } = await admin(a, '/key/generate', {});
+    const { key } = await adminPost(a, '/key/generate', {});
     // Instance b verifies the key once: from now on it answers from its own memory.
     await expect(ask(b.gateway.url, key, 'gpt-4o-mini')).resolves.toBeDefined();
     await expect(ask(b.gateway.url, key, 'gpt-4o-mini')).resolves.toBeDefined();
 
-    await admin(a, '/key/delete', { keys: [key] });
+    await adminPost(a, '/key/delete', { keys: [key] });
     const deletedAt = Date.now();
     let refusedAfterMs: number | undefined;
     while (Date.now() - deletedAt < 1_000) {
@@ -102,9 +94,9 @@ describe('two instances sharing Postgres and Redis', () => {
   });
 
   it('a block on one instance applies on the other within 1 s', async () => {
-    const { key } = await admin(a, '/key/generate', {});
+    const { key } = await adminPost(a, '/key/generate', {});
     await expect(ask(b.gateway.url, key, 'gpt-4o-mini')).resolves.toBeDefined();
-    await admin(a, '/key/block', { key });
+    await adminPost(a, '/key/block', { key });
     await new Promise((r) => setTimeout(r, 1_000));
     await expect(ask(b.gateway.url, key, 'gpt-4o-mini')).rejects.toMatchObject({ status: 401 });
   });

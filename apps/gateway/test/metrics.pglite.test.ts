@@ -6,17 +6,7 @@ import { hashKey } from '../src/services/virtual-key.ts';
 import { LITELLM_METRICS } from './fixtures/litellm-metrics.ts';
 import { type Exposition, parseExposition, sumOf } from './support/prometheus-text.ts';
 import { whyNoSeries } from './support/promql.ts';
-import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
-
-const admin = async (t: TestGateway, path: string, body: unknown) => {
-  const response = await fetch(`${t.gateway.url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status, path).toBe(200);
-  return (await response.json()) as Record<string, unknown>;
-};
+import { adminPost, startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 async function scrape(t: TestGateway, key?: string): Promise<{ status: number; text: string }> {
   const response = await fetch(`${t.gateway.url}/metrics`, {
@@ -58,13 +48,13 @@ describe('Prometheus metrics', () => {
 
   beforeAll(async () => {
     t = await startTestGateway('pglite');
-    await admin(t, '/team/new', {
+    await adminPost(t, '/team/new', {
       team_id: 'metrics-team',
       team_alias: 'Metrics Team',
       max_budget: 50,
       budget_duration: '30d',
     });
-    await admin(t, '/user/new', {
+    await adminPost(t, '/user/new', {
       user_id: 'metrics-owner',
       max_budget: 40,
       budget_duration: '7d',
@@ -281,8 +271,8 @@ describe('Grafana dashboards against a live /metrics', () => {
   let exposition: Exposition;
   beforeAll(async () => {
     t = await startTestGateway('pglite');
-    await admin(t, '/team/new', { team_id: 'dash-team', team_alias: 'Dash', max_budget: 5 });
-    await admin(t, '/user/new', { user_id: 'dash-owner', max_budget: 5, auto_create_key: false });
+    await adminPost(t, '/team/new', { team_id: 'dash-team', team_alias: 'Dash', max_budget: 5 });
+    await adminPost(t, '/user/new', { user_id: 'dash-owner', max_budget: 5, auto_create_key: false });
     const key = await t.createKey({
       team_id: 'dash-team',
       key_alias: 'dash-key',

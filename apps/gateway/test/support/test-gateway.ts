@@ -189,3 +189,16 @@ export async function startTestGateway(
     },
   };
 }
+
+/** POSTs to an admin route with the master key, expects 200, and returns the JSON answer. */
+// biome-ignore lint/suspicious/noExplicitAny: admin answers are read field by field in tests
+export async function adminPost<T = any>(t: TestGateway, path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${t.gateway.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 200)
+    throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
