@@ -22,8 +22,11 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     soak: { type: 'boolean', default: false },
     out: { type: 'string' },
+    /** Which gateways to measure: `pglite`, `postgres` or both (the mock and the floor always run). */
+    gateways: { type: 'string', default: 'pglite,postgres' },
   },
 });
+const GATEWAYS = new Set((flags.gateways ?? '').split(',').map((g) => g.trim()));
 const DURATION_S = flags.quick ? 3 : Number(flags.duration);
 const RATE = Number(flags.rate);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -267,8 +270,9 @@ async function main(): Promise<void> {
   const open: (OpenLoopResult & { target: TargetName; mode: Mode })[] = [];
   try {
     // Embedded: no Postgres and no Redis, whatever this shell has set.
-    targets.push(await startGateway('gateway (PGlite)', mockOrigin, { DATABASE_URL: '', REDIS_URL: '' }));
-    if (process.env.DATABASE_URL && process.env.REDIS_URL) {
+    if (GATEWAYS.has('pglite'))
+      targets.push(await startGateway('gateway (PGlite)', mockOrigin, { DATABASE_URL: '', REDIS_URL: '' }));
+    if (GATEWAYS.has('postgres') && process.env.DATABASE_URL && process.env.REDIS_URL) {
       const name = `bench_${randomBytes(4).toString('hex')}`;
       const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
       await client.connect();
@@ -283,7 +287,7 @@ async function main(): Promise<void> {
           REDIS_KEY_PREFIX: redisPrefix,
         }),
       );
-    } else {
+    } else if (GATEWAYS.has('postgres')) {
       console.log('DATABASE_URL and REDIS_URL unset: the Postgres+Redis gateway is not measured.');
     }
 
@@ -456,7 +460,13 @@ function report(
           memoryGb: Math.round(totalmem() / 2 ** 30),
           node: process.version,
         },
-        settings: { durationSeconds: DURATION_S, openLoopRate: RATE, quick: flags.quick, soak: flags.soak },
+        settings: {
+          durationSeconds: DURATION_S,
+          openLoopRate: RATE,
+          quick: flags.quick,
+          soak: flags.soak,
+          gateways: [...GATEWAYS],
+        },
         closed,
         open,
         memory,
