@@ -459,13 +459,11 @@ export class GatewayMetrics {
     }
     if (!MODEL_ROUTE.test(event.path)) return;
     const l = this.#labelsOf(event);
-    const pick = <K extends keyof RequestLabels | string>(
-      names: readonly K[],
-      extra: Record<string, string> = {},
-    ) => {
+    const values = l as unknown as Record<string, string>;
+    /** The values of a metric's labels: this request's, or `extra`'s where it has them. */
+    const pick = (names: readonly string[], extra: Record<string, string> = {}) => {
       const labels: Record<string, string> = {};
-      for (const name of names)
-        labels[name] = extra[name] ?? (l as unknown as Record<string, string>)[name] ?? '';
+      for (const name of names) labels[name] = extra[name] ?? values[name] ?? '';
       return labels;
     };
     // A stream that failed or was left after its headers went out counts as what ended it.
@@ -583,7 +581,6 @@ export class GatewayMetrics {
       if (left.requests !== undefined) this.#keyModelRemainingRequests.set(labels, left.requests);
       if (left.tokens !== undefined) this.#keyModelRemainingTokens.set(labels, left.tokens);
     }
-    const cost = spent;
     for (const budget of event.budgets ?? []) {
       // Without key labels every key's gauge would be one series: none.
       if (budget.entity === 'key' && !this.#options.keyLabels) continue;
@@ -595,7 +592,7 @@ export class GatewayMetrics {
             ? { team: l.team, team_alias: l.team_alias }
             : { user: l.user };
       gauges.max.set(labels, budget.maxBudgetUsd);
-      gauges.remaining.set(labels, budget.maxBudgetUsd - (budget.spentUsd + cost));
+      gauges.remaining.set(labels, budget.maxBudgetUsd - (budget.spentUsd + spent));
       if (budget.resetAtMs !== null)
         gauges.hours.set(labels, Math.max(0, (budget.resetAtMs - endedAt.getTime()) / 3_600_000));
     }
