@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -13,6 +13,11 @@ import * as schema from './schema/index.ts';
 export type Schema = typeof schema;
 /** A drizzle database over either driver; query functions take this. */
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+
+/** The rows of a raw SQL query, whichever driver runs it (both answer `{ rows }`). */
+export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
+  return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
+}
 
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolMax?: number; connectionTimeoutMs?: number }

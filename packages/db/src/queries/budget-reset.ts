@@ -1,5 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../client.ts';
+import { sql } from 'drizzle-orm';
+import { type Database, queryRows as rows } from '../client.ts';
 
 /** A budget whose period ended: a key's, team's or user's own, or a budget row (customers). */
 export interface DueBudget {
@@ -7,10 +7,6 @@ export interface DueBudget {
   id: string;
   duration: string;
   resetAt: Date;
-}
-
-async function rows<T>(db: Database, query: SQL): Promise<T[]> {
-  return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
 }
 
 /** Budgets with a `budget_duration` whose `budget_reset_at` has passed (keys not expired). */

@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../client.ts';
+import { type Database, queryRows as rows } from '../client.ts';
 
 /** Inclusive UTC days, `YYYY-MM-DD`; either end may be open. */
 export interface ReconcileRange {
@@ -56,10 +56,6 @@ export interface ReconcileReport {
 }
 
 const SHOWN = 100;
-
-async function rows<T>(db: Database, query: SQL): Promise<T[]> {
-  return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
-}
 
 /** How a spend row maps to each entity: the id expression, and the join it needs (tags). */
 const TAG_JOIN = sql.raw('cross join lateral jsonb_array_elements_text(r.request_tags) as tag(name)');

@@ -1,73 +1,54 @@
-import { and, eq, inArray, isNotNull, sql, sum } from 'drizzle-orm';
-import type { Database } from '../client.ts';
+import { eq, getTableColumns, is, SQL, sql } from 'drizzle-orm';
+import { type Database, queryRows } from '../client.ts';
 import { type NewSpendLogRow, spendLogs } from '../schema/spend-logs.ts';
-import { verificationTokens } from '../schema/verification-token.ts';
 
 /**
- * Writes a batch of spend rows and adds their cost to each key, in one transaction.
- * Idempotent: a row whose `request_id` already exists is skipped, and only rows inserted by
- * this call add to key spend, so retrying a batch after a failure never double counts.
- * Returns how many rows were new.
+ * The spend-log columns as `jsonb_to_recordset` reads them, and each one's default: a batch is
+ * sent as one JSON parameter, so the writer builds no per-row SQL (drizzle's insert builder
+ * cost about 7% of the gateway's CPU at 1,000 req/s). Derived from the table, so a new column
+ * needs no change here.
  */
-export async function writeSpendBatch(db: Database, rows: NewSpendLogRow[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  return db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(spendLogs)
-      .values(rows)
-      .onConflictDoNothing({ target: spendLogs.requestId })
-      .returning({ requestId: spendLogs.requestId });
-    if (inserted.length === 0) return 0;
-    const insertedIds = inserted.map((r) => r.requestId);
+const spendColumns = Object.entries(getTableColumns(spendLogs)).map(([key, column]) => {
+  if (column.default !== undefined && typeof column.default === 'object' && is(column.default, SQL)) {
+    throw new Error(`spend column ${column.name}: an SQL default cannot be sent as JSON`);
+  }
+  return {
+    key: key as keyof NewSpendLogRow,
+    name: column.name,
+    type: column.getSQLType(),
+    fallback: column.default ?? null,
+  };
+});
+const columnList = spendColumns.map((c) => `"${c.name}"`).join(', ');
+const recordType = spendColumns.map((c) => `"${c.name}" ${c.type}`).join(', ');
 
-    // Postgres sums the numeric costs, so totals stay exact decimals.
-    const perKey = tx
-      .select({ apiKey: spendLogs.apiKey, total: sum(spendLogs.spend).as('total') })
-      .from(spendLogs)
-      .where(and(inArray(spendLogs.requestId, insertedIds), isNotNull(spendLogs.spend)))
-      .groupBy(spendLogs.apiKey)
-      .as('per_key');
-    await tx
-      .update(verificationTokens)
-      .set({
-        spend: sql`${verificationTokens.spend} + ${perKey.total}`,
-        lifetimeSpend: sql`${verificationTokens.lifetimeSpend} + ${perKey.total}`,
-        lastActive: sql`now()`,
-      })
-      .from(perKey)
-      .where(eq(verificationTokens.token, perKey.apiKey));
-    for (const statement of attributionStatements(insertedIds)) await tx.execute(statement);
-    return inserted.length;
-  });
+/** A row as JSON keyed by column name; an absent value takes the column's default, as an insert would. */
+function rowJson(row: NewSpendLogRow): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const column of spendColumns) {
+    const value = row[column.key];
+    out[column.name] = value === undefined ? column.fallback : value;
+  }
+  return out;
 }
 
-/** The rows this batch inserted: the only ones that may add to any total. */
-const batchRows = (ids: string[]) =>
-  sql`select * from "LiteLLM_SpendLogs" where request_id = any(${sql.param(ids)}::text[])`;
-
 /** A daily aggregate upsert (contract §3.8), one row per entity, UTC day, key, model and provider. */
-function dailyUpsert(
-  table: string,
-  entityColumn: string,
-  entityExpression: string,
-  ids: string[],
-  from = '',
-) {
-  const t = sql.raw(`"${table}"`);
-  return sql`
-    insert into ${t} (${sql.raw(`"${entityColumn}"`)}, date, api_key, model, model_group, custom_llm_provider,
+function dailyUpsert(name: string, table: string, entityColumn: string, entity: string, from = ''): string {
+  const t = `"${table}"`;
+  return `${name} as (
+    insert into ${t} ("${entityColumn}", date, api_key, model, model_group, custom_llm_provider,
       prompt_tokens, completion_tokens, cache_read_input_tokens, cache_creation_input_tokens, spend,
       api_requests, successful_requests, failed_requests)
-    select ${sql.raw(entityExpression)}, to_char(r."startTime" at time zone 'UTC', 'YYYY-MM-DD'), r.api_key, r.model,
+    select ${entity}, to_char(r."startTime" at time zone 'UTC', 'YYYY-MM-DD'), r.api_key, r.model,
       max(r.model_group), r.custom_llm_provider,
       coalesce(sum(r.prompt_tokens), 0), coalesce(sum(r.completion_tokens), 0),
       coalesce(sum(r.cache_read_input_tokens), 0), coalesce(sum(r.cache_creation_input_tokens), 0),
       coalesce(sum(r.spend), 0), count(*), count(*) filter (where r.status = 'success'),
       count(*) filter (where r.status <> 'success')
-    from (${batchRows(ids)}) r ${sql.raw(from)}
-    where ${sql.raw(entityExpression)} is not null and ${sql.raw(entityExpression)} <> ''
+    from inserted r ${from}
+    where ${entity} is not null and ${entity} <> ''
     group by 1, 2, 3, 4, 6
-    on conflict on constraint ${sql.raw(`"${table}_entity_date_key_model_provider_key"`)} do update set
+    on conflict on constraint "${table}_entity_date_key_model_provider_key" do update set
       prompt_tokens = ${t}.prompt_tokens + excluded.prompt_tokens,
       completion_tokens = ${t}.completion_tokens + excluded.completion_tokens,
       cache_read_input_tokens = ${t}.cache_read_input_tokens + excluded.cache_read_input_tokens,
@@ -76,36 +57,71 @@ function dailyUpsert(
       api_requests = ${t}.api_requests + excluded.api_requests,
       successful_requests = ${t}.successful_requests + excluded.successful_requests,
       failed_requests = ${t}.failed_requests + excluded.failed_requests,
-      updated_at = now()`;
+      updated_at = now()
+    returning 1)`;
 }
 
+const tagged = 'cross join lateral jsonb_array_elements_text(r.request_tags) as tag(name)';
+
 /**
- * Adds a batch's spend to everyone it is attributed to (contract §4.5): the key's team and
- * owner, the end user and each tag (customer and tag rows are created on first sight), and the
- * daily aggregates per user, team, end user and tag. Totals are summed by Postgres as `numeric`.
+ * One statement: insert the batch, skipping request ids already written, and add the cost of
+ * the rows it inserted (and only those) to everyone they are attributed to (contract §4.5):
+ * the key, its team and owner, the end user and each tag (customer and tag rows are created on
+ * first sight), and the daily aggregates per user, team, end user and tag. Every total is
+ * summed by Postgres as `numeric`. One statement is atomic and costs one round trip.
  */
-function attributionStatements(ids: string[]) {
-  const rows = batchRows(ids);
-  const tagged = `cross join lateral jsonb_array_elements_text(r.request_tags) as tag(name)`;
-  return [
-    sql`update "LiteLLM_TeamTable" t set spend = t.spend + s.total, lifetime_spend = t.lifetime_spend + s.total
-        from (select team_id, sum(spend) as total from (${rows}) r where spend is not null and team_id is not null group by team_id) s
-        where t.team_id = s.team_id`,
-    sql`update "LiteLLM_UserTable" u set spend = u.spend + s.total, lifetime_spend = u.lifetime_spend + s.total
-        from (select "user" as user_id, sum(spend) as total from (${rows}) r where spend is not null and "user" <> '' group by "user") s
-        where u.user_id = s.user_id`,
-    sql`insert into "LiteLLM_EndUserTable" (user_id, spend, lifetime_spend)
-        select end_user, coalesce(sum(spend), 0), coalesce(sum(spend), 0) from (${rows}) r where end_user is not null and end_user <> '' group by end_user
-        on conflict (user_id) do update set spend = "LiteLLM_EndUserTable".spend + excluded.spend,
-          lifetime_spend = "LiteLLM_EndUserTable".lifetime_spend + excluded.spend`,
-    sql`insert into "LiteLLM_TagTable" (tag_name, spend)
-        select tag.name, coalesce(sum(r.spend), 0) from (${rows}) r ${sql.raw(tagged)} group by tag.name
-        on conflict (tag_name) do update set spend = "LiteLLM_TagTable".spend + excluded.spend, updated_at = now()`,
-    dailyUpsert('LiteLLM_DailyUserSpend', 'user_id', 'r."user"', ids),
-    dailyUpsert('LiteLLM_DailyTeamSpend', 'team_id', 'r.team_id', ids),
-    dailyUpsert('LiteLLM_DailyEndUserSpend', 'end_user_id', 'r.end_user', ids),
-    dailyUpsert('LiteLLM_DailyTagSpend', 'tag', 'tag.name', ids, tagged),
-  ];
+const WRITE_BATCH_HEAD =
+  'with inserted as (\n' +
+  `  insert into "LiteLLM_SpendLogs" (${columnList})\n  select ${columnList} from jsonb_to_recordset(`;
+const WRITE_BATCH_TAIL = `::jsonb) as r(${recordType})
+  on conflict (request_id) do nothing
+  returning *),
+keys as (
+  update "LiteLLM_VerificationToken" k set spend = k.spend + s.total, lifetime_spend = k.lifetime_spend + s.total, last_active = now()
+  from (select api_key, sum(spend) as total from inserted where spend is not null group by api_key) s
+  where k.token = s.api_key
+  returning 1),
+teams as (
+  update "LiteLLM_TeamTable" t set spend = t.spend + s.total, lifetime_spend = t.lifetime_spend + s.total
+  from (select team_id, sum(spend) as total from inserted where spend is not null and team_id is not null group by team_id) s
+  where t.team_id = s.team_id
+  returning 1),
+users as (
+  update "LiteLLM_UserTable" u set spend = u.spend + s.total, lifetime_spend = u.lifetime_spend + s.total
+  from (select "user" as user_id, sum(spend) as total from inserted where spend is not null and "user" <> '' group by "user") s
+  where u.user_id = s.user_id
+  returning 1),
+end_users as (
+  insert into "LiteLLM_EndUserTable" (user_id, spend, lifetime_spend)
+  select end_user, coalesce(sum(spend), 0), coalesce(sum(spend), 0) from inserted where end_user is not null and end_user <> '' group by end_user
+  on conflict (user_id) do update set spend = "LiteLLM_EndUserTable".spend + excluded.spend,
+    lifetime_spend = "LiteLLM_EndUserTable".lifetime_spend + excluded.spend
+  returning 1),
+tags as (
+  insert into "LiteLLM_TagTable" (tag_name, spend)
+  select tag.name, coalesce(sum(r.spend), 0) from inserted r ${tagged} group by tag.name
+  on conflict (tag_name) do update set spend = "LiteLLM_TagTable".spend + excluded.spend, updated_at = now()
+  returning 1),
+${dailyUpsert('daily_users', 'LiteLLM_DailyUserSpend', 'user_id', 'r."user"')},
+${dailyUpsert('daily_teams', 'LiteLLM_DailyTeamSpend', 'team_id', 'r.team_id')},
+${dailyUpsert('daily_end_users', 'LiteLLM_DailyEndUserSpend', 'end_user_id', 'r.end_user')},
+${dailyUpsert('daily_tags', 'LiteLLM_DailyTagSpend', 'tag', 'tag.name', tagged)}
+select count(*)::int as inserted from inserted`;
+
+/**
+ * Writes a batch of spend rows and adds their cost to each key and everyone else the rows are
+ * attributed to, in one statement (so atomically). Idempotent: a row whose `request_id`
+ * already exists is skipped, and only rows inserted by this call add to any total, so retrying
+ * a batch after a failure never double counts. Returns how many rows were new.
+ */
+export async function writeSpendBatch(db: Database, rows: NewSpendLogRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const batch = JSON.stringify(rows.map(rowJson));
+  const [result] = await queryRows<{ inserted: number }>(
+    db,
+    sql`${sql.raw(WRITE_BATCH_HEAD)}${batch}${sql.raw(WRITE_BATCH_TAIL)}`,
+  );
+  return result?.inserted ?? 0;
 }
 
 /** Spend rows of one key, newest first. */
