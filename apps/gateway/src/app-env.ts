@@ -1,6 +1,7 @@
 import type { DatabaseHandle } from '@gateway/db';
 import type { AnthropicPassthrough, ProviderAdapter } from '@gateway/providers';
 import type { Logger } from 'pino';
+import type { ClientRequest } from './middleware/client-request.ts';
 import type { SoftBudgetCrossing } from './services/admission.ts';
 import type { AdmissionLedger } from './services/admission-ledger.ts';
 import type { KeyRecord, Lookups } from './services/lookups.ts';
@@ -19,6 +20,8 @@ export interface AppEnv {
     caller: Caller;
     /** Which error shape the caller speaks; routes in Anthropic format set `anthropic`. */
     dialect: 'openai' | 'anthropic';
+    /** The caller's headers, body and disconnect signal (see client-request.ts). */
+    client: ClientRequest;
   };
 }
 

@@ -4,6 +4,7 @@ import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import type { KeyRecord } from '../services/lookups.ts';
 import { displayKeyName, maskKey } from '../services/virtual-key.ts';
+import { clientRequest } from './client-request.ts';
 
 const SCHEME_PREFIX = /^(Bearer|bearer|Basic)\s+/;
 const WELL_FORMED_AUTHORIZATION = /^(Bearer|bearer|Basic) \S/;
@@ -18,7 +19,7 @@ function stripScheme(value: string): string {
  * `x-litellm-api-key`, `Authorization`, `API-Key`, `x-api-key`, `x-goog-api-key`,
  * `Ocp-Apim-Subscription-Key`.
  */
-export function readPresentedKey(headers: Headers): string | undefined {
+export function readPresentedKey(headers: Pick<Headers, 'get'>): string | undefined {
   const litellm = headers.get('x-litellm-api-key');
   if (litellm) return stripScheme(litellm);
   const authorization = headers.get('authorization');
@@ -50,7 +51,7 @@ function sha256(value: string): Buffer {
 export function authenticate(deps: Pick<AppDeps, 'masterKeyHash' | 'lookups'>): MiddlewareHandler<AppEnv> {
   const masterDigest = Buffer.from(deps.masterKeyHash, 'hex');
   return async function authenticateMiddleware(c, next) {
-    const presented = readPresentedKey(c.req.raw.headers);
+    const presented = readPresentedKey(clientRequest(c).headers);
     if (!presented) throw new GatewayHttpError({ kind: 'unauthenticated', message: 'No api key passed in.' });
     const event = c.get('event');
     const digest = sha256(presented);

@@ -8,6 +8,7 @@ import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { clientRequest } from '../middleware/client-request.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { callHeaders, prepareModelCall, priceCall, runChat, runChatStream } from '../services/model-call.ts';
 import { parseModelRequest, sseResponse } from './parse-json-body.ts';
@@ -16,10 +17,10 @@ import { parseModelRequest, sseResponse } from './parse-json-body.ts';
 export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
   async function handleChatCompletion(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const { raw, body } = await parseModelRequest(c.req.raw, openAIChatRequestSchema);
+    const { raw, body } = await parseModelRequest(clientRequest(c), openAIChatRequestSchema);
     const request = fromOpenAIChatRequest(body);
     // Anthropic betas asked for on the OpenAI route reach Anthropic deployments (merged with ours).
-    const beta = c.req.header('anthropic-beta');
+    const beta = clientRequest(c).headers.get('anthropic-beta');
     if (beta)
       request.anthropicBeta = beta
         .split(',')

@@ -8,6 +8,7 @@ import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { clientRequest } from '../middleware/client-request.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { callHeaders, prepareModelCall, runChat, runChatStream } from '../services/model-call.ts';
 import { parseModelRequest, sseResponse } from './parse-json-body.ts';
@@ -21,7 +22,7 @@ import { parseModelRequest, sseResponse } from './parse-json-body.ts';
 export function completionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
   async function handleCompletion(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const { raw, body } = await parseModelRequest(c.req.raw, openAICompletionRequestSchema);
+    const { raw, body } = await parseModelRequest(clientRequest(c), openAICompletionRequestSchema);
     const prepared = await prepareModelCall(
       deps,
       c,

@@ -7,6 +7,7 @@ import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { clientRequest } from '../middleware/client-request.ts';
 import { inputTokensAtMost } from '../services/admission.ts';
 import { callHeaders, prepareCall, priceCall, withRetries } from '../services/model-call.ts';
 import { parseModelRequest } from './parse-json-body.ts';
@@ -27,7 +28,7 @@ function embeddingInputTokensAtMost(input: unknown): number {
 export function embeddingRoutes(deps: AppDeps) {
   async function handleEmbeddings(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const { raw, body: parsedBody } = await parseModelRequest(c.req.raw, openAIEmbeddingRequestSchema);
+    const { raw, body: parsedBody } = await parseModelRequest(clientRequest(c), openAIEmbeddingRequestSchema);
     const prepared = await prepareCall(deps, c, parsedBody.model, false, raw, 'aembedding', () => ({
       inputTokens: embeddingInputTokensAtMost(parsedBody.input),
       outputTokens: 0,

@@ -4,6 +4,7 @@ import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { clientRequest } from '../middleware/client-request.ts';
 import { callHeaders, prepareCall, withRetries } from '../services/model-call.ts';
 import { parseModelRequest } from './parse-json-body.ts';
 
@@ -15,7 +16,7 @@ import { parseModelRequest } from './parse-json-body.ts';
 export function imageRoutes(deps: AppDeps) {
   async function handleImages(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const { raw, body: parsedBody } = await parseModelRequest(c.req.raw, openAIImageRequestSchema);
+    const { raw, body: parsedBody } = await parseModelRequest(clientRequest(c), openAIImageRequestSchema);
     const prepared = await prepareCall(deps, c, parsedBody.model, false, raw, 'aimage_generation');
     const generate = prepared.adapter.generateImage;
     if (!generate) {

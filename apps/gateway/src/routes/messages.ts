@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError, toAnthropicErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
+import { clientRequest } from '../middleware/client-request.ts';
 import { admissionHeaders } from '../services/admission.ts';
 import { relayAnthropic } from '../services/anthropic-relay.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
@@ -35,7 +36,7 @@ function pickAnthropicHeaders(headers: Headers): Record<string, string> {
 export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
   async function handleMessages(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const raw = await parseJsonBody(c.req.raw);
+    const raw = await parseJsonBody(clientRequest(c));
     const parsed = anthropicRequestSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -48,7 +49,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     }
     // Content without a canonical form is reported with what the provider could not honour.
     const { request, dropped } = fromAnthropicRequest(parsed.data);
-    const beta = c.req.header('anthropic-beta');
+    const beta = clientRequest(c).headers.get('anthropic-beta');
     if (beta)
       request.anthropicBeta = beta
         .split(',')
@@ -117,7 +118,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
    * the answer is an estimate (about four characters a token), since they have no such endpoint.
    */
   async function handleCountTokens(c: Context<AppEnv>): Promise<Response> {
-    const raw = await parseJsonBody(c.req.raw);
+    const raw = await parseJsonBody(clientRequest(c));
     const parsed = countTokensSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -151,7 +152,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
       {
         apiBase: deployment.apiBase.replace(/\/v1(\/messages)?\/?$/, ''),
         ...(deployment.apiKey ? { apiKey: deployment.apiKey } : {}),
-        signal: c.req.raw.signal,
+        signal: clientRequest(c).signal,
       },
     );
     if (!forwarded.ok) throw new GatewayHttpError(forwarded.error);

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { GatewayHttpError } from '../errors.ts';
 
 /** The request's JSON body; a body that is not JSON is a 400 in the caller's dialect. */
-export async function parseJsonBody(request: Request): Promise<unknown> {
+export async function parseJsonBody(request: Pick<Request, 'text'>): Promise<unknown> {
   const text = await request.text();
   if (text.trim() === '') return {};
   try {
@@ -18,7 +18,7 @@ export async function parseJsonBody(request: Request): Promise<unknown> {
  * does not name).
  */
 export async function parseModelRequest<S extends z.ZodType>(
-  request: Request,
+  request: Pick<Request, 'text'>,
   schema: S,
 ): Promise<{ raw: Record<string, unknown>; body: z.output<S> }> {
   const raw = await parseJsonBody(request);

@@ -15,6 +15,7 @@ import type { Context } from 'hono';
 import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
 import type { Deployment } from '../config/gateway-config.ts';
 import { GatewayHttpError, statusOf } from '../errors.ts';
+import { clientRequest } from '../middleware/client-request.ts';
 import {
   admissionHeaders,
   admissionScopes,
@@ -101,7 +102,8 @@ export async function prepareCall(
       message: `Invalid model name passed in model=${modelName}. Call \`/v1/models\` to view available models for your key.`,
     });
   }
-  const headers = c.req.raw.headers;
+  const client = clientRequest(c);
+  const headers = client.headers;
   const endUser = resolveEndUser(headers, rawBody, deps.endUserHeaders);
   const { team, user, customer } = await authorizeModelCall(
     deps.lookups,
@@ -163,7 +165,7 @@ export async function prepareCall(
       // A caller-chosen upstream gets the caller's key or none: never the operator's.
       apiBase: clientTarget.apiBase ?? deployment.apiBase,
       ...upstreamKey(clientTarget, deployment),
-      signal: c.req.raw.signal,
+      signal: client.signal,
       ...(deployment.timeoutMs !== undefined ? { timeoutMs: deployment.timeoutMs } : {}),
       ...(deployment.streamTimeoutMs !== undefined ? { streamTimeoutMs: deployment.streamTimeoutMs } : {}),
     },
@@ -412,7 +414,7 @@ export async function runChatStream(
         finish(event, 200);
       });
     },
-    c.req.raw.signal,
+    clientRequest(c).signal,
   );
   return { events, upstream: response.value.upstream, droppedParams: response.value.droppedParams };
 }

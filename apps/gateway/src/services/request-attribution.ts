@@ -19,7 +19,7 @@ export const DEFAULT_END_USER_HEADERS = ['x-litellm-customer-id', 'x-litellm-end
  * `litellm_metadata.user`, Anthropic's `metadata.user_id`, and the OpenAI `user` field.
  */
 export function resolveEndUser(
-  headers: Headers,
+  headers: Pick<Headers, 'get'>,
   body: Record<string, unknown>,
   endUserHeaders: readonly string[] = DEFAULT_END_USER_HEADERS,
 ): string | undefined {
@@ -28,7 +28,7 @@ export function resolveEndUser(
 }
 
 function findEndUser(
-  headers: Headers,
+  headers: Pick<Headers, 'get'>,
   body: Record<string, unknown>,
   endUserHeaders: readonly string[],
 ): string | undefined {
@@ -50,7 +50,7 @@ function findEndUser(
  * team's own tags (`metadata.tags`).
  */
 export function resolveTags(
-  headers: Headers,
+  headers: Pick<Headers, 'get'>,
   body: Record<string, unknown>,
   keyMetadata: Record<string, unknown>,
   teamMetadata: Record<string, unknown> = {},
