@@ -398,7 +398,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'litellm_redis_spend_update_queue_size',
-      help: 'Spend rows waiting in the Redis stream to be written to the database (0 without Redis)',
+      help: 'Entries waiting in the Redis spend stream to be written to the database, each holding the spend rows of one event-loop turn (0 without Redis)',
       registers: [this.registry],
       async collect() {
         const { redis } = await readDepths();

@@ -78,7 +78,36 @@ describe('RedisSpendBuffer (real Redis)', () => {
     return { buffer, writer };
   }
 
-  const streamLength = (name: string) => redis.xlen(name);
+  /** Rows in a stream, whichever entries hold them. */
+  const rowsInStream = async (name: string) => {
+    let rows = 0;
+    for (const [, fields] of await redis.xrange(name, '-', '+')) {
+      const i = fields.indexOf('rows');
+      rows += i >= 0 ? (JSON.parse(fields[i + 1]!) as unknown[]).length : 1;
+    }
+    return rows;
+  };
+
+  it('appends the rows of one event-loop turn as one entry, and still reads one-row entries', async () => {
+    const db = fakeDatabase();
+    db.state.up = false;
+    const { buffer } = await startBuffer('entries', db.write);
+    for (let i = 0; i < 250; i++) buffer.enqueue(row(`turn-${i}`));
+    await new Promise((r) => setImmediate(r));
+    // At most 100 rows an entry.
+    await vi.waitFor(async () => expect(await redis.xlen('entries')).toBe(3));
+    expect(await rowsInStream('entries')).toBe(250);
+    // An entry as an earlier version wrote it: one row in the `row` field.
+    await redis.xadd('entries', '*', 'row', JSON.stringify(row('old-format')));
+    db.state.up = true;
+    await vi.waitFor(async () => expect(await redis.xlen('entries')).toBe(0), { timeout: 5_000 });
+    const written = db.state.written.map((r) => r.requestId);
+    expect(new Set(written).size).toBe(251);
+    expect(written).toContain('old-format');
+    expect(db.state.written.find((r) => r.requestId === 'old-format')!.startTime).toEqual(
+      new Date('2026-11-22T10:00:00.123Z'),
+    );
+  });
 
   it('writes each appended row once, with its dates intact, and empties the stream', async () => {
     const db = fakeDatabase();
@@ -90,7 +119,7 @@ describe('RedisSpendBuffer (real Redis)', () => {
     );
     expect(db.state.written[0]!.startTime).toEqual(new Date('2026-11-22T10:00:00.123Z'));
     expect(db.state.written[0]!.spend).toBe('0.000001234');
-    expect(await streamLength('once')).toBe(0);
+    expect(await redis.xlen('once')).toBe(0);
     expect(await buffer.depths()).toEqual({ memory: 0, redis: 0 });
   });
 
@@ -99,12 +128,13 @@ describe('RedisSpendBuffer (real Redis)', () => {
     db.state.up = false;
     const { buffer } = await startBuffer('outage', db.write);
     for (let i = 0; i < 20; i++) buffer.enqueue(row(`outage-${i}`));
-    await vi.waitFor(async () => expect(await streamLength('outage')).toBe(20));
+    await vi.waitFor(async () => expect(await rowsInStream('outage')).toBe(20));
     await new Promise((r) => setTimeout(r, 200));
     expect(db.state.written).toHaveLength(0);
-    expect((await buffer.depths()).redis).toBe(20);
+    // The 20 rows were enqueued in one turn: one entry.
+    expect((await buffer.depths()).redis).toBe(1);
     db.state.up = true;
-    await vi.waitFor(async () => expect(await streamLength('outage')).toBe(0), { timeout: 5_000 });
+    await vi.waitFor(async () => expect(await redis.xlen('outage')).toBe(0), { timeout: 5_000 });
     expect(new Set(db.state.written.map((r) => r.requestId)).size).toBe(20);
   });
 
@@ -116,13 +146,13 @@ describe('RedisSpendBuffer (real Redis)', () => {
     // The first instance has read the entries (they are pending on it) but cannot write them.
     await vi.waitFor(async () => {
       const [pending] = (await redis.xpending('takeover', 'spend-writers')) as [number, ...unknown[]];
-      expect(pending).toBe(10);
+      expect(pending).toBe(1);
     });
     // It dies without a word: its loop stops, nothing is acknowledged.
     await first.buffer.stop(0);
     const alive = fakeDatabase();
     await startBuffer('takeover', alive.write, { claimIdleMs: 300 });
-    await vi.waitFor(async () => expect(await streamLength('takeover')).toBe(0), { timeout: 15_000 });
+    await vi.waitFor(async () => expect(await redis.xlen('takeover')).toBe(0), { timeout: 15_000 });
     expect(alive.state.written.map((r) => r.requestId).sort()).toEqual(
       Array.from({ length: 10 }, (_, i) => `takeover-${i}`).sort(),
     );

@@ -26,9 +26,12 @@ export interface RedisSpendBufferOptions {
 type StreamEntry = [id: string, fields: string[]];
 const GROUP = 'spend-writers';
 const DATE_FIELDS = ['startTime', 'endTime', 'completionStartTime'] as const;
+/** Most rows in one stream entry (a read of `maxBatchSize` entries stays a bounded amount of work). */
+const ROWS_PER_ENTRY = 100;
 
 /**
- * A durable spend queue: each row is appended to a Redis stream (XADD) off the request path,
+ * A durable spend queue: rows are appended to a Redis stream (XADD, one entry for the rows of
+ * one event-loop turn) off the request path,
  * and every instance reads the stream through one consumer group, writes what it read to
  * Postgres, and only then acknowledges and deletes the entries. A row therefore survives the
  * process that served the request: if that process dies between read and write, another
@@ -45,6 +48,8 @@ export class RedisSpendBuffer implements SpendQueue {
   readonly #claimIdleMs: number;
   readonly #maxBackoffMs: number;
   readonly #appends = new Set<Promise<unknown>>();
+  /** Rows enqueued in this turn of the event loop, appended together at its end. */
+  #unsent: NewSpendLogRow[] = [];
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -77,12 +82,28 @@ export class RedisSpendBuffer implements SpendQueue {
   }
 
   enqueue(row: NewSpendLogRow): void {
+    this.#unsent.push(row);
+    if (this.#unsent.length >= ROWS_PER_ENTRY) this.#append();
+    else if (this.#unsent.length === 1) setImmediate(() => this.#append());
+  }
+
+  /**
+   * Appends the rows queued since the last append as one stream entry: the requests that end
+   * in one turn of the event loop cost one Redis command together, not one each.
+   */
+  #append(): void {
+    if (this.#unsent.length === 0) return;
+    const rows = this.#unsent;
+    this.#unsent = [];
     const append = this.#producer
-      .xadd(this.options.streamKey, '*', 'row', JSON.stringify(row))
+      .xadd(this.options.streamKey, '*', 'rows', JSON.stringify(rows))
       .catch((error) => {
-        // Redis is away: keep the row in this process rather than lose it.
-        this.options.logger.warn({ err: error }, 'spend stream append failed; row kept in memory');
-        this.options.writer.enqueue(row);
+        // Redis is away: keep the rows in this process rather than lose them.
+        this.options.logger.warn(
+          { err: error, rows: rows.length },
+          'spend stream append failed; rows kept in memory',
+        );
+        for (const row of rows) this.options.writer.enqueue(row);
       })
       .finally(() => this.#appends.delete(append));
     this.#appends.add(append);
@@ -112,6 +133,7 @@ export class RedisSpendBuffer implements SpendQueue {
    */
   async flush(deadlineMs = 10_000): Promise<void> {
     const deadline = Date.now() + deadlineMs;
+    this.#append();
     await within(deadline, Promise.all([...this.#appends]));
     await within(deadline, this.options.writer.flush());
     while (Date.now() < deadline && this.#readerUp()) {
@@ -137,6 +159,7 @@ export class RedisSpendBuffer implements SpendQueue {
     const deadline = Date.now() + deadlineMs;
     this.#running = false;
     this.#wake?.();
+    this.#append();
     await within(deadline, Promise.all([...this.#appends]));
     const lost = await this.options.writer.stop(Math.max(0, deadline - Date.now()));
     const loopEnded =
@@ -208,12 +231,11 @@ export class RedisSpendBuffer implements SpendQueue {
       throw error;
     }
     if (entries.length === 0) return 0;
-    const rows = entries.flatMap(([, fields]) => {
-      const json = fieldValue(fields, 'row');
-      return json ? [reviveRow(json)] : [];
-    });
+    const rows = entries.flatMap(([, fields]) => rowsOf(fields));
     try {
-      await this.options.writer.write(rows);
+      // Entries hold several rows each: the database gets them in batches of the usual size.
+      for (let i = 0; i < rows.length; i += this.#maxBatchSize)
+        await this.options.writer.write(rows.slice(i, i + this.#maxBatchSize));
     } catch (error) {
       this.#holdsPending = true;
       this.#failures += 1;
@@ -304,13 +326,18 @@ function fieldValue(fields: string[], name: string): string | undefined {
   return undefined;
 }
 
-function reviveRow(json: string): NewSpendLogRow {
-  const row = JSON.parse(json) as Record<string, unknown>;
-  for (const field of DATE_FIELDS) {
-    const value = row[field];
-    if (typeof value === 'string') row[field] = new Date(value);
+/** An entry's rows: `rows` (a JSON array), or `row` (one row, as written by earlier versions). */
+function rowsOf(fields: string[]): NewSpendLogRow[] {
+  const many = fieldValue(fields, 'rows');
+  const one = fieldValue(fields, 'row');
+  const parsed = (many ? JSON.parse(many) : one ? [JSON.parse(one)] : []) as Record<string, unknown>[];
+  for (const row of parsed) {
+    for (const field of DATE_FIELDS) {
+      const value = row[field];
+      if (typeof value === 'string') row[field] = new Date(value);
+    }
   }
-  return row as unknown as NewSpendLogRow;
+  return parsed as unknown as NewSpendLogRow[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -19,7 +19,7 @@ export interface SpendQueue {
   flush(deadlineMs?: number): Promise<void>;
   /** Stops and drains within the deadline; resolves to the number of rows lost. */
   stop(deadlineMs: number): Promise<number>;
-  /** Rows waiting: in this process, and in Redis (null without Redis or while it is away). */
+  /** Rows waiting in this process, and entries (a few rows each) in Redis (null without Redis or while it is away). */
   depths(): Promise<{ memory: number; redis: number | null }>;
 }
 
