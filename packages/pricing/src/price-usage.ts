@@ -146,7 +146,7 @@ function resolveUnitPrices(
   const longContext = inputTokens > LONG_CONTEXT_THRESHOLD_TOKENS;
   const fromConfig = (base: keyof PriceOverrides, above: keyof PriceOverrides): string | undefined => {
     const perToken = (longContext ? overrides?.[above] : undefined) ?? overrides?.[base];
-    return perToken === undefined ? undefined : decimal(perToken).times(MILLION).toFixed();
+    return perToken === undefined ? undefined : perMillion(perToken);
   };
   const fromCatalog = (key: string): string | undefined => {
     const price = catalog?.prices[key];
@@ -197,10 +197,10 @@ function resolveUnitPrices(
 
 /** Tiered catalog prices apply to every token of the request once its input passes a tier's start. */
 function selectTier(price: CatalogPrice, inputTokens: number): string {
-  if (typeof price === 'number') return decimal(price).toFixed();
+  if (typeof price === 'number') return plainDecimal(price);
   let selected = price.base;
   for (const tier of price.tiers) if (inputTokens > tier.start) selected = tier.price;
-  return decimal(selected).toFixed();
+  return plainDecimal(selected);
 }
 
 /**
@@ -209,4 +209,29 @@ function selectTier(price: CatalogPrice, inputTokens: number): string {
  */
 function decimal(value: number): Big {
   return new Big(String(value));
+}
+
+// The same few prices are converted on every call: their decimal forms are kept (catalog and
+// config prices are a bounded set; the cap only guards against a surprise).
+const MAX_MEMO = 10_000;
+const plainMemo = new Map<number, string>();
+const perMillionMemo = new Map<number, string>();
+
+function memoised(memo: Map<number, string>, value: number, compute: () => string): string {
+  let text = memo.get(value);
+  if (text === undefined) {
+    text = compute();
+    if (memo.size < MAX_MEMO) memo.set(value, text);
+  }
+  return text;
+}
+
+/** A catalog price as a plain decimal string (`3e-7` -> `0.0000003`). */
+function plainDecimal(value: number): string {
+  return memoised(plainMemo, value, () => decimal(value).toFixed());
+}
+
+/** A per-token config price as USD per million tokens. */
+function perMillion(value: number): string {
+  return memoised(perMillionMemo, value, () => decimal(value).times(MILLION).toFixed());
 }
