@@ -19,7 +19,7 @@ export { fromAnthropicRequest } from './anthropic/from-anthropic-request.ts';
 export { fromAnthropicMessage } from './anthropic/from-anthropic-response.ts';
 export { fromAnthropicStream } from './anthropic/from-anthropic-stream.ts';
 export { toAnthropicMessage } from './anthropic/to-anthropic-response.ts';
-export { toAnthropicStream } from './anthropic/to-anthropic-stream.ts';
+export { toAnthropicStream, toAnthropicStreamTransformer } from './anthropic/to-anthropic-stream.ts';
 export { AnthropicUsageTap } from './anthropic/usage-tap.ts';
 export { type AnthropicRequest, anthropicMessageSchema, anthropicRequestSchema } from './anthropic/wire.ts';
 export type * from './canonical.ts';
@@ -34,6 +34,7 @@ export {
   openAICompletionRequestSchema,
   toOpenAICompletionResponse,
   toOpenAICompletionStream,
+  toOpenAICompletionStreamTransformer,
 } from './openai/completions.ts';
 export {
   fromOpenAIEmbeddingRequest,
@@ -43,9 +44,10 @@ export {
 } from './openai/embeddings.ts';
 export { fromOpenAIChatRequest, upstreamOverrideFields } from './openai/from-openai-request.ts';
 export { toOpenAIChatResponse } from './openai/to-openai-response.ts';
-export { toOpenAIStream } from './openai/to-openai-stream.ts';
+export { toOpenAIStream, toOpenAIStreamTransformer } from './openai/to-openai-stream.ts';
 export { type OpenAIChatRequest, openAIChatRequestSchema } from './openai/wire.ts';
 export { adjustOpenRouterBody } from './openrouter/adjust-openrouter-body.ts';
 export { type OpenAIImageRequest, openAIImageRequestSchema } from './openrouter/images.ts';
 export { isKnownProvider, knownProviders, type ProviderId, parseProviderModel } from './routing.ts';
+export { encodeText, fuse } from './sse/fuse.ts';
 export { parseSse } from './sse/parse-sse.ts';

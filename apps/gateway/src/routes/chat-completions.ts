@@ -2,7 +2,7 @@ import {
   fromOpenAIChatRequest,
   openAIChatRequestSchema,
   toOpenAIChatResponse,
-  toOpenAIStream,
+  toOpenAIStreamTransformer,
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
@@ -38,21 +38,20 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
     }
     const { events, ...info } = await runChatStream(prepared, c, finish);
     return sseResponse(
-      events.pipeThrough(
-        toOpenAIStream({
-          includeUsage: body.stream_options?.include_usage === true,
-          renderError: (error) => toErrorBody(error, event.requestId),
-          costOf: (usage) => {
-            const price = priceCall(
-              prepared.deployment,
-              usage,
-              event.startedAt,
-              prepared.call.callerChosenUpstream,
-            );
-            return price.priced ? price.costUsd : undefined;
-          },
-        }),
-      ),
+      events,
+      toOpenAIStreamTransformer({
+        includeUsage: body.stream_options?.include_usage === true,
+        renderError: (error) => toErrorBody(error, event.requestId),
+        costOf: (usage) => {
+          const price = priceCall(
+            prepared.deployment,
+            usage,
+            event.startedAt,
+            prepared.call.callerChosenUpstream,
+          );
+          return price.priced ? price.costUsd : undefined;
+        },
+      }),
       callHeaders(c.get('caller'), prepared, info, event.requestId),
     );
   }

@@ -2,7 +2,7 @@ import {
   fromOpenAICompletionRequest,
   openAICompletionRequestSchema,
   toOpenAICompletionResponse,
-  toOpenAICompletionStream,
+  toOpenAICompletionStreamTransformer,
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
@@ -40,12 +40,11 @@ export function completionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     }
     const { events, ...info } = await runChatStream(prepared, c, finish);
     return sseResponse(
-      events.pipeThrough(
-        toOpenAICompletionStream({
-          includeUsage: body.stream_options?.include_usage === true,
-          renderError: (error) => toErrorBody(error, event.requestId),
-        }),
-      ),
+      events,
+      toOpenAICompletionStreamTransformer({
+        includeUsage: body.stream_options?.include_usage === true,
+        renderError: (error) => toErrorBody(error, event.requestId),
+      }),
       callHeaders(c.get('caller'), prepared, info, event.requestId),
     );
   }

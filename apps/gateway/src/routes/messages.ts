@@ -3,7 +3,7 @@ import {
   fromAnthropicRequest,
   parseProviderModel,
   toAnthropicMessage,
-  toAnthropicStream,
+  toAnthropicStreamTransformer,
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
@@ -106,9 +106,11 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     info.droppedParams = [...dropped, ...info.droppedParams];
     prepared.call.droppedParams = info.droppedParams;
     return sseResponse(
-      events.pipeThrough(
-        toAnthropicStream({ model, renderError: (error) => toAnthropicErrorBody(error, event.requestId) }),
-      ),
+      events,
+      toAnthropicStreamTransformer({
+        model,
+        renderError: (error) => toAnthropicErrorBody(error, event.requestId),
+      }),
       callHeaders(c.get('caller'), prepared, info, event.requestId),
     );
   }

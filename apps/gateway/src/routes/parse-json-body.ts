@@ -1,3 +1,5 @@
+import type { Transformer } from 'node:stream/web';
+import { encodeText, fuse, type StreamEvent } from '@gateway/providers';
 import type { z } from 'zod';
 import { GatewayHttpError } from '../errors.ts';
 
@@ -35,9 +37,16 @@ export async function parseModelRequest<S extends z.ZodType>(
   return { raw: raw as Record<string, unknown>, body: parsed.data };
 }
 
-/** A streamed answer: SSE text encoded as it goes, with the call's headers. */
-export function sseResponse(events: ReadableStream<string>, headers: Record<string, string>): Response {
-  return new Response(events.pipeThrough(new TextEncoderStream()), {
+/**
+ * A streamed answer: events rendered as SSE text by `render` and encoded as they go, with the
+ * call's headers. Rendering and encoding run as one stream step (see `fuse`).
+ */
+export function sseResponse(
+  events: ReadableStream<StreamEvent>,
+  render: Transformer<StreamEvent, string>,
+  headers: Record<string, string>,
+): Response {
+  return new Response(events.pipeThrough(new TransformStream(fuse(render, encodeText()))), {
     status: 200,
     headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers },
   });

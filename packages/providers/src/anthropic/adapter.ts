@@ -12,10 +12,11 @@ import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
 import { bodyStream, flattenHeaders, postJson } from '../http/post-json.ts';
 import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
-import { parseSse } from '../sse/parse-sse.ts';
+import { fuse } from '../sse/fuse.ts';
+import { sseMessages } from '../sse/parse-sse.ts';
 import { fromAnthropicError } from './errors.ts';
 import { fromAnthropicMessage } from './from-anthropic-response.ts';
-import { fromAnthropicStream } from './from-anthropic-stream.ts';
+import { fromAnthropicStreamTransformer } from './from-anthropic-stream.ts';
 import { type AnthropicRequestPlan, toAnthropicRequest } from './to-anthropic-request.ts';
 import { anthropicMessageSchema } from './wire.ts';
 
@@ -106,7 +107,9 @@ export function createAnthropicAdapter(deps: AdapterDeps): ProviderAdapter {
       const response = sent.value;
       const bytes = bodyStream(response.body);
       const events = endWithErrorEvent(
-        parseSse(bytes).pipeThrough(fromAnthropicStream(plan.jsonToolName)),
+        bytes.pipeThrough(
+          new TransformStream(fuse(sseMessages(), fromAnthropicStreamTransformer(plan.jsonToolName))),
+        ),
         (cause) => mapTransportError('anthropic', cause, target.signal),
       );
       return ok({

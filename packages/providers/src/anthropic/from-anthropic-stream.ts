@@ -1,3 +1,4 @@
+import type { Transformer } from 'node:stream/web';
 import type { StreamEvent } from '../canonical.ts';
 import type { EventSourceMessage } from '../sse/parse-sse.ts';
 import { fromAnthropicStreamError } from './errors.ts';
@@ -26,7 +27,9 @@ function mergeUsage(earlier: AnthropicUsage, later: AnthropicUsage | null | unde
  * `message_delta` ends with an `error` event. With `jsonToolName`, that forced tool's input is
  * streamed as text (structured output).
  */
-export function fromAnthropicStream(jsonToolName?: string): TransformStream<EventSourceMessage, StreamEvent> {
+export function fromAnthropicStreamTransformer(
+  jsonToolName?: string,
+): Transformer<EventSourceMessage, StreamEvent> {
   const blocks = new Map<number, BlockKind>();
   let toolCount = 0;
   let realToolCalls = 0;
@@ -34,7 +37,7 @@ export function fromAnthropicStream(jsonToolName?: string): TransformStream<Even
   let finished = false;
   let failed = false;
 
-  return new TransformStream({
+  return {
     transform(message, controller) {
       if (failed) return;
       let payload: unknown;
@@ -190,7 +193,11 @@ export function fromAnthropicStream(jsonToolName?: string): TransformStream<Even
         },
       });
     },
-  });
+  };
+}
+
+export function fromAnthropicStream(jsonToolName?: string): TransformStream<EventSourceMessage, StreamEvent> {
+  return new TransformStream(fromAnthropicStreamTransformer(jsonToolName));
 }
 
 function malformed(what: string) {

@@ -1,3 +1,4 @@
+import type { Transformer } from 'node:stream/web';
 import type { StreamEvent, Usage } from '../canonical.ts';
 import type { GatewayError } from '../errors.ts';
 import { toAnthropicStopReason, toAnthropicUsage } from './to-anthropic-response.ts';
@@ -21,7 +22,9 @@ const sse = (type: string, data: Record<string, unknown>) =>
  * OpenAI-format upstreams send it after the finish), then `message_stop`. An error ends the
  * stream with `event: error` and no `message_stop`.
  */
-export function toAnthropicStream(options: ToAnthropicStreamOptions): TransformStream<StreamEvent, string> {
+export function toAnthropicStreamTransformer(
+  options: ToAnthropicStreamOptions,
+): Transformer<StreamEvent, string> {
   let started = false;
   let nextIndex = 0;
   let open: OpenBlock;
@@ -80,7 +83,7 @@ export function toAnthropicStream(options: ToAnthropicStreamOptions): TransformS
   const delta = (index: number, body: Record<string, unknown>) =>
     sse('content_block_delta', { index, delta: body });
 
-  return new TransformStream({
+  return {
     transform(event, controller) {
       if (failed) return;
       if (event.type === 'start') return start(controller, event.id);
@@ -164,5 +167,9 @@ export function toAnthropicStream(options: ToAnthropicStreamOptions): TransformS
       );
       controller.enqueue(sse('message_stop', {}));
     },
-  });
+  };
+}
+
+export function toAnthropicStream(options: ToAnthropicStreamOptions): TransformStream<StreamEvent, string> {
+  return new TransformStream(toAnthropicStreamTransformer(options));
 }

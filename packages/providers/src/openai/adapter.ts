@@ -19,7 +19,8 @@ import {
   toOpenRouterImageRequest,
 } from '../openrouter/images.ts';
 import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
-import { parseSse } from '../sse/parse-sse.ts';
+import { fuse } from '../sse/fuse.ts';
+import { parseSse, sseMessages } from '../sse/parse-sse.ts';
 import {
   fromOpenAICompletionResponse,
   fromOpenAICompletionStream,
@@ -33,7 +34,7 @@ import {
 } from './embeddings.ts';
 import { fromOpenAIError } from './errors.ts';
 import { fromOpenAIChatResponse } from './from-openai-response.ts';
-import { fromOpenAIStream } from './from-openai-stream.ts';
+import { fromOpenAIStreamTransformer } from './from-openai-stream.ts';
 import { type ToOpenAIRequestOptions, toOpenAIChatRequest } from './to-openai-request.ts';
 import { openAIChatResponseSchema } from './wire.ts';
 
@@ -175,10 +176,11 @@ export function createOpenAICompatibleAdapter(
       if (!sent.ok) return sent;
       const response = sent.value;
       const bytes = bodyStream(response.body);
-      const translate = endpoint === '/completions' ? fromOpenAICompletionStream(id) : fromOpenAIStream(id);
-      const events = endWithErrorEvent(parseSse(bytes).pipeThrough(translate), (cause) =>
-        mapTransportError(id, cause, target.signal),
-      );
+      const translated =
+        endpoint === '/completions'
+          ? parseSse(bytes).pipeThrough(fromOpenAICompletionStream(id))
+          : bytes.pipeThrough(new TransformStream(fuse(sseMessages(), fromOpenAIStreamTransformer(id))));
+      const events = endWithErrorEvent(translated, (cause) => mapTransportError(id, cause, target.signal));
       return ok({
         events,
         upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },

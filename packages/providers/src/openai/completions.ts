@@ -1,3 +1,4 @@
+import type { Transformer } from 'node:stream/web';
 import { z } from 'zod';
 import type { ChatRequest, ChatResult, StreamEvent } from '../canonical.ts';
 import type { GatewayError } from '../errors.ts';
@@ -204,15 +205,15 @@ export interface ToOpenAICompletionStreamOptions {
 }
 
 /** Canonical events -> `text_completion` SSE chunks ending in `data: [DONE]`. */
-export function toOpenAICompletionStream(
+export function toOpenAICompletionStreamTransformer(
   options: ToOpenAICompletionStreamOptions,
-): TransformStream<StreamEvent, string> {
+): Transformer<StreamEvent, string> {
   let head = { id: '', model: '', created: 0 };
   let usage: ReturnType<typeof toOpenAIUsage>;
   let failed = false;
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
     `data: ${JSON.stringify({ ...head, object: 'text_completion', choices, ...extra })}\n\n`;
-  return new TransformStream({
+  return {
     transform(event, controller) {
       if (failed) return;
       switch (event.type) {
@@ -246,5 +247,11 @@ export function toOpenAICompletionStream(
       if (options.includeUsage && usage) controller.enqueue(chunk([], { usage }));
       controller.enqueue('data: [DONE]\n\n');
     },
-  });
+  };
+}
+
+export function toOpenAICompletionStream(
+  options: ToOpenAICompletionStreamOptions,
+): TransformStream<StreamEvent, string> {
+  return new TransformStream(toOpenAICompletionStreamTransformer(options));
 }

@@ -1,3 +1,4 @@
+import type { Transformer } from 'node:stream/web';
 import type { StreamEvent } from '../canonical.ts';
 import type { EventSourceMessage } from '../sse/parse-sse.ts';
 import { fromOpenAIStreamError } from './errors.ts';
@@ -10,11 +11,11 @@ import { openAIChatChunkSchema } from './wire.ts';
  * A stream that ends before any choice finished ends with an `error` event: a cut stream
  * must never look like a complete answer.
  */
-export function fromOpenAIStream(provider: string): TransformStream<EventSourceMessage, StreamEvent> {
+export function fromOpenAIStreamTransformer(provider: string): Transformer<EventSourceMessage, StreamEvent> {
   let started = false;
   let finished = false;
   let failed = false;
-  return new TransformStream({
+  return {
     transform(message, controller) {
       if (failed) return;
       if (message.data === '[DONE]') return;
@@ -93,7 +94,11 @@ export function fromOpenAIStream(provider: string): TransformStream<EventSourceM
         });
       }
     },
-  });
+  };
+}
+
+export function fromOpenAIStream(provider: string): TransformStream<EventSourceMessage, StreamEvent> {
+  return new TransformStream(fromOpenAIStreamTransformer(provider));
 }
 
 function malformed(provider: string, what: string) {

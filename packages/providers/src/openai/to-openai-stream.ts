@@ -1,3 +1,4 @@
+import type { Transformer } from 'node:stream/web';
 import type { StreamEvent, Usage } from '../canonical.ts';
 import type { GatewayError } from '../errors.ts';
 import { toOpenAIUsage } from './map-openai-usage.ts';
@@ -16,7 +17,7 @@ export interface ToOpenAIStreamOptions {
  * `data: [DONE]`. An error event is sent as `data: {"error": ...}` and ends the stream
  * without `[DONE]`, so clients treat the answer as failed.
  */
-export function toOpenAIStream(options: ToOpenAIStreamOptions): TransformStream<StreamEvent, string> {
+export function toOpenAIStreamTransformer(options: ToOpenAIStreamOptions): Transformer<StreamEvent, string> {
   let head = { id: '', model: '', created: 0, system_fingerprint: undefined as string | undefined };
   let usage: Usage | undefined;
   let failed = false;
@@ -34,7 +35,7 @@ export function toOpenAIStream(options: ToOpenAIStreamOptions): TransformStream<
   const delta = (choice: number, body: Record<string, unknown>, logprobs: unknown = null) =>
     chunk([{ index: choice, delta: body, logprobs, finish_reason: null }]);
 
-  return new TransformStream({
+  return {
     transform(event, controller) {
       if (failed) return;
       switch (event.type) {
@@ -114,5 +115,9 @@ export function toOpenAIStream(options: ToOpenAIStreamOptions): TransformStream<
       }
       controller.enqueue('data: [DONE]\n\n');
     },
-  });
+  };
+}
+
+export function toOpenAIStream(options: ToOpenAIStreamOptions): TransformStream<StreamEvent, string> {
+  return new TransformStream(toOpenAIStreamTransformer(options));
 }
