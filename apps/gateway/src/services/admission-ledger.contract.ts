@@ -31,6 +31,32 @@ export function admissionLedgerContract(make: (timings: LedgerTimings) => Promis
     expect(await spentOf(ledger, key)).toBe(70);
   });
 
+  it('settles calls that end together, each on its own scopes and each once', async () => {
+    const ledger = await make({ windowMs: 60_000, reservationTtlMs: 60_000 });
+    const key: AdmissionScope = { id: 'key:together', budget: budget(10_000), limits: { tpm: 1_000 } };
+    const team: AdmissionScope = { id: 'team:together', budget: budget(10_000) };
+    const a = await ledger.admit('a', [key, team], 100);
+    const b = await ledger.admit('b', [key], 100);
+    const c = await ledger.admit('c', [team], 100);
+    if (!a.ok || !b.ok || !c.ok) throw new Error('refused');
+    // In one turn, and `a` twice (as when a reply was lost and it was sent again).
+    const after = await Promise.all([
+      ledger.settle(a.reservation, 30, 5),
+      ledger.settle(b.reservation, 20, 7),
+      ledger.settle(c.reservation, 4, 0),
+      ledger.settle(a.reservation, 30, 5),
+    ]);
+    expect(after.map((scopes) => scopes.length)).toEqual([2, 1, 1, 2]);
+    expect(await spentOf(ledger, key)).toBe(50);
+    expect(await spentOf(ledger, team)).toBe(34);
+    // Tokens count for the key's tpm, once per call: 5 + 7 = 12.
+    expect((await ledger.admit('probe-13', [{ id: key.id, limits: { tpm: 13 } }], 0)).ok).toBe(true);
+    expect(await ledger.admit('probe-12', [{ id: key.id, limits: { tpm: 12 } }], 0)).toMatchObject({
+      ok: false,
+      reason: 'tokens',
+    });
+  });
+
   it('adds the cost of a call that outlived its reservation when it finally settles', async () => {
     const ledger = await make({ windowMs: 60_000, reservationTtlMs: 100 });
     const key: AdmissionScope = { id: 'key:long-call', budget: budget(1_000) };

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testRedis } from '../../test/support/backing-services.ts';
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import { admissionLedgerContract } from './admission-ledger.contract.ts';
@@ -55,7 +55,7 @@ describe('RedisAdmissionLedger (real Redis)', () => {
     const fallback = new InProcessAdmissionLedger(timings);
     const made = new RedisAdmissionLedger(redis, fallback, logger, timings);
     fallbacks.set(made, fallback);
-    return { ledger: made, scope: (id: string) => `run${run}:${id}` };
+    return { ledger: made, redis, scope: (id: string) => `run${run}:${id}` };
   }
 
   beforeAll(async () => {
@@ -73,6 +73,26 @@ describe('RedisAdmissionLedger (real Redis)', () => {
     const keys = await raw.keys(`${prefix}*`);
     if (keys.length > 0) await raw.del(...keys);
     raw.disconnect();
+  });
+
+  it('sends the settlements of one event-loop turn in one script call', async () => {
+    const { ledger: made, redis, scope } = await ledger({ windowMs: 60_000, reservationTtlMs: 60_000 });
+    const settleCalls = vi.spyOn(
+      redis as unknown as { gatewaySettle: (...args: unknown[]) => Promise<unknown> },
+      'gatewaySettle',
+    );
+    const scopes = [
+      { id: scope('key:batched'), budget: { limitNanos: 1_000, seedNanos: 0, blockAtLimit: true } },
+    ];
+    const admitted = await Promise.all(['x', 'y', 'z'].map((id) => made.admit(id, scopes, 10)));
+    const after = await Promise.all(
+      admitted.map((result) => {
+        if (!result.ok) throw new Error('refused');
+        return made.settle(result.reservation, 5, 0);
+      }),
+    );
+    expect(settleCalls).toHaveBeenCalledTimes(1);
+    expect(after.flat().sort((x, y) => x! - y!)).toEqual([5, 10, 15]);
   });
 
   describe('as every ledger', () => {

@@ -360,34 +360,44 @@ end
 return remaining
 `;
 
-// KEYS: five per scope, as above. ARGV: request id, actual cost, tokens, idle ttl, then per
-// scope whether its tokens count (1/0). A call's cost and tokens count once: while it is held
-// or lapsed unsettled; a second settlement (sent again after a lost reply) finds neither.
-// Returns each scope's spend after (-1: no budget counter).
+// Settles several calls (those that ended in one turn of the event loop). KEYS: five per scope
+// of each call in turn, as above. ARGV: idle ttl, then per call: its number of scopes, request
+// id, actual cost, tokens, then per scope whether its tokens count (1/0). A call's cost and
+// tokens count once: while it is held or lapsed unsettled; a second settlement (sent again
+// after a lost reply) finds neither. Returns per call each scope's spend after (-1: no budget
+// counter).
 const SETTLE_SCRIPT = `${NOW}
-local id, actual, tokens, idle = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local after = {}
-for i = 1, #KEYS / 5 do
-  local state, held, toks, lapsed = KEYS[5 * i - 4], KEYS[5 * i - 3], KEYS[5 * i - 1], KEYS[5 * i]
-  local open = redis.call('ZREM', held, id) == 1
-  if redis.call('ZREM', lapsed, id) == 1 then open = true end
-  local amt = redis.call('HGET', state, 'r:' .. id)
-  if amt then
-    redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
-    redis.call('HDEL', state, 'r:' .. id)
-  end
-  if open then
-    if redis.call('HEXISTS', state, 'spent') == 1 then redis.call('HINCRBY', state, 'spent', actual) end
-    if ARGV[4 + i] == '1' and tokens > 0 and redis.call('HSETNX', state, 't:' .. id, tokens) == 1 then
-      redis.call('HINCRBY', state, 'tokens', tokens)
-      redis.call('ZADD', toks, now, id)
-      redis.call('PEXPIRE', toks, math.max(idle, redis.call('PTTL', state)))
-      redis.call('PEXPIRE', state, math.max(idle, redis.call('PTTL', state)))
+local idle = tonumber(ARGV[1])
+local replies = {}
+local k, a = 0, 2
+while a <= #ARGV do
+  local scopes, id, actual, tokens = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local after = {}
+  for i = 1, scopes do
+    local state, held, toks, lapsed = KEYS[k + 5 * i - 4], KEYS[k + 5 * i - 3], KEYS[k + 5 * i - 1], KEYS[k + 5 * i]
+    local open = redis.call('ZREM', held, id) == 1
+    if redis.call('ZREM', lapsed, id) == 1 then open = true end
+    local amt = redis.call('HGET', state, 'r:' .. id)
+    if amt then
+      redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
+      redis.call('HDEL', state, 'r:' .. id)
     end
+    if open then
+      if redis.call('HEXISTS', state, 'spent') == 1 then redis.call('HINCRBY', state, 'spent', actual) end
+      if ARGV[a + 3 + i] == '1' and tokens > 0 and redis.call('HSETNX', state, 't:' .. id, tokens) == 1 then
+        redis.call('HINCRBY', state, 'tokens', tokens)
+        redis.call('ZADD', toks, now, id)
+        redis.call('PEXPIRE', toks, math.max(idle, redis.call('PTTL', state)))
+        redis.call('PEXPIRE', state, math.max(idle, redis.call('PTTL', state)))
+      end
+    end
+    after[i] = tonumber(redis.call('HGET', state, 'spent') or '-1')
   end
-  after[i] = tonumber(redis.call('HGET', state, 'spent') or '-1')
+  replies[#replies + 1] = after
+  k = k + 5 * scopes
+  a = a + 4 + scopes
 end
-return after
+return replies
 `;
 
 // KEYS: a marker for this hand-back, then budget hashes. ARGV: the marker's lifetime, then an
@@ -404,14 +414,21 @@ return 1
 type LedgerCommands = {
   gatewayAddSpend(numKeys: number, ...args: (string | number)[]): Promise<number>;
   gatewayAdmit(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
-  gatewaySettle(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
+  gatewaySettle(numKeys: number, ...args: (string | number)[]): Promise<number[][]>;
 };
 
-/** A settlement Redis did not confirm, to send again (it counts once however often it arrives). */
+/**
+ * One call's settlement as the script takes it: its keys, and its part of the arguments
+ * (scope count, request id, cost, tokens, token flags). Sent again as it was when Redis did
+ * not confirm it (it counts once however often it arrives).
+ */
 interface PendingSettlement {
   keys: string[];
   args: (string | number)[];
 }
+
+/** Most settlements sent in one script call (a script blocks Redis while it runs). */
+const MAX_SETTLEMENTS_PER_CALL = 100;
 
 /**
  * Budget and limit counters shared by every instance in Redis: one Lua script per admission
@@ -431,6 +448,12 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   readonly #pending: PendingSettlement[] = [];
   readonly #releases: PendingSettlement[] = [];
   #catchingUp: Promise<void> | undefined;
+  /** Settlements of this event-loop turn, sent together at its end. */
+  #batch: {
+    settlement: PendingSettlement;
+    resolve: (after: number[]) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   /** Calls were checked on this process's counters since Redis last answered. */
   #onFallback = false;
 
@@ -569,8 +592,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     }
     for (const queue of [this.#pending, this.#releases]) {
       while (queue.length > 0) {
-        const { keys, args } = queue[0]!;
-        await this.#redis.gatewaySettle(keys.length, ...keys, ...args);
+        await this.#settleOnRedis([queue[0]!]);
         queue.shift();
       }
     }
@@ -589,7 +611,43 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   /** Releases at no cost whatever a check whose reply was lost may hold in Redis. */
   #release(keys: string[], requestId: string, scopes: number): void {
     if (this.#releases.length >= MAX_PENDING_RELEASES) this.#releases.shift();
-    this.#releases.push({ keys, args: [requestId, 0, 0, IDLE_TTL_MS, ...Array(scopes).fill(0)] });
+    this.#releases.push({ keys, args: [scopes, requestId, 0, 0, ...Array(scopes).fill(0)] });
+  }
+
+  #settleOnRedis(settlements: PendingSettlement[]): Promise<number[][]> {
+    const keys = settlements.flatMap((s) => s.keys);
+    return this.#redis.gatewaySettle(
+      keys.length,
+      ...keys,
+      IDLE_TTL_MS,
+      ...settlements.flatMap((s) => s.args),
+    );
+  }
+
+  /**
+   * Settles on Redis together with the other calls that end in this turn of the event loop:
+   * one script call instead of one each.
+   */
+  #settleSoon(settlement: PendingSettlement): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      this.#batch.push({ settlement, resolve, reject });
+      if (this.#batch.length >= MAX_SETTLEMENTS_PER_CALL) this.#sendBatch();
+      else if (this.#batch.length === 1) setImmediate(() => this.#sendBatch());
+    });
+  }
+
+  #sendBatch(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    this.#settleOnRedis(batch.map((b) => b.settlement)).then(
+      (replies) => {
+        for (const [i, b] of batch.entries()) b.resolve(replies[i] ?? []);
+      },
+      (error: unknown) => {
+        for (const b of batch) b.reject(error);
+      },
+    );
   }
 
   async settle(
@@ -610,10 +668,10 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       this.#catchUp();
       return after;
     }
-    const args = [reservation.requestId, actualNanos, tokens, IDLE_TTL_MS, ...counts];
+    const args = [counts.length, reservation.requestId, actualNanos, tokens, ...counts];
     try {
-      const after = await this.#redis.gatewaySettle(keys.length, ...keys, ...args);
-      return after.map((spent) => (Number(spent) >= 0 ? Number(spent) : undefined));
+      const after = await this.#settleSoon({ keys, args });
+      return reservation.scopeIds.map((_, i) => (Number(after[i]) >= 0 ? Number(after[i]) : undefined));
     } catch (error) {
       this.logger.warn({ err: error }, 'budget settle on Redis failed; it is sent again when Redis answers');
       this.#sendLater({ keys, args });
