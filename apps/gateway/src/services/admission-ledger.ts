@@ -353,9 +353,8 @@ for i = 1, n do
   end
   redis.call('ZADD', held, now + ttl, id)
   if tonumber(ARGV[a + 7]) >= 0 then redis.call('ZADD', reqs, now, id) end
-  for _, key in ipairs({state, held, reqs, toks}) do
-    if redis.call('EXISTS', key) == 1 then redis.call('PEXPIRE', key, keep) end
-  end
+  -- A key that does not exist is left alone by PEXPIRE.
+  for _, key in ipairs({state, held, reqs, toks}) do redis.call('PEXPIRE', key, keep) end
 end
 return remaining
 `;
