@@ -22,6 +22,8 @@ export interface AppEnv {
     dialect: 'openai' | 'anthropic';
     /** The caller's headers, body and disconnect signal (see client-request.ts). */
     client: ClientRequest;
+    /** The route built its response with `x-litellm-call-id` already (see modelJson). */
+    callIdSent: boolean;
   };
 }
 

@@ -13,7 +13,8 @@ export function requestContext(finish: FinishRequestEvent): MiddlewareHandler<Ap
     const event = { requestId: randomUUID(), method: c.req.method, path: c.req.path, startedAt: new Date() };
     c.set('event', event);
     await next();
-    c.res.headers.set('x-litellm-call-id', event.requestId);
+    // Model routes send it themselves: reading c.res.headers would copy theirs into a web Headers.
+    if (!c.get('callIdSent')) c.res.headers.set('x-litellm-call-id', event.requestId);
     if (!c.get('event').deferred) finish(c.get('event'), c.res.status);
   };
 }

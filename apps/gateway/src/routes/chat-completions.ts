@@ -11,7 +11,7 @@ import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { callHeaders, prepareModelCall, priceCall, runChat, runChatStream } from '../services/model-call.ts';
-import { parseModelRequest, sseResponse } from './parse-json-body.ts';
+import { modelJson, parseModelRequest, sseResponse } from './parse-json-body.ts';
 
 /** `POST /v1/chat/completions` and `/chat/completions`: OpenAI format in and out, any provider. */
 export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
@@ -30,14 +30,15 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
 
     if (!prepared.request.stream) {
       const { result, ...info } = await runChat(prepared, event.startedAt);
-      return c.json(
+      return modelJson(
+        c,
         toOpenAIChatResponse(result),
-        200,
         callHeaders(c.get('caller'), prepared, info, event.requestId),
       );
     }
     const { events, ...info } = await runChatStream(prepared, c, finish);
     return sseResponse(
+      c,
       events,
       toOpenAIStreamTransformer({
         includeUsage: body.stream_options?.include_usage === true,

@@ -11,7 +11,7 @@ import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { callHeaders, prepareModelCall, runChat, runChatStream } from '../services/model-call.ts';
-import { parseModelRequest, sseResponse } from './parse-json-body.ts';
+import { modelJson, parseModelRequest, sseResponse } from './parse-json-body.ts';
 
 /**
  * `POST /v1/completions` and `/completions`: legacy text completions (wire formats §1.5).
@@ -32,14 +32,15 @@ export function completionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     );
     if (!prepared.request.stream) {
       const { result, ...info } = await runChat(prepared, event.startedAt);
-      return c.json(
+      return modelJson(
+        c,
         toOpenAICompletionResponse(result),
-        200,
         callHeaders(c.get('caller'), prepared, info, event.requestId),
       );
     }
     const { events, ...info } = await runChatStream(prepared, c, finish);
     return sseResponse(
+      c,
       events,
       toOpenAICompletionStreamTransformer({
         includeUsage: body.stream_options?.include_usage === true,

@@ -10,7 +10,7 @@ import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
 import { inputTokensAtMost } from '../services/admission.ts';
 import { callHeaders, prepareCall, priceCall, withRetries } from '../services/model-call.ts';
-import { parseModelRequest } from './parse-json-body.ts';
+import { modelJson, parseModelRequest } from './parse-json-body.ts';
 
 /** The input tokens of an embeddings call at most: token ids counted, text as any prompt. */
 function embeddingInputTokensAtMost(input: unknown): number {
@@ -48,9 +48,9 @@ export function embeddingRoutes(deps: AppDeps) {
     call.responseModel = value.result.model;
     call.droppedParams = value.droppedParams;
     call.price = priceCall(deployment, value.result.usage, event.startedAt, call.callerChosenUpstream);
-    return c.json(
+    return modelJson(
+      c,
       toOpenAIEmbeddingResponse(value.result, value.result.model, request.encodingFormat),
-      200,
       callHeaders(c.get('caller'), prepared, value, event.requestId),
     );
   }

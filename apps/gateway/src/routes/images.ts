@@ -6,7 +6,7 @@ import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
 import { callHeaders, prepareCall, withRetries } from '../services/model-call.ts';
-import { parseModelRequest } from './parse-json-body.ts';
+import { modelJson, parseModelRequest } from './parse-json-body.ts';
 
 /**
  * `POST /v1/images/generations` and `/images/generations`: OpenRouter through its chat endpoint
@@ -46,9 +46,9 @@ export function imageRoutes(deps: AppDeps) {
             reason: 'unknown_model',
             detail: 'image generation is priced only from OpenRouter-reported costs',
           };
-    return c.json(
+    return modelJson(
+      c,
       value.response,
-      200,
       callHeaders(c.get('caller'), prepared, { ...value, droppedParams: [] }, event.requestId),
     );
   }

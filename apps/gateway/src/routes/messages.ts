@@ -16,7 +16,7 @@ import { relayAnthropic } from '../services/anthropic-relay.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { callHeaders, prepareModelCall, priceCall, runChat, runChatStream } from '../services/model-call.ts';
-import { parseJsonBody, sseResponse } from './parse-json-body.ts';
+import { modelJson, parseJsonBody, sseResponse } from './parse-json-body.ts';
 
 const countTokensSchema = z.looseObject({ model: z.string().min(1), messages: z.array(z.unknown()).min(1) });
 
@@ -96,9 +96,9 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
       info.droppedParams = [...dropped, ...info.droppedParams];
       prepared.call.droppedParams = info.droppedParams;
       prepared.call.droppedParams = info.droppedParams;
-      return c.json(
+      return modelJson(
+        c,
         toAnthropicMessage(result, model),
-        200,
         callHeaders(c.get('caller'), prepared, info, event.requestId),
       );
     }
@@ -106,6 +106,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     info.droppedParams = [...dropped, ...info.droppedParams];
     prepared.call.droppedParams = info.droppedParams;
     return sseResponse(
+      c,
       events,
       toAnthropicStreamTransformer({
         model,

@@ -1,6 +1,8 @@
 import type { Transformer } from 'node:stream/web';
 import { encodeText, fuse, type StreamEvent } from '@gateway/providers';
+import type { Context } from 'hono';
 import type { z } from 'zod';
+import type { AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 
 /** The request's JSON body; a body that is not JSON is a 400 in the caller's dialect. */
@@ -38,14 +40,29 @@ export async function parseModelRequest<S extends z.ZodType>(
 }
 
 /**
+ * A model call's JSON answer with the call's headers (which carry `x-litellm-call-id`). Built
+ * as a plain Response with plain headers: `c.json()` would copy them into a web `Headers`
+ * (and Node's server back out of it) for every call.
+ */
+export function modelJson(c: Context<AppEnv>, body: unknown, headers: Record<string, string>): Response {
+  c.set('callIdSent', true);
+  return new Response(JSON.stringify(body), {
+    status: 200,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+/**
  * A streamed answer: events rendered as SSE text by `render` and encoded as they go, with the
  * call's headers. Rendering and encoding run as one stream step (see `fuse`).
  */
 export function sseResponse(
+  c: Context<AppEnv>,
   events: ReadableStream<StreamEvent>,
   render: Transformer<StreamEvent, string>,
   headers: Record<string, string>,
 ): Response {
+  c.set('callIdSent', true);
   return new Response(events.pipeThrough(new TransformStream(fuse(render, encodeText()))), {
     status: 200,
     headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers },
