@@ -55,7 +55,9 @@ describe('RedisAdmissionLedger (real Redis)', () => {
     const fallback = new InProcessAdmissionLedger(timings);
     const made = new RedisAdmissionLedger(redis, fallback, logger, timings);
     fallbacks.set(made, fallback);
-    return { ledger: made, redis, scope: (id: string) => `run${run}:${id}` };
+    // This ledger's own run number (not the latest one, once other ledgers were made).
+    const own = run;
+    return { ledger: made, redis, scope: (id: string) => `run${own}:${id}` };
   }
 
   beforeAll(async () => {
@@ -73,6 +75,33 @@ describe('RedisAdmissionLedger (real Redis)', () => {
     const keys = await raw.keys(`${prefix}*`);
     if (keys.length > 0) await raw.del(...keys);
     raw.disconnect();
+  });
+
+  it('checks the calls of one event-loop turn in one script call, one after another', async () => {
+    const { ledger: made, redis, scope } = await ledger({ windowMs: 60_000, reservationTtlMs: 60_000 });
+    const admitCalls = vi.spyOn(
+      redis as unknown as { gatewayAdmit: (...args: unknown[]) => Promise<unknown> },
+      'gatewayAdmit',
+    );
+    const key = { id: scope('key:together'), limits: { parallel: 2 } };
+    const team = {
+      id: scope('team:together'),
+      budget: { limitNanos: 500, seedNanos: 0, blockAtLimit: true },
+    };
+    const results = await Promise.all([
+      made.admit('p1', [key], 0),
+      made.admit('p2', [key, team], 600),
+      made.admit('p3', [key], 0),
+      made.admit('p4', [team], 600),
+    ]);
+    expect(admitCalls).toHaveBeenCalledTimes(1);
+    // The key holds two calls at most; the team's budget is used up by p2's reservation.
+    expect(results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual([
+      'ok',
+      'ok',
+      'max_parallel_requests',
+      'budget',
+    ]);
   });
 
   it('sends the settlements of one event-loop turn in one script call', async () => {

@@ -277,86 +277,98 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 `;
 
-// ARGV: reservation ttl, request id, amount, idle ttl, window, then per scope: has budget,
-// limit, seed, period, block-at-limit, keep until (ms), rpm, tpm, parallel (-1: none).
-// Returns {0, then per scope: requests left, tokens left, spent} or {index, reason, detail, retry ms}.
+// Checks several calls (those that arrived in one turn of the event loop), each as if alone,
+// in order. KEYS: five per scope of each call in turn. ARGV: reservation ttl, idle ttl, window,
+// then per call: its number of scopes, request id, amount, then per scope: has budget, limit,
+// seed, period, block-at-limit, keep until (ms), rpm, tpm, parallel (-1: none). Returns per
+// call {0, then per scope: requests left, tokens left, spent} or {index, reason, detail, retry ms}.
 const ADMIT_SCRIPT = `${NOW}
-local ttl, id, amount = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-local idle, window = tonumber(ARGV[4]), tonumber(ARGV[5])
-local n = #KEYS / 5
-local remaining = {0}
-for i = 1, n do
-  local state, held, reqs, toks, lapsed = KEYS[5 * i - 4], KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1], KEYS[5 * i]
-  local a = 5 + (i - 1) * 9
-  local hasBudget, limit, seed, period = ARGV[a + 1] == '1', tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
-  local atLimit, keep = ARGV[a + 5] == '1', math.max(idle, tonumber(ARGV[a + 6]) - now)
-  local rpm, tpm, parallel = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
-  for _, rid in ipairs(redis.call('ZRANGEBYSCORE', held, '-inf', now)) do
-    local amt = redis.call('HGET', state, 'r:' .. rid)
-    if amt then
-      redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
-      redis.call('HDEL', state, 'r:' .. rid)
+local ttl, idle, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+-- One call: its scopes' keys follow KEYS[k], their arguments ARGV[first].
+local function admit(k, first, n, id, amount)
+  local remaining = {0}
+  for i = 1, n do
+    local state, held, reqs, toks, lapsed = KEYS[k + 5 * i - 4], KEYS[k + 5 * i - 3], KEYS[k + 5 * i - 2], KEYS[k + 5 * i - 1], KEYS[k + 5 * i]
+    local a = first + (i - 1) * 9
+    local hasBudget, limit, seed, period = ARGV[a + 1] == '1', tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
+    local atLimit, keep = ARGV[a + 5] == '1', math.max(idle, tonumber(ARGV[a + 6]) - now)
+    local rpm, tpm, parallel = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
+    for _, rid in ipairs(redis.call('ZRANGEBYSCORE', held, '-inf', now)) do
+      local amt = redis.call('HGET', state, 'r:' .. rid)
+      if amt then
+        redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
+        redis.call('HDEL', state, 'r:' .. rid)
+      end
+      -- Its call may still end: its cost is added when it settles.
+      redis.call('ZADD', lapsed, now, rid)
+      redis.call('PEXPIRE', lapsed, keep)
     end
-    -- Its call may still end: its cost is added when it settles.
-    redis.call('ZADD', lapsed, now, rid)
-    redis.call('PEXPIRE', lapsed, keep)
-  end
-  redis.call('ZREMRANGEBYSCORE', held, '-inf', now)
-  redis.call('ZREMRANGEBYSCORE', lapsed, '-inf', now - idle)
-  redis.call('ZREMRANGEBYSCORE', reqs, '-inf', now - window)
-  for _, rid in ipairs(redis.call('ZRANGEBYSCORE', toks, '-inf', now - window)) do
-    local count = redis.call('HGET', state, 't:' .. rid)
-    if count then
-      redis.call('HINCRBY', state, 'tokens', -tonumber(count))
-      redis.call('HDEL', state, 't:' .. rid)
+    redis.call('ZREMRANGEBYSCORE', held, '-inf', now)
+    redis.call('ZREMRANGEBYSCORE', lapsed, '-inf', now - idle)
+    redis.call('ZREMRANGEBYSCORE', reqs, '-inf', now - window)
+    for _, rid in ipairs(redis.call('ZRANGEBYSCORE', toks, '-inf', now - window)) do
+      local count = redis.call('HGET', state, 't:' .. rid)
+      if count then
+        redis.call('HINCRBY', state, 'tokens', -tonumber(count))
+        redis.call('HDEL', state, 't:' .. rid)
+      end
     end
-  end
-  redis.call('ZREMRANGEBYSCORE', toks, '-inf', now - window)
-  if parallel >= 0 and redis.call('ZCARD', held) >= parallel then
-    return {i, 'max_parallel_requests', parallel, 1000}
-  end
-  local calls = redis.call('ZCARD', reqs)
-  if rpm >= 0 and calls >= rpm then
-    local oldest = redis.call('ZRANGE', reqs, 0, 0, 'WITHSCORES')
-    return {i, 'requests', rpm, tonumber(oldest[2] or now) + window - now}
-  end
-  local tokens = tonumber(redis.call('HGET', state, 'tokens') or '0')
-  if tpm >= 0 and tokens >= tpm then
-    local oldest = redis.call('ZRANGE', toks, 0, 0, 'WITHSCORES')
-    return {i, 'tokens', tpm, tonumber(oldest[2] or now) + window - now}
-  end
-  if hasBudget then
-    if period > tonumber(redis.call('HGET', state, 'period') or '-1') then
-      -- A new period: the database's spend for it starts the counter.
-      redis.call('HSET', state, 'spent', seed, 'period', period)
-    else
-      redis.call('HSETNX', state, 'spent', seed)
+    redis.call('ZREMRANGEBYSCORE', toks, '-inf', now - window)
+    if parallel >= 0 and redis.call('ZCARD', held) >= parallel then
+      return {i, 'max_parallel_requests', parallel, 1000}
     end
-    redis.call('PEXPIRE', state, keep)
-    if amount > 0 then
-      local spent = tonumber(redis.call('HGET', state, 'spent'))
-      local used = spent + tonumber(redis.call('HGET', state, 'reserved') or '0')
-      if used > limit or (atLimit and used >= limit) then return {i, 'budget', spent, 0} end
+    local calls = redis.call('ZCARD', reqs)
+    if rpm >= 0 and calls >= rpm then
+      local oldest = redis.call('ZRANGE', reqs, 0, 0, 'WITHSCORES')
+      return {i, 'requests', rpm, tonumber(oldest[2] or now) + window - now}
     end
+    local tokens = tonumber(redis.call('HGET', state, 'tokens') or '0')
+    if tpm >= 0 and tokens >= tpm then
+      local oldest = redis.call('ZRANGE', toks, 0, 0, 'WITHSCORES')
+      return {i, 'tokens', tpm, tonumber(oldest[2] or now) + window - now}
+    end
+    if hasBudget then
+      if period > tonumber(redis.call('HGET', state, 'period') or '-1') then
+        -- A new period: the database's spend for it starts the counter.
+        redis.call('HSET', state, 'spent', seed, 'period', period)
+      else
+        redis.call('HSETNX', state, 'spent', seed)
+      end
+      redis.call('PEXPIRE', state, keep)
+      if amount > 0 then
+        local spent = tonumber(redis.call('HGET', state, 'spent'))
+        local used = spent + tonumber(redis.call('HGET', state, 'reserved') or '0')
+        if used > limit or (atLimit and used >= limit) then return {i, 'budget', spent, 0} end
+      end
+    end
+    remaining[#remaining + 1] = rpm >= 0 and (rpm - calls - 1) or -1
+    remaining[#remaining + 1] = tpm >= 0 and (tpm - tokens) or -1
+    remaining[#remaining + 1] = hasBudget and tonumber(redis.call('HGET', state, 'spent')) or -1
   end
-  remaining[#remaining + 1] = rpm >= 0 and (rpm - calls - 1) or -1
-  remaining[#remaining + 1] = tpm >= 0 and (tpm - tokens) or -1
-  remaining[#remaining + 1] = hasBudget and tonumber(redis.call('HGET', state, 'spent')) or -1
+  for i = 1, n do
+    local state, held, reqs, toks = KEYS[k + 5 * i - 4], KEYS[k + 5 * i - 3], KEYS[k + 5 * i - 2], KEYS[k + 5 * i - 1]
+    local a = first + (i - 1) * 9
+    local keep = math.max(idle, tonumber(ARGV[a + 6]) - now)
+    -- Every call on a budget leaves r:<id> (even at 0): settling adds its cost only once.
+    if ARGV[a + 1] == '1' and redis.call('HSETNX', state, 'r:' .. id, amount) == 1 then
+      redis.call('HINCRBY', state, 'reserved', amount)
+    end
+    redis.call('ZADD', held, now + ttl, id)
+    if tonumber(ARGV[a + 7]) >= 0 then redis.call('ZADD', reqs, now, id) end
+    -- A key that does not exist is left alone by PEXPIRE.
+    for _, key in ipairs({state, held, reqs, toks}) do redis.call('PEXPIRE', key, keep) end
+  end
+  return remaining
 end
-for i = 1, n do
-  local state, held, reqs, toks = KEYS[5 * i - 4], KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1]
-  local a = 5 + (i - 1) * 9
-  local keep = math.max(idle, tonumber(ARGV[a + 6]) - now)
-  -- Every call on a budget leaves r:<id> (even at 0): settling adds its cost only once.
-  if ARGV[a + 1] == '1' and redis.call('HSETNX', state, 'r:' .. id, amount) == 1 then
-    redis.call('HINCRBY', state, 'reserved', amount)
-  end
-  redis.call('ZADD', held, now + ttl, id)
-  if tonumber(ARGV[a + 7]) >= 0 then redis.call('ZADD', reqs, now, id) end
-  -- A key that does not exist is left alone by PEXPIRE.
-  for _, key in ipairs({state, held, reqs, toks}) do redis.call('PEXPIRE', key, keep) end
+local replies = {}
+local k, a = 0, 4
+while a <= #ARGV do
+  local n = tonumber(ARGV[a])
+  replies[#replies + 1] = admit(k, a + 2, n, ARGV[a + 1], tonumber(ARGV[a + 2]))
+  k = k + 5 * n
+  a = a + 3 + 9 * n
 end
-return remaining
+return replies
 `;
 
 // Settles several calls (those that ended in one turn of the event loop). KEYS: five per scope
@@ -412,22 +424,60 @@ return 1
 
 type LedgerCommands = {
   gatewayAddSpend(numKeys: number, ...args: (string | number)[]): Promise<number>;
-  gatewayAdmit(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
+  gatewayAdmit(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[][]>;
   gatewaySettle(numKeys: number, ...args: (string | number)[]): Promise<number[][]>;
 };
 
 /**
- * One call's settlement as the script takes it: its keys, and its part of the arguments
- * (scope count, request id, cost, tokens, token flags). Sent again as it was when Redis did
- * not confirm it (it counts once however often it arrives).
+ * One call's part of a batched script call: its keys, and its section of the arguments
+ * (starting with its scope count and request id). A settlement Redis did not confirm is sent
+ * again as it was (it counts once however often it arrives).
  */
-interface PendingSettlement {
+interface ScriptCall {
   keys: string[];
   args: (string | number)[];
 }
 
-/** Most settlements sent in one script call (a script blocks Redis while it runs). */
-const MAX_SETTLEMENTS_PER_CALL = 100;
+/** Most calls checked or settled in one script call (a script blocks Redis while it runs). */
+const MAX_CALLS_PER_SCRIPT = 100;
+
+/**
+ * Gathers what is added during one turn of the event loop and sends it in one go at the end of
+ * the turn (or once it holds {@link MAX_CALLS_PER_SCRIPT}): one Redis command and one socket
+ * write for every call that arrived or ended meanwhile, instead of one each. Each `add` gets
+ * its own part of the reply, or the batch's error.
+ */
+class TurnBatch<T, R> {
+  #waiting: { item: T; resolve: (reply: R) => void; reject: (error: unknown) => void }[] = [];
+
+  constructor(private readonly send: (items: T[]) => Promise<R[]>) {}
+
+  add(item: T): Promise<R> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ item, resolve, reject });
+      if (this.#waiting.length >= MAX_CALLS_PER_SCRIPT) this.#flush();
+      else if (this.#waiting.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const waiting = this.#waiting;
+    if (waiting.length === 0) return;
+    this.#waiting = [];
+    this.send(waiting.map((w) => w.item)).then(
+      (replies) => {
+        for (const [i, w] of waiting.entries()) {
+          const reply = replies[i];
+          if (reply === undefined) w.reject(new Error('Redis answered fewer calls than were sent'));
+          else w.resolve(reply);
+        }
+      },
+      (error: unknown) => {
+        for (const w of waiting) w.reject(error);
+      },
+    );
+  }
+}
 
 /**
  * Budget and limit counters shared by every instance in Redis: one Lua script per admission
@@ -444,15 +494,22 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   /** The hand-back sent but not confirmed, with its marker, to send again as it was. */
   #handBack: { marker: string; entries: [string, number][] } | undefined;
   /** Settlements with a cost or tokens, and releases of checks whose reply was lost. */
-  readonly #pending: PendingSettlement[] = [];
-  readonly #releases: PendingSettlement[] = [];
+  readonly #pending: ScriptCall[] = [];
+  readonly #releases: ScriptCall[] = [];
   #catchingUp: Promise<void> | undefined;
-  /** Settlements of this event-loop turn, sent together at its end. */
-  #batch: {
-    settlement: PendingSettlement;
-    resolve: (after: number[]) => void;
-    reject: (error: unknown) => void;
-  }[] = [];
+  /** Checks and settlements of this event-loop turn, each kind sent in one script call. */
+  readonly #admissions = new TurnBatch<ScriptCall, (string | number)[]>((calls) => {
+    const keys = calls.flatMap((c) => c.keys);
+    return this.#redis.gatewayAdmit(
+      keys.length,
+      ...keys,
+      this.timings.reservationTtlMs,
+      IDLE_TTL_MS,
+      this.timings.windowMs,
+      ...calls.flatMap((c) => c.args),
+    );
+  });
+  readonly #settlements = new TurnBatch<ScriptCall, number[]>((calls) => this.#settleOnRedis(calls));
   /** Calls were checked on this process's counters since Redis last answered. */
   #onFallback = false;
 
@@ -495,16 +552,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     ]);
     let reply: (string | number)[];
     try {
-      reply = await this.#redis.gatewayAdmit(
-        keys.length,
-        ...keys,
-        this.timings.reservationTtlMs,
-        requestId,
-        amountNanos,
-        IDLE_TTL_MS,
-        this.timings.windowMs,
-        ...args,
-      );
+      reply = await this.#admissions.add({ keys, args: [scopes.length, requestId, amountNanos, ...args] });
     } catch (error) {
       this.logger.warn(
         { err: error },
@@ -597,7 +645,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     }
   }
 
-  #sendLater(settlement: PendingSettlement): void {
+  #sendLater(settlement: ScriptCall): void {
     if (this.#pending.length >= MAX_PENDING_SETTLEMENTS) {
       // Its reservation lapses in Redis by itself, but its spend is missing from the counter
       // until the counter is next started from the database (a day idle, or an admin change).
@@ -613,39 +661,13 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     this.#releases.push({ keys, args: [scopes, requestId, 0, 0, ...Array(scopes).fill(0)] });
   }
 
-  #settleOnRedis(settlements: PendingSettlement[]): Promise<number[][]> {
+  #settleOnRedis(settlements: ScriptCall[]): Promise<number[][]> {
     const keys = settlements.flatMap((s) => s.keys);
     return this.#redis.gatewaySettle(
       keys.length,
       ...keys,
       IDLE_TTL_MS,
       ...settlements.flatMap((s) => s.args),
-    );
-  }
-
-  /**
-   * Settles on Redis together with the other calls that end in this turn of the event loop:
-   * one script call instead of one each.
-   */
-  #settleSoon(settlement: PendingSettlement): Promise<number[]> {
-    return new Promise((resolve, reject) => {
-      this.#batch.push({ settlement, resolve, reject });
-      if (this.#batch.length >= MAX_SETTLEMENTS_PER_CALL) this.#sendBatch();
-      else if (this.#batch.length === 1) setImmediate(() => this.#sendBatch());
-    });
-  }
-
-  #sendBatch(): void {
-    const batch = this.#batch;
-    if (batch.length === 0) return;
-    this.#batch = [];
-    this.#settleOnRedis(batch.map((b) => b.settlement)).then(
-      (replies) => {
-        for (const [i, b] of batch.entries()) b.resolve(replies[i] ?? []);
-      },
-      (error: unknown) => {
-        for (const b of batch) b.reject(error);
-      },
     );
   }
 
@@ -669,7 +691,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     }
     const args = [counts.length, reservation.requestId, actualNanos, tokens, ...counts];
     try {
-      const after = await this.#settleSoon({ keys, args });
+      const after = await this.#settlements.add({ keys, args });
       return reservation.scopeIds.map((_, i) => (Number(after[i]) >= 0 ? Number(after[i]) : undefined));
     } catch (error) {
       this.logger.warn({ err: error }, 'budget settle on Redis failed; it is sent again when Redis answers');
