@@ -200,6 +200,22 @@ interface ClosedLoopRow {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** CPU time (user + system) of the target's own process per request, µs. */
+  cpuUsPerRequest: number | null;
+}
+
+/**
+ * CPU time a process has used so far, ms (utime + stime from /proc; Linux, 100 ticks a second).
+ * Steadier than throughput on a shared machine: it counts the target's own work only.
+ */
+function cpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 async function closedLoop(
@@ -209,6 +225,7 @@ async function closedLoop(
   seconds: number,
 ): Promise<ClosedLoopRow> {
   const spec = MODES[mode];
+  const cpuBefore = cpuMs(target.process?.pid);
   const result = await autocannon({
     url: `${target.origin}${spec.path}`,
     method: 'POST',
@@ -217,6 +234,7 @@ async function closedLoop(
     connections,
     duration: seconds,
   });
+  const cpuAfter = cpuMs(target.process?.pid);
   target.requests += result.requests.total;
   return {
     target: target.name,
@@ -226,6 +244,10 @@ async function closedLoop(
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     errors: result.errors + result.non2xx,
+    cpuUsPerRequest:
+      cpuBefore !== null && cpuAfter !== null && result.requests.total > 0
+        ? Math.round(((cpuAfter - cpuBefore) * 1000) / result.requests.total)
+        : null,
   };
 }
 
@@ -252,17 +274,33 @@ process.on('exit', () => {
 async function main(): Promise<void> {
   const started = new Date();
   const mockPort = await freePort();
-  startNode('packages/mock-provider/src/cli.ts', { PORT: String(mockPort), HOST: '127.0.0.1' });
+  const mock = startNode('packages/mock-provider/src/cli.ts', { PORT: String(mockPort), HOST: '127.0.0.1' });
   const mockOrigin = `http://127.0.0.1:${mockPort}`;
   await waitFor(`${mockOrigin}/health`);
   const floorPort = await freePort();
-  startNode('bench/src/floor.ts', { PORT: String(floorPort), UPSTREAM: mockOrigin });
+  const floor = startNode('bench/src/floor.ts', { PORT: String(floorPort), UPSTREAM: mockOrigin });
   const floorOrigin = `http://127.0.0.1:${floorPort}`;
   await waitFor(`${floorOrigin}/health`);
 
   const targets: Target[] = [
-    { name: 'direct', origin: mockOrigin, key: 'sk-mock', requests: 0, peakRssMb: 0, rssSamples: undefined },
-    { name: 'floor', origin: floorOrigin, key: 'sk-mock', requests: 0, peakRssMb: 0, rssSamples: undefined },
+    {
+      name: 'direct',
+      origin: mockOrigin,
+      key: 'sk-mock',
+      process: mock,
+      requests: 0,
+      peakRssMb: 0,
+      rssSamples: undefined,
+    },
+    {
+      name: 'floor',
+      origin: floorOrigin,
+      key: 'sk-mock',
+      process: floor,
+      requests: 0,
+      peakRssMb: 0,
+      rssSamples: undefined,
+    },
   ];
   let database: { admin: string; name: string } | undefined;
   const redisPrefix = `bench-${randomBytes(4).toString('hex')}:`;
@@ -321,7 +359,7 @@ async function main(): Promise<void> {
       }
     }
     const memory: Record<string, { peakRssMb: number; after100kMb?: number; after1mMb?: number }> = {};
-    for (const target of targets.filter((t) => t.process)) {
+    for (const target of targets.filter((t) => t.name.startsWith('gateway'))) {
       const entry: (typeof memory)[string] = { peakRssMb: 0 };
       if (!flags.quick) {
         await requestsUntil(target, 100_000);
