@@ -45,10 +45,12 @@ function fromNode({ incoming, outgoing }: HttpBindings): ClientRequest {
       if (!signal) {
         const controller = new AbortController();
         signal = controller.signal;
-        outgoing.once('close', () => {
+        const abortIfCut = () => {
           if (!outgoing.writableFinished) controller.abort(new Error('The client closed the connection.'));
-        });
-        if (outgoing.destroyed && !outgoing.writableFinished) controller.abort();
+        };
+        // Asked after the connection closed: its 'close' event has gone by already.
+        if (outgoing.destroyed) abortIfCut();
+        else outgoing.once('close', abortIfCut);
       }
       return signal;
     },

@@ -1,4 +1,5 @@
 import type { Transformer } from 'node:stream/web';
+
 /**
  * Chains two stream transformers into one, so that a pipeline of translation steps costs one
  * web `TransformStream` instead of one per step: every stream hop is promise machinery for
