@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { TurnBatch } from './turn-batch.ts';
 
 /**
  * One thing a call counts against (a key, its team, an end user, a key's model) with its budget
@@ -442,44 +443,6 @@ interface ScriptCall {
 const MAX_CALLS_PER_SCRIPT = 100;
 
 /**
- * Gathers what is added during one turn of the event loop and sends it in one go at the end of
- * the turn (or once it holds {@link MAX_CALLS_PER_SCRIPT}): one Redis command and one socket
- * write for every call that arrived or ended meanwhile, instead of one each. Each `add` gets
- * its own part of the reply, or the batch's error.
- */
-class TurnBatch<T, R> {
-  #waiting: { item: T; resolve: (reply: R) => void; reject: (error: unknown) => void }[] = [];
-
-  constructor(private readonly send: (items: T[]) => Promise<R[]>) {}
-
-  add(item: T): Promise<R> {
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ item, resolve, reject });
-      if (this.#waiting.length >= MAX_CALLS_PER_SCRIPT) this.#flush();
-      else if (this.#waiting.length === 1) setImmediate(() => this.#flush());
-    });
-  }
-
-  #flush(): void {
-    const waiting = this.#waiting;
-    if (waiting.length === 0) return;
-    this.#waiting = [];
-    this.send(waiting.map((w) => w.item)).then(
-      (replies) => {
-        for (const [i, w] of waiting.entries()) {
-          const reply = replies[i];
-          if (reply === undefined) w.reject(new Error('Redis answered fewer calls than were sent'));
-          else w.resolve(reply);
-        }
-      },
-      (error: unknown) => {
-        for (const w of waiting) w.reject(error);
-      },
-    );
-  }
-}
-
-/**
  * Budget and limit counters shared by every instance in Redis: one Lua script per admission
  * and one per settlement (one round trip each). All keys share one hash slot (`{budget}`), so
  * a script may touch several scopes on a Redis Cluster too. When Redis does not answer, the
@@ -498,7 +461,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   readonly #releases: ScriptCall[] = [];
   #catchingUp: Promise<void> | undefined;
   /** Checks and settlements of this event-loop turn, each kind sent in one script call. */
-  readonly #admissions = new TurnBatch<ScriptCall, (string | number)[]>((calls) => {
+  readonly #admissions = new TurnBatch<ScriptCall, (string | number)[]>(MAX_CALLS_PER_SCRIPT, (calls) => {
     const keys = calls.flatMap((c) => c.keys);
     return this.#redis.gatewayAdmit(
       keys.length,
@@ -509,7 +472,9 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       ...calls.flatMap((c) => c.args),
     );
   });
-  readonly #settlements = new TurnBatch<ScriptCall, number[]>((calls) => this.#settleOnRedis(calls));
+  readonly #settlements = new TurnBatch<ScriptCall, number[]>(MAX_CALLS_PER_SCRIPT, (calls) =>
+    this.#settleOnRedis(calls),
+  );
   /** Calls were checked on this process's counters since Redis last answered. */
   #onFallback = false;
 

@@ -3,6 +3,7 @@ import type { NewSpendLogRow } from '@gateway/db';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { SpendQueue, SpendWriter } from './spend-writer.ts';
+import { TurnBatch } from './turn-batch.ts';
 
 export interface RedisSpendBufferOptions {
   /**
@@ -48,8 +49,11 @@ export class RedisSpendBuffer implements SpendQueue {
   readonly #claimIdleMs: number;
   readonly #maxBackoffMs: number;
   readonly #appends = new Set<Promise<unknown>>();
-  /** Rows enqueued in this turn of the event loop, appended together at its end. */
-  #unsent: NewSpendLogRow[] = [];
+  /** The rows of one turn of the event loop go to the stream as one entry. */
+  readonly #entries = new TurnBatch<NewSpendLogRow, true>(ROWS_PER_ENTRY, async (rows) => {
+    await this.#producer.xadd(this.options.streamKey, '*', 'rows', JSON.stringify(rows));
+    return rows.map(() => true as const);
+  });
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -82,28 +86,12 @@ export class RedisSpendBuffer implements SpendQueue {
   }
 
   enqueue(row: NewSpendLogRow): void {
-    this.#unsent.push(row);
-    if (this.#unsent.length >= ROWS_PER_ENTRY) this.#append();
-    else if (this.#unsent.length === 1) setImmediate(() => this.#append());
-  }
-
-  /**
-   * Appends the rows queued since the last append as one stream entry: the requests that end
-   * in one turn of the event loop cost one Redis command together, not one each.
-   */
-  #append(): void {
-    if (this.#unsent.length === 0) return;
-    const rows = this.#unsent;
-    this.#unsent = [];
-    const append = this.#producer
-      .xadd(this.options.streamKey, '*', 'rows', JSON.stringify(rows))
+    const append = this.#entries
+      .add(row)
       .catch((error) => {
-        // Redis is away: keep the rows in this process rather than lose them.
-        this.options.logger.warn(
-          { err: error, rows: rows.length },
-          'spend stream append failed; rows kept in memory',
-        );
-        for (const row of rows) this.options.writer.enqueue(row);
+        // Redis is away: keep the row in this process rather than lose it.
+        this.options.logger.warn({ err: error }, 'spend stream append failed; row kept in memory');
+        this.options.writer.enqueue(row);
       })
       .finally(() => this.#appends.delete(append));
     this.#appends.add(append);
@@ -133,7 +121,7 @@ export class RedisSpendBuffer implements SpendQueue {
    */
   async flush(deadlineMs = 10_000): Promise<void> {
     const deadline = Date.now() + deadlineMs;
-    this.#append();
+    this.#entries.flush();
     await within(deadline, Promise.all([...this.#appends]));
     await within(deadline, this.options.writer.flush());
     while (Date.now() < deadline && this.#readerUp()) {
@@ -159,7 +147,7 @@ export class RedisSpendBuffer implements SpendQueue {
     const deadline = Date.now() + deadlineMs;
     this.#running = false;
     this.#wake?.();
-    this.#append();
+    this.#entries.flush();
     await within(deadline, Promise.all([...this.#appends]));
     const lost = await this.options.writer.stop(Math.max(0, deadline - Date.now()));
     const loopEnded =
