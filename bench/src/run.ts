@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { buildGatewayAside, PRODUCTION_NODE_FLAGS } from '../../apps/gateway/scripts/build.ts';
 import { type OpenLoopResult, openLoop } from './open-loop.ts';
 
 // `pnpm bench`: the mock provider alone, the floor (a bare node:http + undici pass-through) and
@@ -85,8 +86,10 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Runs a script with node: TypeScript sources through tsx, the built gateway with its production flags. */
 function startNode(script: string, env: Record<string, string>, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const nodeArgs = script.endsWith('.ts') ? ['--import', 'tsx'] : PRODUCTION_NODE_FLAGS;
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -121,11 +124,19 @@ function rssMb(pid: number | undefined): { rss: number; peak: number } {
 /** Data folders of the gateways started, removed at the end. */
 const dataDirs: string[] = [];
 
+/** The production build of the gateway (`pnpm build`), made once per run. */
+let builtGateway: Promise<string> | undefined;
+
 async function startGateway(
   name: TargetName,
   mockOrigin: string,
   env: Record<string, string>,
 ): Promise<Target> {
+  builtGateway ??= buildGatewayAside().then((dir) => {
+    dataDirs.push(dir);
+    return join(dir, 'main.js');
+  });
+  const main = await builtGateway;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
   dataDirs.push(dir);
@@ -145,7 +156,7 @@ async function startGateway(
     ].join('\n'),
   );
   const child = startNode(
-    'apps/gateway/src/main.ts',
+    main,
     {
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { PRODUCTION_NODE_FLAGS } from '../scripts/build.ts';
 import { GATEWAY_ENV_NAMES, loadGatewayConfig } from '../src/config/gateway-config.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -114,7 +115,14 @@ describe('docker-compose.yml', () => {
     const users = [...dockerfile.matchAll(/^USER (\S+)/gm)].map((m) => m[1]);
     expect(users.at(-1)).toBe('node');
     expect(dockerfile).toMatch(/^EXPOSE 4000$/m);
-    expect(dockerfile).toMatch(/CMD \["node", "--import", "tsx", "src\/main\.ts"\]/);
+    // It serves the production build, with the node flags the build's own tests run it with.
+    expect(dockerfile).toMatch(/^RUN pnpm --filter @gateway\/gateway build$/m);
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    expect(cmd).toEqual(['node', ...PRODUCTION_NODE_FLAGS, 'dist/main.js']);
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['start:prod']).toBe(
+      ['node', ...PRODUCTION_NODE_FLAGS, 'apps/gateway/dist/main.js'].join(' '),
+    );
     // Every file the image copies in exists.
     for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm))
       expect(existsSync(resolve(root, source!)), source).toBe(true);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { ENTRY_POINTS } from '../scripts/build.ts';
 import { GATEWAY_ENV_NAMES, loadGatewayConfig } from '../src/config/gateway-config.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
@@ -163,8 +164,9 @@ describe('Kubernetes manifests', () => {
 
     const job = byKind('Job');
     const migrate = job.spec.template.spec.containers[0];
-    expect(migrate.command.at(-1)).toBe('src/migrate.ts');
-    expect(existsSync(join(root, 'apps', 'gateway', 'src', 'migrate.ts'))).toBe(true);
+    // The built migration command (`pnpm build` bundles src/migrate.ts into dist/migrate.js).
+    expect(migrate.command).toEqual(['node', 'dist/migrate.js']);
+    expect(existsSync(join(root, 'apps', 'gateway', ENTRY_POINTS.migrate))).toBe(true);
     expect(migrate.envFrom[0].secretRef.name).toBe(secret.metadata.name);
     // The image's working directory is the gateway app, where the Job's relative path points.
     expect(readFileSync(join(root, 'deploy', 'Dockerfile'), 'utf8')).toMatch(

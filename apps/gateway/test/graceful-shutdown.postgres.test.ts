@@ -8,6 +8,7 @@ import { type MockProvider, startMockProvider } from '@gateway/mock-provider';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildGatewayAside, PRODUCTION_NODE_FLAGS } from '../scripts/build.ts';
 import { hashKey } from '../src/services/virtual-key.ts';
 import { createTestDatabase, type TestDatabase, testRedis } from './support/backing-services.ts';
 
@@ -15,17 +16,20 @@ const gatewayDir = fileURLToPath(new URL('..', import.meta.url));
 const MASTER = 'sk-shutdown-test-master-key';
 
 /**
- * The real entry point as a process: a SIGTERM while a stream is in flight lets the stream
- * finish, refuses new connections, and writes the queued spend row before exiting 0.
- * The batch interval is an hour, so only the shutdown flush can have written the row.
+ * The production build (`pnpm build`; `pnpm start:prod` and the Docker image run it) as a
+ * process: a SIGTERM while a stream is in flight lets the stream finish, refuses new
+ * connections, and writes the queued spend row before exiting 0. The batch interval is an
+ * hour, so only the shutdown flush can have written the row.
  */
-describe('graceful shutdown of src/main.ts', () => {
+describe('graceful shutdown of the built gateway', () => {
   let mock: MockProvider;
   let database: TestDatabase;
   let dir: string;
   let child: ChildProcess | undefined;
+  let buildDir: string | undefined;
 
   beforeAll(async () => {
+    buildDir = await buildGatewayAside();
     mock = await startMockProvider({ chunkDelayMs: 50 });
     database = await createTestDatabase();
     dir = mkdtempSync(join(tmpdir(), 'gw-shutdown-'));
@@ -49,13 +53,14 @@ describe('graceful shutdown of src/main.ts', () => {
     await mock?.close();
     await database?.drop();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   });
 
-  /** `src/main.ts` as a child process on the test database; resolves once it listens. */
+  /** The built gateway as a child process on the test database; resolves once it listens. */
   async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
     const process_ = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/main.ts', '--config', join(dir, 'config.yaml')],
+      [...PRODUCTION_NODE_FLAGS, join(buildDir!, 'main.js'), '--config', join(dir, 'config.yaml')],
       {
         cwd: gatewayDir,
         env: {

@@ -71,9 +71,18 @@ async function migrationStatusOf(
   };
 }
 
-/** The root `migrations/` folder, written by drizzle-kit. Overridable for bundled deployments. */
+/** Set by the production build (apps/gateway/scripts/build.ts), which copies the migrations beside the bundle. */
+declare const BUNDLED_MIGRATIONS_DIR: string | undefined;
+
+/** The migrations written by drizzle-kit: `MIGRATIONS_DIR`, else the bundle's copy, else the root `migrations/`. */
 export const defaultMigrationsFolder =
-  process.env.MIGRATIONS_DIR ?? fileURLToPath(new URL('../../../migrations', import.meta.url));
+  process.env.MIGRATIONS_DIR ??
+  fileURLToPath(
+    new URL(
+      typeof BUNDLED_MIGRATIONS_DIR === 'string' ? BUNDLED_MIGRATIONS_DIR : '../../../migrations',
+      import.meta.url,
+    ),
+  );
 
 // Any fixed 64-bit number; all instances use it so only one runs migrations at a time.
 const MIGRATION_LOCK_ID = 720_341_955_118;
