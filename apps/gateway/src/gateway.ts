@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { type DatabaseHandle, openDatabase, writeSpendBatch } from '@gateway/db';
+import { type DatabaseHandle, openDatabase, writeSpendRowsJson } from '@gateway/db';
 import type { MockProvider } from '@gateway/mock-provider';
 import {
   adjustDeepSeekBody,
@@ -154,7 +154,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   }
 
   const spendWriter = new SpendWriter({
-    write: (rows) => writeSpendBatch(database.db, rows),
+    write: (rowsJson) => writeSpendRowsJson(database.db, rowsJson),
     logger,
     flushIntervalMs: config.spendFlushIntervalMs,
   });

@@ -18,11 +18,18 @@ const row = (requestId: string): NewSpendLogRow => ({
   status: 'success',
 });
 
-/** A database stand-in that can be taken down, recording each row it accepted. */
+/** A database stand-in that can be taken down, recording each batch and each row it accepted. */
 function fakeDatabase() {
-  const state = { up: true, written: [] as NewSpendLogRow[] };
-  const write = async (rows: NewSpendLogRow[]) => {
+  const state = { up: true, written: [] as NewSpendLogRow[], batches: [] as number[] };
+  const write = async (rowsJson: string) => {
     if (!state.up) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    // Read as the batch statement reads it: a JSON array of rows, dates as ISO strings.
+    const rows = (JSON.parse(rowsJson) as NewSpendLogRow[]).map((r) => ({
+      ...r,
+      startTime: new Date(r.startTime),
+      endTime: new Date(r.endTime),
+    }));
+    state.batches.push(rows.length);
     state.written.push(...rows);
   };
   return { state, write };
@@ -60,8 +67,8 @@ describe('RedisSpendBuffer (real Redis)', () => {
 
   async function startBuffer(
     streamName: string,
-    write: (rows: NewSpendLogRow[]) => Promise<void>,
-    options: { claimIdleMs?: number; client?: Redis } = {},
+    write: (rowsJson: string) => Promise<void>,
+    options: { claimIdleMs?: number; client?: Redis; maxBatchSize?: number } = {},
   ) {
     const writer = new SpendWriter({ write, logger, flushIntervalMs: 20 });
     const buffer = new RedisSpendBuffer({
@@ -72,6 +79,7 @@ describe('RedisSpendBuffer (real Redis)', () => {
       flushIntervalMs: 20,
       maxBackoffMs: 50,
       ...(options.claimIdleMs === undefined ? {} : { claimIdleMs: options.claimIdleMs }),
+      ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
     });
     buffers.push(buffer);
     await buffer.start();
@@ -88,22 +96,27 @@ describe('RedisSpendBuffer (real Redis)', () => {
     return rows;
   };
 
-  it('appends the rows of one event-loop turn as one entry, and still reads one-row entries', async () => {
+  it('appends the rows of one event-loop turn as one entry, and still reads older entries', async () => {
     const db = fakeDatabase();
     db.state.up = false;
-    const { buffer } = await startBuffer('entries', db.write);
+    const { buffer } = await startBuffer('entries', db.write, { maxBatchSize: 150 });
     for (let i = 0; i < 250; i++) buffer.enqueue(row(`turn-${i}`));
     await new Promise((r) => setImmediate(r));
     // At most 100 rows an entry.
     await vi.waitFor(async () => expect(await redis.xlen('entries')).toBe(3));
     expect(await rowsInStream('entries')).toBe(250);
-    // An entry as an earlier version wrote it: one row in the `row` field.
+    // Entries as earlier versions wrote them: one row in `row`, or `rows` without its count.
     await redis.xadd('entries', '*', 'row', JSON.stringify(row('old-format')));
+    await redis.xadd('entries', '*', 'rows', JSON.stringify([row('old-rows-1'), row('old-rows-2')]));
     db.state.up = true;
     await vi.waitFor(async () => expect(await redis.xlen('entries')).toBe(0), { timeout: 5_000 });
     const written = db.state.written.map((r) => r.requestId);
-    expect(new Set(written).size).toBe(251);
-    expect(written).toContain('old-format');
+    expect(new Set(written).size).toBe(253);
+    expect(written).toEqual(expect.arrayContaining(['old-format', 'old-rows-1', 'old-rows-2']));
+    // Entries are joined into batches of at most maxBatchSize rows, never split.
+    expect(Math.max(...db.state.batches)).toBeLessThanOrEqual(150);
+    expect(db.state.batches.reduce((a, b) => a + b, 0)).toBe(253);
+    expect(db.state.batches.length).toBeLessThan(6);
     expect(db.state.written.find((r) => r.requestId === 'old-format')!.startTime).toEqual(
       new Date('2026-11-22T10:00:00.123Z'),
     );

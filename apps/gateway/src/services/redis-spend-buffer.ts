@@ -26,7 +26,6 @@ export interface RedisSpendBufferOptions {
 
 type StreamEntry = [id: string, fields: string[]];
 const GROUP = 'spend-writers';
-const DATE_FIELDS = ['startTime', 'endTime', 'completionStartTime'] as const;
 /** Most rows in one stream entry (a read of `maxBatchSize` entries stays a bounded amount of work). */
 const ROWS_PER_ENTRY = 100;
 
@@ -51,7 +50,7 @@ export class RedisSpendBuffer implements SpendQueue {
   readonly #appends = new Set<Promise<unknown>>();
   /** The rows of one turn of the event loop go to the stream as one entry. */
   readonly #entries = new TurnBatch<NewSpendLogRow, true>(ROWS_PER_ENTRY, async (rows) => {
-    await this.#producer.xadd(this.options.streamKey, '*', 'rows', JSON.stringify(rows));
+    await this.#producer.xadd(this.options.streamKey, '*', 'rows', JSON.stringify(rows), 'n', rows.length);
     return rows.map(() => true as const);
   });
   #running = false;
@@ -219,16 +218,14 @@ export class RedisSpendBuffer implements SpendQueue {
       throw error;
     }
     if (entries.length === 0) return 0;
-    const rows = entries.flatMap(([, fields]) => rowsOf(fields));
+    const batches = batchesOf(entries, this.#maxBatchSize);
     try {
-      // Entries hold several rows each: the database gets them in batches of the usual size.
-      for (let i = 0; i < rows.length; i += this.#maxBatchSize)
-        await this.options.writer.write(rows.slice(i, i + this.#maxBatchSize));
+      for (const batch of batches) await this.options.writer.write(batch.json);
     } catch (error) {
       this.#holdsPending = true;
       this.#failures += 1;
       this.options.logger.error(
-        { err: error, rows: rows.length },
+        { err: error, rows: batches.reduce((sum, batch) => sum + batch.rows, 0) },
         'spend batch write failed; rows stay in the Redis stream',
       );
       return 0;
@@ -314,18 +311,45 @@ function fieldValue(fields: string[], name: string): string | undefined {
   return undefined;
 }
 
-/** An entry's rows: `rows` (a JSON array), or `row` (one row, as written by earlier versions). */
-function rowsOf(fields: string[]): NewSpendLogRow[] {
-  const many = fieldValue(fields, 'rows');
+/**
+ * An entry's rows as the inside of a JSON array, and how many: `rows` (a JSON array, with its
+ * length in `n`), or `row` (one row, as written by earlier versions, which also wrote `rows`
+ * without `n`). The rows are never parsed on the way to the database, except to count them in
+ * an entry of an earlier version.
+ */
+function rowsOf(fields: string[]): { json: string; rows: number } {
   const one = fieldValue(fields, 'row');
-  const parsed = (many ? JSON.parse(many) : one ? [JSON.parse(one)] : []) as Record<string, unknown>[];
-  for (const row of parsed) {
-    for (const field of DATE_FIELDS) {
-      const value = row[field];
-      if (typeof value === 'string') row[field] = new Date(value);
-    }
+  if (one !== undefined) return { json: one, rows: 1 };
+  const many = fieldValue(fields, 'rows') ?? '[]';
+  const count = fieldValue(fields, 'n');
+  return {
+    json: many.slice(many.indexOf('[') + 1, many.lastIndexOf(']')).trim(),
+    rows: count === undefined ? (JSON.parse(many) as unknown[]).length : Number(count),
+  };
+}
+
+/**
+ * The entries' rows as JSON arrays of at most `maxRows` rows each (an entry is never split),
+ * joined as text: the database gets them in batches of the usual size.
+ */
+function batchesOf(entries: StreamEntry[], maxRows: number): { json: string; rows: number }[] {
+  const batches: { json: string; rows: number }[] = [];
+  let parts: string[] = [];
+  let rows = 0;
+  const close = () => {
+    if (rows > 0) batches.push({ json: `[${parts.join(',')}]`, rows });
+    parts = [];
+    rows = 0;
+  };
+  for (const [, fields] of entries) {
+    const entry = rowsOf(fields);
+    if (entry.rows === 0) continue;
+    if (rows > 0 && rows + entry.rows > maxRows) close();
+    parts.push(entry.json);
+    rows += entry.rows;
   }
-  return parsed as unknown as NewSpendLogRow[];
+  close();
+  return batches;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,6 +3,9 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { SpendWriter } from './spend-writer.ts';
 
+/** The request ids of a batch as the writer hands it over (a JSON array of rows). */
+const idsOf = (rowsJson: string) => (JSON.parse(rowsJson) as NewSpendLogRow[]).map((r) => r.requestId);
+
 const row = (requestId: string): NewSpendLogRow => ({
   requestId,
   callType: 'acompletion',
@@ -18,9 +21,9 @@ describe('SpendWriter', () => {
     const writer = new SpendWriter({
       logger: pino({ level: 'silent' }),
       flushIntervalMs: 10_000,
-      write: async (rows) => {
+      write: async (rowsJson) => {
         if (!up) throw new Error('connection refused');
-        written.push(...rows.map((r) => r.requestId));
+        written.push(...idsOf(rowsJson));
       },
     });
     writer.enqueue(row('a'));
@@ -39,8 +42,8 @@ describe('SpendWriter', () => {
       logger: pino({ level: 'silent' }),
       flushIntervalMs: 10_000,
       maxBatchSize: 2,
-      write: async (rows) => {
-        batches.push(rows.length);
+      write: async (rowsJson) => {
+        batches.push(idsOf(rowsJson).length);
       },
     });
     for (const id of ['a', 'b', 'c', 'd', 'e']) writer.enqueue(row(id));
@@ -68,11 +71,11 @@ describe('SpendWriter with a row the database refuses', () => {
     const writer = new SpendWriter({
       logger: pino({ level: 'silent' }),
       flushIntervalMs: 10_000,
-      write: async (rows) => {
-        if (rows.some((r) => r.requestId === 'bad')) {
+      write: async (rowsJson) => {
+        if (idsOf(rowsJson).includes('bad')) {
           throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
         }
-        written.push(...rows.map((r) => r.requestId));
+        written.push(...idsOf(rowsJson));
       },
     });
     for (const id of ['a', 'bad', 'b']) writer.enqueue(row(id));

@@ -2,8 +2,12 @@ import type { NewSpendLogRow } from '@gateway/db';
 import type { Logger } from 'pino';
 
 export interface SpendWriterOptions {
-  /** Writes one batch; must be idempotent per `request_id` (a retried batch may repeat rows). */
-  write: (rows: NewSpendLogRow[]) => Promise<unknown>;
+  /**
+   * Writes one batch: a JSON array of rows as `JSON.stringify` writes them (dates as ISO
+   * strings), the form the Redis spend stream stores, so its batches go in without being parsed.
+   * Must be idempotent per `request_id` (a retried batch may repeat rows).
+   */
+  write: (rowsJson: string) => Promise<unknown>;
   logger: Logger;
   /** How often queued rows are written, ms. */
   flushIntervalMs: number;
@@ -78,7 +82,7 @@ export class SpendWriter implements SpendQueue {
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, this.#maxBatchSize);
       try {
-        await this.write(batch);
+        await this.write(JSON.stringify(batch));
         this.#queue.splice(0, batch.length);
         if (this.#failures > 0)
           this.options.logger.info({ queued: this.#queue.length }, 'spend writes recovered');
@@ -98,21 +102,21 @@ export class SpendWriter implements SpendQueue {
   }
 
   /**
-   * Writes a batch. If the database refuses it for its data (a constraint or a value it cannot
+   * Writes a batch (a JSON array of rows, as `options.write` takes it). If the database refuses it for its data (a constraint or a value it cannot
    * store), the rows are written one by one and only the rows it refuses are set aside, logged
    * whole so they can be replayed: one bad row must never hold back everyone else's spend.
    * Connection failures still reject, so the caller keeps the batch and retries it.
    */
-  async write(batch: NewSpendLogRow[]): Promise<void> {
+  async write(rowsJson: string): Promise<void> {
     try {
-      await this.options.write(batch);
+      await this.options.write(rowsJson);
       return;
     } catch (error) {
       if (!isDataError(error)) throw error;
     }
-    for (const row of batch) {
+    for (const row of JSON.parse(rowsJson) as unknown[]) {
       try {
-        await this.options.write([row]);
+        await this.options.write(JSON.stringify([row]));
       } catch (error) {
         if (!isDataError(error)) throw error;
         this.#rejected += 1;

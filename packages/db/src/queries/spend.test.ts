@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../client.ts';
 import { insertKey } from './keys.ts';
-import { writeSpendBatch } from './spend.ts';
+import { writeSpendBatch, writeSpendRowsJson } from './spend.ts';
 
 describe('writeSpendBatch', () => {
   let database: DatabaseHandle;
@@ -43,6 +43,86 @@ describe('writeSpendBatch', () => {
     ]);
     const [count] = await database.query<{ n: number }>('select count(*)::int as n from "LiteLLM_SpendLogs"');
     expect(count!.n).toBe(4);
+  });
+});
+
+describe('writeSpendRowsJson', () => {
+  let database: DatabaseHandle;
+  beforeAll(async () => {
+    database = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
+    await database.migrate();
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  it('reads rows as JSON.stringify writes them: absent fields take defaults, nulls stay null', async () => {
+    const full = {
+      requestId: 'j1',
+      callType: 'acompletion',
+      apiKey: 'hash-j',
+      spend: '0.000123456789',
+      promptTokens: 12,
+      startTime: new Date('2026-11-22T10:00:00.123Z'),
+      endTime: new Date('2026-11-22T10:00:01.456Z'),
+      modelId: null,
+      metadata: { gateway_instance: 'i-1', quote: "it's" },
+      pricing: null,
+      requestTags: ['a'],
+      status: 'success',
+    };
+    const sparse = {
+      requestId: 'j2',
+      callType: 'acompletion',
+      startTime: new Date('2026-11-22T10:00:02Z'),
+      endTime: new Date('2026-11-22T10:00:03Z'),
+      status: 'failure',
+    };
+    // Two arrays joined as the stream reader joins entries, without parsing them.
+    const joined = `[${JSON.stringify([full]).slice(1, -1)},${JSON.stringify([sparse]).slice(1, -1)}]`;
+    expect(await writeSpendRowsJson(database.db, joined)).toBe(2);
+    const rows = await database.query<Record<string, unknown>>(
+      `select request_id, api_key, spend::text as spend, prompt_tokens, completion_tokens,
+         "startTime", "endTime", model, model_id, model_group, cache_hit, metadata, pricing,
+         request_tags, status
+       from "LiteLLM_SpendLogs" order by request_id`,
+    );
+    expect(rows).toEqual([
+      {
+        request_id: 'j1',
+        api_key: 'hash-j',
+        spend: '0.000123456789',
+        prompt_tokens: 12,
+        completion_tokens: null,
+        startTime: new Date('2026-11-22T10:00:00.123Z'),
+        endTime: new Date('2026-11-22T10:00:01.456Z'),
+        model: '',
+        model_id: null,
+        model_group: '',
+        cache_hit: 'False',
+        metadata: { gateway_instance: 'i-1', quote: "it's" },
+        pricing: null,
+        request_tags: ['a'],
+        status: 'success',
+      },
+      {
+        request_id: 'j2',
+        api_key: '',
+        spend: null,
+        prompt_tokens: null,
+        completion_tokens: null,
+        startTime: new Date('2026-11-22T10:00:02Z'),
+        endTime: new Date('2026-11-22T10:00:03Z'),
+        model: '',
+        model_id: '',
+        model_group: '',
+        cache_hit: 'False',
+        metadata: {},
+        pricing: null,
+        request_tags: [],
+        status: 'failure',
+      },
+    ]);
   });
 });
 
