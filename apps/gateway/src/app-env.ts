@@ -24,6 +24,8 @@ export interface AppEnv {
     client: ClientRequest;
     /** The route built its response with `x-litellm-call-id` already (see modelJson). */
     callIdSent: boolean;
+    /** Largest request body read, bytes (`general_settings.max_request_size_mb`). */
+    maxRequestBytes: number;
   };
 }
 
@@ -43,6 +45,8 @@ export interface AppDeps {
   onSoftBudgetCrossed: (crossing: SoftBudgetCrossing) => void;
   /** The process's Prometheus metrics, served on `/metrics`. */
   metrics: GatewayMetrics;
+  /** Largest request body a model route reads, bytes; a larger one is refused with 413. */
+  maxRequestBytes?: number;
   /** `/metrics` asks for a key. */
   metricsRequireAuth?: boolean;
   router: ModelRouter;

@@ -36,7 +36,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   const app = new Hono<AppEnv>();
 
-  app.use('*', requestContext(finish));
+  app.use('*', requestContext(finish, deps.maxRequestBytes));
 
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(deps));

@@ -17,6 +17,8 @@ export function statusOf(error: GatewayError): number {
       return 422;
     case 'conflict':
       return 409;
+    case 'payload_too_large':
+      return 413;
     case 'unauthenticated':
       return 401;
     case 'forbidden':
@@ -48,6 +50,8 @@ function typeOf(error: GatewayError): string {
       return 'validation_error';
     case 'conflict':
       return 'bad_request_error';
+    case 'payload_too_large':
+      return 'invalid_request_error';
     case 'unauthenticated':
     case 'forbidden':
       return error.type ?? 'auth_error';
@@ -107,6 +111,8 @@ function anthropicTypeOf(error: GatewayError): string {
     case 'validation_error':
     case 'conflict':
       return 'invalid_request_error';
+    case 'payload_too_large':
+      return 'request_too_large';
     case 'unauthenticated':
       return 'authentication_error';
     case 'forbidden':

@@ -202,6 +202,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     spendQueue,
     metrics,
     metricsRequireAuth: config.metrics.requireAuth,
+    maxRequestBytes: config.maxRequestBytes,
     onSoftBudgetCrossed: createSoftBudgetAlerts({
       registry: metrics.registry,
       logger,

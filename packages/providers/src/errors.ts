@@ -7,6 +7,8 @@ export type GatewayError =
   /** A body or query that does not match the endpoint's schema (admin API: FastAPI's 422). */
   | { kind: 'validation_error'; message: string; param?: string }
   | { kind: 'conflict'; message: string; param?: string }
+  /** A request body over the configured size (`general_settings.max_request_size_mb`). */
+  | { kind: 'payload_too_large'; message: string }
   | {
       kind: 'unauthenticated';
       message: string;

@@ -44,6 +44,7 @@ export const configFileSchema = z.looseObject({
       database_connection_pool_limit: z.coerce.number().int().positive().optional(),
       /** Seconds between spend batch writes (LiteLLM default 10; ours 1). */
       proxy_batch_write_at: z.coerce.number().positive().optional(),
+      max_request_size_mb: z.coerce.number().positive().optional(),
       /** Let every key send `api_base`/`api_key` in request bodies (LiteLLM's name). */
       allow_client_side_credentials: z.boolean().optional(),
       /** URL prefixes a caller-chosen `api_base` must start with. */

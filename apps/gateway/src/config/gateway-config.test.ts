@@ -21,6 +21,7 @@ general_settings:
   master_key: os.environ/TEST_MASTER
   database_url: postgres://db/gateway
   proxy_batch_write_at: 5
+  max_request_size_mb: 0.5
 `;
 
 function writeConfig(text: string): string {
@@ -37,6 +38,7 @@ describe('loadGatewayConfig', () => {
     expect(config.masterKey).toBe('sk-master');
     expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://db/gateway', poolMax: 10 });
     expect(config.spendFlushIntervalMs).toBe(5000);
+    expect(config.maxRequestBytes).toBe(512 * 1024);
     expect(config.demo).toBe(false);
     expect(config.deployments).toEqual([
       expect.objectContaining({
@@ -99,6 +101,7 @@ describe('loadGatewayConfig', () => {
   it('falls back to the embedded default without a config file or database URL', () => {
     const config = loadGatewayConfig({});
     expect(config.demo).toBe(true);
+    expect(config.maxRequestBytes).toBe(100 * 1024 * 1024);
     expect(config.database.kind).toBe('pglite');
     expect(config.redisUrl).toBeUndefined();
     expect(config.port).toBe(4000);

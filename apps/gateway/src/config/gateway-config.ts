@@ -6,6 +6,9 @@ import type { MetricsOptions } from '../services/metrics.ts';
 import { DEFAULT_END_USER_HEADERS } from '../services/request-attribution.ts';
 import { ConfigError, type ConfigFile, type ModelEntry, readConfigFile } from './config-file.ts';
 
+/** `general_settings.max_request_size_mb` when unset. */
+export const DEFAULT_MAX_REQUEST_SIZE_MB = 100;
+
 /** One upstream deployment behind a public model name. */
 export interface Deployment {
   /** The public name clients send as `model`. */
@@ -40,6 +43,11 @@ export interface GatewayConfig {
   /** No config file was given: main.ts serves the demo model list from the built-in mock. */
   demo: boolean;
   spendFlushIntervalMs: number;
+  /**
+   * Largest request body a model route reads (`general_settings.max_request_size_mb`). LiteLLM
+   * has no limit unless it is set; ours defaults to 100 MB so one caller cannot fill the heap.
+   */
+  maxRequestBytes: number;
   upstreamTimeoutMs: number;
   /** Where `/anthropic/*` goes (`ANTHROPIC_API_BASE`) and with which key (`ANTHROPIC_API_KEY`). */
   anthropicPassthrough: { apiBase: string; apiKey: string | undefined };
@@ -192,6 +200,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     ),
     demo: file === undefined,
     spendFlushIntervalMs: Math.round((general.proxy_batch_write_at ?? 1) * 1000),
+    maxRequestBytes: Math.round((general.max_request_size_mb ?? DEFAULT_MAX_REQUEST_SIZE_MB) * 1024 * 1024),
     upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
     migrateOnStart: e.MIGRATE_ON_START === 'true' || argv.includes('--migrate') || !databaseUrl,
     shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),

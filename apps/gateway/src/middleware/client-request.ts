@@ -1,6 +1,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import { GatewayHttpError } from '../errors.ts';
 
 /**
  * The parts of the caller's request that model routes read, taken from Node's own request
@@ -13,7 +14,7 @@ export interface ClientRequest {
   headers: Pick<Headers, 'get'>;
   /** Fires when the client goes away before its answer was fully written. */
   signal: AbortSignal;
-  /** The body as text (read once). */
+  /** The body as text (read once); a body over the size limit is a 413 (`GatewayHttpError`). */
   text(): Promise<string>;
 }
 
@@ -21,17 +22,42 @@ export function clientRequest(c: Context<AppEnv>): ClientRequest {
   let client = c.get('client');
   if (!client) {
     const node = c.env as Partial<HttpBindings> | undefined;
-    client = node?.incoming && node.outgoing ? fromNode(node as HttpBindings) : fromWeb(c.req.raw);
+    const limit = c.get('maxRequestBytes') ?? Number.POSITIVE_INFINITY;
+    client =
+      node?.incoming && node.outgoing ? fromNode(node as HttpBindings, limit) : fromWeb(c.req.raw, limit);
     c.set('client', client);
   }
   return client;
 }
 
-function fromWeb(request: Request): ClientRequest {
-  return { headers: request.headers, signal: request.signal, text: () => request.text() };
+/** The 413 for a body over `limit` bytes, in the caller's dialect (the error handler renders it). */
+function tooLarge(limit: number): GatewayHttpError {
+  const mb = Math.round((limit / 1024 / 1024) * 1000) / 1000;
+  return new GatewayHttpError({
+    kind: 'payload_too_large',
+    message: `Request body is larger than this gateway accepts (max_request_size_mb: ${mb}).`,
+  });
 }
 
-function fromNode({ incoming, outgoing }: HttpBindings): ClientRequest {
+/** The declared length is over the limit: refused before a byte of the body is read. */
+function declaredTooLarge(contentLength: string | null | undefined, limit: number): boolean {
+  return contentLength != null && Number(contentLength) > limit;
+}
+
+function fromWeb(request: Request, limit: number): ClientRequest {
+  return {
+    headers: request.headers,
+    signal: request.signal,
+    async text() {
+      if (declaredTooLarge(request.headers.get('content-length'), limit)) throw tooLarge(limit);
+      const text = await request.text();
+      if (Buffer.byteLength(text) > limit) throw tooLarge(limit);
+      return text;
+    },
+  };
+}
+
+function fromNode({ incoming, outgoing }: HttpBindings, limit: number): ClientRequest {
   let signal: AbortSignal | undefined;
   return {
     headers: {
@@ -55,9 +81,23 @@ function fromNode({ incoming, outgoing }: HttpBindings): ClientRequest {
       return signal;
     },
     text() {
+      if (declaredTooLarge(incoming.headers['content-length'], limit)) return Promise.reject(tooLarge(limit));
       return new Promise((resolve, reject) => {
         const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        const onData = (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= limit) {
+            chunks.push(chunk);
+            return;
+          }
+          // Chunked and over the limit: stop keeping it; what is still coming is discarded.
+          incoming.off('data', onData);
+          incoming.resume();
+          chunks.length = 0;
+          reject(tooLarge(limit));
+        };
+        incoming.on('data', onData);
         incoming.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
         incoming.once('error', reject);
       });

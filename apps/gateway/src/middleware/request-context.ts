@@ -8,10 +8,14 @@ import type { FinishRequestEvent } from '../services/finish-request-event.ts';
  * streaming handler took that over (`event.deferred`). The call id is always ours: it keys
  * the spend row, so a client must not be able to choose it (and collide with another row).
  */
-export function requestContext(finish: FinishRequestEvent): MiddlewareHandler<AppEnv> {
+export function requestContext(
+  finish: FinishRequestEvent,
+  maxRequestBytes = Number.POSITIVE_INFINITY,
+): MiddlewareHandler<AppEnv> {
   return async function requestContextMiddleware(c, next) {
     const event = { requestId: randomUUID(), method: c.req.method, path: c.req.path, startedAt: new Date() };
     c.set('event', event);
+    c.set('maxRequestBytes', maxRequestBytes);
     await next();
     // Model routes send it themselves: reading c.res.headers would copy theirs into a web Headers.
     if (!c.get('callIdSent')) c.res.headers.set('x-litellm-call-id', event.requestId);

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { type MockProvider, startMockProvider } from '@gateway/mock-provider';
 import { pino } from 'pino';
 import { vi } from 'vitest';
-import type { Deployment, GatewayConfig } from '../../src/config/gateway-config.ts';
+import {
+  DEFAULT_MAX_REQUEST_SIZE_MB,
+  type Deployment,
+  type GatewayConfig,
+} from '../../src/config/gateway-config.ts';
 import { type RunningGateway, startGateway } from '../../src/gateway.ts';
 import { createTestDatabase, type TestDatabase, testRedis } from './backing-services.ts';
 
@@ -56,6 +60,8 @@ export async function startTestGateway(
     logLines?: string[];
     /** This test's Redis and key prefix, when the test needs to read Redis itself. */
     redis?: { url: string; keyPrefix: string };
+    /** Largest request body, bytes (default: the config's default). */
+    maxRequestBytes?: number;
   } = {},
 ): Promise<TestGateway> {
   const mock = await startMockProvider({ apiKey: 'sk-upstream-secret' });
@@ -123,6 +129,7 @@ export async function startTestGateway(
     demo: false,
     // Short, so tests see rows quickly; the writer's batching is the same.
     spendFlushIntervalMs: 50,
+    maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_SIZE_MB * 1024 * 1024,
     upstreamTimeoutMs: 10_000,
     shutdownGraceMs: 5_000,
     migrateOnStart: options.migrateOnStart ?? true,

@@ -1,0 +1,76 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
+
+const LIMIT = 4 * 1024;
+
+/**
+ * `general_settings.max_request_size_mb`: a model call whose body is over the limit is refused
+ * with 413 in the caller's dialect, whether it declares its length or sends it chunked, and the
+ * upstream never sees it.
+ */
+describe('request size limit', () => {
+  let t: TestGateway;
+  let key: string;
+  beforeAll(async () => {
+    t = await startTestGateway('pglite', { maxRequestBytes: LIMIT });
+    key = await t.createKey();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const big = 'x'.repeat(LIMIT);
+
+  it('refuses an OpenAI-format body over the limit with 413 and still answers one under it', async () => {
+    const openai = new OpenAI({ apiKey: key, baseURL: `${t.gateway.url}/v1`, maxRetries: 0 });
+    const before = t.mock.requests.length;
+    await expect(
+      openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: big }] }),
+    ).rejects.toMatchObject({
+      status: 413,
+      error: {
+        type: 'invalid_request_error',
+        code: '413',
+        message: expect.stringContaining('max_request_size_mb'),
+      },
+    });
+    expect(t.mock.requests.length).toBe(before);
+    const answer = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'small' }],
+    });
+    expect(answer.choices[0]?.message.content).toBeTruthy();
+  });
+
+  it('refuses an Anthropic-format body over the limit with request_too_large', async () => {
+    const anthropic = new Anthropic({ apiKey: key, baseURL: t.gateway.url, maxRetries: 0 });
+    await expect(
+      anthropic.messages.create({
+        model: 'claude-sonnet',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: big }],
+      }),
+    ).rejects.toMatchObject({ status: 413, error: { type: 'error', error: { type: 'request_too_large' } } });
+  });
+
+  it('refuses a chunked body (no content-length) once it passes the limit', async () => {
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: big }] });
+    const encoded = new TextEncoder().encode(body);
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < encoded.length; i += 1024) controller.enqueue(encoded.slice(i, i + 1024));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('413');
+  });
+});
