@@ -246,6 +246,24 @@ describe('Prometheus metrics', () => {
     // Cache reads cost less than input: each saved (input - cache read price) per token.
     expect(sumOf(exposition, 'gateway_cache_read_savings_usd_total')).toBeGreaterThan(0);
   });
+
+  it('keeps counting across scrapes: each call counted once, whenever it is scraped', async () => {
+    const byKey = { hashed_api_key: hashKey(teamKey), status_code: '200' };
+    const before = parseExposition((await scrape(t)).text);
+    const counted = sumOf(before, 'litellm_proxy_total_requests_metric_total', byKey);
+    expect(counted).toBe(sumOf(exposition, 'litellm_proxy_total_requests_metric_total', byKey));
+    const openai = new OpenAI({ apiKey: teamKey, baseURL: `${t.gateway.url}/v1`, maxRetries: 0 });
+    const answer = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'once more' }],
+    });
+    const after = parseExposition((await scrape(t)).text);
+    expect(sumOf(after, 'litellm_proxy_total_requests_metric_total', byKey)).toBe(counted + 1);
+    expect(sumOf(after, 'litellm_output_tokens_metric_total', { hashed_api_key: byKey.hashed_api_key })).toBe(
+      sumOf(before, 'litellm_output_tokens_metric_total', { hashed_api_key: byKey.hashed_api_key }) +
+        answer.usage!.completion_tokens,
+    );
+  });
 });
 
 /** The queries of LiteLLM's published Grafana dashboards (contract §6.2). */

@@ -116,6 +116,8 @@ const LABELS = {
   keyModelRemaining: ['hashed_api_key', 'api_key_alias', 'model', 'model_id'],
 } as const;
 
+const DEPLOYMENT_FAILURE = [...LABELS.deployment, 'exception_status', 'exception_class'] as const;
+
 /** Labels whose values grow with use, and so are capped. */
 const CAPPED = new Set([
   'end_user',
@@ -147,6 +149,38 @@ const UPSTREAM_ERROR_CLASSES: Record<number, string> = {
   503: 'ServiceUnavailableError',
 };
 
+/**
+ * A prom-client counter fed in sums. A request's increments are added up per combination of its
+ * label values, one map lookup each (the same key string for every counter of a request), and
+ * handed to prom-client when the registry is read (`collect`). Per call, prom-client would build
+ * and hash a string of up to 14 labels and check every name, for each of about a dozen counters.
+ * The exported values are the same; they reach prom-client at scrape time.
+ */
+class SummedCounter {
+  readonly #sums = new Map<string, { labels: Record<string, string>; value: number }>();
+
+  constructor(config: { name: string; help: string; labelNames: readonly string[]; registers: Registry[] }) {
+    const sums = this.#sums;
+    new Counter({
+      ...config,
+      collect() {
+        for (const sum of sums.values()) {
+          if (sum.value === 0) continue;
+          this.inc(sum.labels, sum.value);
+          sum.value = 0;
+        }
+      },
+    });
+  }
+
+  /** Adds `value` to the series of `combination`, whose labels `labels()` gives the first time. */
+  add(combination: string, labels: () => Record<string, string>, value = 1): void {
+    const sum = this.#sums.get(combination);
+    if (sum) sum.value += value;
+    else this.#sums.set(combination, { labels: labels(), value });
+  }
+}
+
 export function exceptionClassOf(error: GatewayError | undefined): string {
   if (!error) return 'None';
   const provider = (name: string) => name.charAt(0).toUpperCase() + name.slice(1).toLowerCase();
@@ -174,36 +208,36 @@ export class GatewayMetrics {
   readonly #options: Required<Omit<MetricsOptions, 'latencyBuckets'>>;
   readonly #seen = new Map<string, Set<string>>();
   readonly #folded: Counter;
-  readonly #totalRequests: Counter;
-  readonly #failedRequests: Counter;
+  readonly #totalRequests: SummedCounter;
+  readonly #failedRequests: SummedCounter;
   readonly #totalLatency: Histogram;
   readonly #apiLatency: Histogram;
   readonly #ttft: Histogram;
   readonly #overhead: Histogram;
-  readonly #spend: Counter;
-  readonly #totalTokens: Counter;
-  readonly #inputTokens: Counter;
-  readonly #outputTokens: Counter;
-  readonly #cacheReadTokens: Counter;
-  readonly #cacheWriteTokens: Counter;
-  readonly #requests: Counter;
-  readonly #legacyFailed: Counter;
-  readonly #deploymentSuccess: Counter;
-  readonly #deploymentFailure: Counter;
-  readonly #deploymentTotal: Counter;
+  readonly #spend: SummedCounter;
+  readonly #totalTokens: SummedCounter;
+  readonly #inputTokens: SummedCounter;
+  readonly #outputTokens: SummedCounter;
+  readonly #cacheReadTokens: SummedCounter;
+  readonly #cacheWriteTokens: SummedCounter;
+  readonly #requests: SummedCounter;
+  readonly #legacyFailed: SummedCounter;
+  readonly #deploymentSuccess: SummedCounter;
+  readonly #deploymentFailure: SummedCounter;
+  readonly #deploymentTotal: SummedCounter;
   readonly #perOutputToken: Histogram;
   readonly #providerRemainingRequests: Gauge;
   readonly #providerRemainingTokens: Gauge;
   readonly #keyModelRemainingRequests: Gauge;
   readonly #keyModelRemainingTokens: Gauge;
   readonly #budget: Record<'key' | 'team' | 'user', { remaining: Gauge; max: Gauge; hours: Gauge }>;
-  readonly #cacheSavings: Counter;
+  readonly #cacheSavings: SummedCounter;
   readonly #tagSpend: Counter;
   readonly #tagTokens: Counter;
   readonly #tagRequests: Counter;
   /** Older names LiteLLM's published dashboards still query (contract §6.2). */
   readonly #legacy: {
-    totalTokens: Counter;
+    totalTokens: SummedCounter;
     remainingRequests: Gauge;
     remainingTokens: Gauge;
     selfLatency: Histogram;
@@ -223,6 +257,8 @@ export class GatewayMetrics {
     // Exported as LiteLLM's Python client exports counters: the name plus `_total`.
     const counter = (name: string, help: string, labelNames: readonly string[]) =>
       new Counter({ name: `${name}_total`, help, labelNames, registers });
+    const summed = (name: string, help: string, labelNames: readonly string[]) =>
+      new SummedCounter({ name: `${name}_total`, help, labelNames, registers });
     const histogram = (name: string, help: string, labelNames: readonly string[], withBuckets = buckets) =>
       new Histogram({ name, help, labelNames, buckets: withBuckets, registers });
     const gauge = (name: string, help: string, labelNames: readonly string[]) =>
@@ -235,12 +271,12 @@ export class GatewayMetrics {
     );
     // A zero series per label from the start, so `increase()` sees the first fold.
     for (const label of CAPPED) this.#folded.inc({ label }, 0);
-    this.#totalRequests = counter(
+    this.#totalRequests = summed(
       'litellm_proxy_total_requests_metric',
       'Client requests to model routes, by status',
       LABELS.totalRequests,
     );
-    this.#failedRequests = counter(
+    this.#failedRequests = summed(
       'litellm_proxy_failed_requests_metric',
       'Client requests to model routes that failed (auth, budget and limit refusals included)',
       LABELS.failedRequests,
@@ -265,41 +301,41 @@ export class GatewayMetrics {
       'Time the gateway added to a call (total minus upstream), seconds',
       LABELS.overhead,
     );
-    this.#spend = counter('litellm_spend_metric', 'Spend, USD (as recorded in the spend log)', LABELS.spend);
-    this.#totalTokens = counter('litellm_total_tokens_metric', 'Input + output tokens', LABELS.tokens);
-    this.#inputTokens = counter(
+    this.#spend = summed('litellm_spend_metric', 'Spend, USD (as recorded in the spend log)', LABELS.spend);
+    this.#totalTokens = summed('litellm_total_tokens_metric', 'Input + output tokens', LABELS.tokens);
+    this.#inputTokens = summed(
       'litellm_input_tokens_metric',
       'Input tokens (cache reads and writes included)',
       LABELS.tokens,
     );
-    this.#outputTokens = counter('litellm_output_tokens_metric', 'Output tokens', LABELS.tokens);
-    this.#cacheReadTokens = counter(
+    this.#outputTokens = summed('litellm_output_tokens_metric', 'Output tokens', LABELS.tokens);
+    this.#cacheReadTokens = summed(
       'gateway_cache_read_input_tokens',
       'Input tokens read from the provider’s prompt cache',
       LABELS.tokens,
     );
-    this.#cacheWriteTokens = counter(
+    this.#cacheWriteTokens = summed(
       'gateway_cache_creation_input_tokens',
       'Input tokens written to the provider’s prompt cache',
       LABELS.tokens,
     );
-    this.#requests = counter('litellm_requests_metric', 'Successful model calls (legacy)', LABELS.spend);
-    this.#legacyFailed = counter(
+    this.#requests = summed('litellm_requests_metric', 'Successful model calls (legacy)', LABELS.spend);
+    this.#legacyFailed = summed(
       'litellm_llm_api_failed_requests_metric',
       'Failed model calls (legacy)',
       LABELS.legacyFailed,
     );
-    this.#deploymentSuccess = counter(
+    this.#deploymentSuccess = summed(
       'litellm_deployment_success_responses',
       'Successful calls per deployment',
       LABELS.deployment,
     );
-    this.#deploymentFailure = counter('litellm_deployment_failure_responses', 'Failed calls per deployment', [
-      ...LABELS.deployment,
-      'exception_status',
-      'exception_class',
-    ]);
-    this.#deploymentTotal = counter(
+    this.#deploymentFailure = summed(
+      'litellm_deployment_failure_responses',
+      'Failed calls per deployment',
+      DEPLOYMENT_FAILURE,
+    );
+    this.#deploymentTotal = summed(
       'litellm_deployment_total_requests',
       'Calls per deployment',
       LABELS.deployment,
@@ -349,7 +385,7 @@ export class GatewayMetrics {
       team: budgetGauges('team', 'Team', ['team', 'team_alias']),
       user: budgetGauges('user', 'User', ['user']),
     };
-    this.#cacheSavings = counter(
+    this.#cacheSavings = summed(
       'gateway_cache_read_savings_usd',
       'What prompt-cache reads saved over the full input price, USD',
       LABELS.spend,
@@ -358,7 +394,7 @@ export class GatewayMetrics {
     this.#tagTokens = counter('gateway_tag_tokens', 'Input + output tokens per request tag', ['tag']);
     this.#tagRequests = counter('gateway_tag_requests', 'Model calls per request tag', ['tag']);
     this.#legacy = {
-      totalTokens: counter('litellm_total_tokens', 'Input + output tokens (legacy name)', LABELS.tokens),
+      totalTokens: summed('litellm_total_tokens', 'Input + output tokens (legacy name)', LABELS.tokens),
       remainingRequests: gauge(
         'litellm_remaining_requests',
         'Requests the provider says are left (legacy name)',
@@ -481,8 +517,13 @@ export class GatewayMetrics {
       status_code: statusCode,
       model_group: l.requested_model,
     };
-    this.#totalRequests.inc(pick(LABELS.totalRequests, exception));
-    if (failed) this.#failedRequests.inc(pick(LABELS.failedRequests, exception));
+    // Counters are summed per combination of this request's label values (see SummedCounter).
+    // JSON keeps it unambiguous whatever a value holds (a client chooses end users and tags).
+    const combination = JSON.stringify([...Object.values(l), statusCode, exception.exception_class]);
+    const add = (counter: SummedCounter, names: readonly string[], value = 1) =>
+      counter.add(combination, () => pick(names, exception), value);
+    add(this.#totalRequests, LABELS.totalRequests);
+    if (failed) add(this.#failedRequests, LABELS.failedRequests);
     const endedAt = event.endedAt ?? new Date();
     const totalSeconds = (endedAt.getTime() - event.startedAt.getTime()) / 1000;
     this.#totalLatency.observe(pick(LABELS.totalLatency), totalSeconds);
@@ -490,34 +531,33 @@ export class GatewayMetrics {
 
     const call = event.call;
     if (!call) return;
-    const deployment = pick(LABELS.deployment);
     // Attempts that failed and were retried: each a failed request to the deployment.
     for (const attempt of call.failedAttempts ?? []) {
-      this.#deploymentTotal.inc(deployment);
-      this.#deploymentFailure.inc(
-        pick([...LABELS.deployment, 'exception_status', 'exception_class'], {
-          exception_status: String(attempt.status),
-          exception_class: exceptionClassOf(
-            attempt.error ?? {
-              kind: 'upstream_error',
-              provider: call.provider,
-              status: attempt.status,
-              message: '',
-              retryable: true,
-            },
-          ),
-        }),
+      add(this.#deploymentTotal, LABELS.deployment);
+      const failure = {
+        exception_status: String(attempt.status),
+        exception_class: exceptionClassOf(
+          attempt.error ?? {
+            kind: 'upstream_error',
+            provider: call.provider,
+            status: attempt.status,
+            message: '',
+            retryable: true,
+          },
+        ),
+      };
+      this.#deploymentFailure.add(
+        `${combination}\u0001${failure.exception_status}\u0001${failure.exception_class}`,
+        () => pick(DEPLOYMENT_FAILURE, failure),
       );
     }
-    this.#deploymentTotal.inc(deployment);
+    add(this.#deploymentTotal, LABELS.deployment);
     if (failed) {
-      this.#deploymentFailure.inc(
-        pick([...LABELS.deployment, 'exception_status', 'exception_class'], exception),
-      );
-      this.#legacyFailed.inc(pick(LABELS.legacyFailed));
+      add(this.#deploymentFailure, DEPLOYMENT_FAILURE);
+      add(this.#legacyFailed, LABELS.legacyFailed);
     } else {
-      this.#deploymentSuccess.inc(deployment);
-      this.#requests.inc(pick(LABELS.spend));
+      add(this.#deploymentSuccess, LABELS.deployment);
+      add(this.#requests, LABELS.spend);
     }
     if (call.upstreamStartedAt) {
       const upstreamEnd = call.upstreamEndedAt ?? endedAt;
@@ -540,24 +580,23 @@ export class GatewayMetrics {
     }
     const spent = spendUsd !== null && spendUsd !== undefined ? Number(spendUsd) : 0;
     if (spendUsd !== null && spendUsd !== undefined) {
-      this.#spend.inc(pick(LABELS.spend), spent);
+      add(this.#spend, LABELS.spend, spent);
       this.#spendTotal = addUsd(this.#spendTotal, spendUsd);
     }
-    const tokens = pick(LABELS.tokens);
     const { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens } = call.usage;
     const totalTokens = (inputTokens ?? 0) + (outputTokens ?? 0);
-    if (inputTokens) this.#inputTokens.inc(tokens, inputTokens);
-    if (outputTokens) this.#outputTokens.inc(tokens, outputTokens);
+    if (inputTokens) add(this.#inputTokens, LABELS.tokens, inputTokens);
+    if (outputTokens) add(this.#outputTokens, LABELS.tokens, outputTokens);
     if (totalTokens > 0) {
-      this.#totalTokens.inc(tokens, totalTokens);
-      this.#legacy.totalTokens.inc(tokens, totalTokens);
+      add(this.#totalTokens, LABELS.tokens, totalTokens);
+      add(this.#legacy.totalTokens, LABELS.tokens, totalTokens);
     }
-    if (cacheReadTokens) this.#cacheReadTokens.inc(tokens, cacheReadTokens);
-    if (cacheWriteTokens) this.#cacheWriteTokens.inc(tokens, cacheWriteTokens);
+    if (cacheReadTokens) add(this.#cacheReadTokens, LABELS.tokens, cacheReadTokens);
+    if (cacheWriteTokens) add(this.#cacheWriteTokens, LABELS.tokens, cacheWriteTokens);
     const prices = call.price?.priced ? call.price.unitPrices : undefined;
     if (cacheReadTokens && prices) {
       const saved = (cacheReadTokens * (Number(prices.input) - Number(prices.cacheRead))) / 1e6;
-      if (saved > 0) this.#cacheSavings.inc(pick(LABELS.spend), saved);
+      if (saved > 0) add(this.#cacheSavings, LABELS.spend, saved);
     }
     for (const name of new Set(call.tags)) {
       const tag = { tag: this.#capped('tag', name) };
