@@ -156,7 +156,7 @@ const UPSTREAM_ERROR_CLASSES: Record<number, string> = {
  * and hash a string of up to 14 labels and check every name, for each of about a dozen counters.
  * The exported values are the same; they reach prom-client at scrape time.
  */
-class SummedCounter {
+export class SummedCounter {
   readonly #sums = new Map<string, { labels: Record<string, string>; value: number }>();
 
   constructor(config: { name: string; help: string; labelNames: readonly string[]; registers: Registry[] }) {
@@ -178,6 +178,49 @@ class SummedCounter {
     const sum = this.#sums.get(combination);
     if (sum) sum.value += value;
     else this.#sums.set(combination, { labels: labels(), value });
+  }
+}
+
+/** Orders the values set on every LatestGauge, so the last one set wins at scrape time. */
+let setOrder = 0;
+
+/**
+ * A prom-client gauge set the same way: each request's value is kept per combination of its
+ * label values, with the order it was set in, and at scrape time (`collect`) the values set
+ * since the last one reach prom-client in that order, so each series shows the latest.
+ */
+export class LatestGauge {
+  readonly #latest = new Map<
+    string,
+    { labels: Record<string, string>; value: number; order: number; pending: boolean }
+  >();
+
+  constructor(config: { name: string; help: string; labelNames: readonly string[]; registers: Registry[] }) {
+    const latest = this.#latest;
+    new Gauge({
+      ...config,
+      collect() {
+        const pending = [...latest.values()].filter((entry) => entry.pending);
+        pending.sort((a, b) => a.order - b.order);
+        for (const entry of pending) {
+          this.set(entry.labels, entry.value);
+          entry.pending = false;
+        }
+      },
+    });
+  }
+
+  /** Sets the series of `combination`, whose labels `labels()` gives the first time. */
+  set(combination: string, labels: () => Record<string, string>, value: number): void {
+    const entry = this.#latest.get(combination);
+    setOrder += 1;
+    if (!entry) {
+      this.#latest.set(combination, { labels: labels(), value, order: setOrder, pending: true });
+      return;
+    }
+    entry.value = value;
+    entry.order = setOrder;
+    entry.pending = true;
   }
 }
 
@@ -226,11 +269,14 @@ export class GatewayMetrics {
   readonly #deploymentFailure: SummedCounter;
   readonly #deploymentTotal: SummedCounter;
   readonly #perOutputToken: Histogram;
-  readonly #providerRemainingRequests: Gauge;
-  readonly #providerRemainingTokens: Gauge;
-  readonly #keyModelRemainingRequests: Gauge;
-  readonly #keyModelRemainingTokens: Gauge;
-  readonly #budget: Record<'key' | 'team' | 'user', { remaining: Gauge; max: Gauge; hours: Gauge }>;
+  readonly #providerRemainingRequests: LatestGauge;
+  readonly #providerRemainingTokens: LatestGauge;
+  readonly #keyModelRemainingRequests: LatestGauge;
+  readonly #keyModelRemainingTokens: LatestGauge;
+  readonly #budget: Record<
+    'key' | 'team' | 'user',
+    { remaining: LatestGauge; max: LatestGauge; hours: LatestGauge }
+  >;
   readonly #cacheSavings: SummedCounter;
   readonly #tagSpend: Counter;
   readonly #tagTokens: Counter;
@@ -238,8 +284,8 @@ export class GatewayMetrics {
   /** Older names LiteLLM's published dashboards still query (contract §6.2). */
   readonly #legacy: {
     totalTokens: SummedCounter;
-    remainingRequests: Gauge;
-    remainingTokens: Gauge;
+    remainingRequests: LatestGauge;
+    remainingTokens: LatestGauge;
     selfLatency: Histogram;
   };
   /** Spend counted, exactly (USD decimal), for reconciliation with the spend log. */
@@ -261,8 +307,8 @@ export class GatewayMetrics {
       new SummedCounter({ name: `${name}_total`, help, labelNames, registers });
     const histogram = (name: string, help: string, labelNames: readonly string[], withBuckets = buckets) =>
       new Histogram({ name, help, labelNames, buckets: withBuckets, registers });
-    const gauge = (name: string, help: string, labelNames: readonly string[]) =>
-      new Gauge({ name, help, labelNames, registers });
+    const latest = (name: string, help: string, labelNames: readonly string[]) =>
+      new LatestGauge({ name, help, labelNames, registers });
 
     this.#folded = counter(
       'gateway_label_values_folded',
@@ -347,34 +393,34 @@ export class GatewayMetrics {
       // Python prometheus_client's default buckets, as LiteLLM exports this one.
       [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
     );
-    this.#providerRemainingRequests = gauge(
+    this.#providerRemainingRequests = latest(
       'litellm_remaining_requests_metric',
       'Requests the provider says are left (its x-ratelimit-remaining-requests)',
       LABELS.providerRemaining,
     );
-    this.#providerRemainingTokens = gauge(
+    this.#providerRemainingTokens = latest(
       'litellm_remaining_tokens_metric',
       'Tokens the provider says are left (its x-ratelimit-remaining-tokens)',
       LABELS.providerRemaining,
     );
-    this.#keyModelRemainingRequests = gauge(
+    this.#keyModelRemainingRequests = latest(
       'litellm_remaining_api_key_requests_for_model',
       'Requests left in the window for a key on a model (its model_rpm_limit)',
       LABELS.keyModelRemaining,
     );
-    this.#keyModelRemainingTokens = gauge(
+    this.#keyModelRemainingTokens = latest(
       'litellm_remaining_api_key_tokens_for_model',
       'Tokens left in the window for a key on a model (its model_tpm_limit)',
       LABELS.keyModelRemaining,
     );
     const budgetGauges = (prefix: string, entity: string, labelNames: readonly string[]) => ({
-      remaining: gauge(
+      remaining: latest(
         `litellm_remaining_${prefix}_budget_metric`,
         `${entity} max budget minus spend, USD`,
         labelNames,
       ),
-      max: gauge(`litellm_${prefix}_max_budget_metric`, `${entity} max budget, USD`, labelNames),
-      hours: gauge(
+      max: latest(`litellm_${prefix}_max_budget_metric`, `${entity} max budget, USD`, labelNames),
+      hours: latest(
         `litellm_${prefix}_budget_remaining_hours_metric`,
         `Hours until the ${entity.toLowerCase()} budget resets`,
         labelNames,
@@ -395,12 +441,12 @@ export class GatewayMetrics {
     this.#tagRequests = counter('gateway_tag_requests', 'Model calls per request tag', ['tag']);
     this.#legacy = {
       totalTokens: summed('litellm_total_tokens', 'Input + output tokens (legacy name)', LABELS.tokens),
-      remainingRequests: gauge(
+      remainingRequests: latest(
         'litellm_remaining_requests',
         'Requests the provider says are left (legacy name)',
         LABELS.providerRemaining,
       ),
-      remainingTokens: gauge(
+      remainingTokens: latest(
         'litellm_remaining_tokens',
         'Tokens the provider says are left (legacy name)',
         LABELS.providerRemaining,
@@ -606,34 +652,40 @@ export class GatewayMetrics {
     }
 
     const remaining = call.upstreamRemaining;
-    const provider = pick(LABELS.providerRemaining, exception);
+    const provider = () => pick(LABELS.providerRemaining, exception);
     if (remaining?.requests !== undefined) {
-      this.#providerRemainingRequests.set(provider, remaining.requests);
-      this.#legacy.remainingRequests.set(provider, remaining.requests);
+      this.#providerRemainingRequests.set(combination, provider, remaining.requests);
+      this.#legacy.remainingRequests.set(combination, provider, remaining.requests);
     }
     if (remaining?.tokens !== undefined) {
-      this.#providerRemainingTokens.set(provider, remaining.tokens);
-      this.#legacy.remainingTokens.set(provider, remaining.tokens);
+      this.#providerRemainingTokens.set(combination, provider, remaining.tokens);
+      this.#legacy.remainingTokens.set(combination, provider, remaining.tokens);
     }
-    for (const left of event.keyModelRemaining ? [event.keyModelRemaining] : []) {
-      const labels = pick(LABELS.keyModelRemaining, { model: l.requested_model });
-      if (left.requests !== undefined) this.#keyModelRemainingRequests.set(labels, left.requests);
-      if (left.tokens !== undefined) this.#keyModelRemainingTokens.set(labels, left.tokens);
+    const left = event.keyModelRemaining;
+    if (left) {
+      const labels = () => pick(LABELS.keyModelRemaining, { model: l.requested_model });
+      if (left.requests !== undefined)
+        this.#keyModelRemainingRequests.set(combination, labels, left.requests);
+      if (left.tokens !== undefined) this.#keyModelRemainingTokens.set(combination, labels, left.tokens);
     }
     for (const budget of event.budgets ?? []) {
       // Without key labels every key's gauge would be one series: none.
       if (budget.entity === 'key' && !this.#options.keyLabels) continue;
       const gauges = this.#budget[budget.entity];
-      const labels =
+      const labels = (): Record<string, string> =>
         budget.entity === 'key'
           ? { hashed_api_key: l.hashed_api_key, api_key_alias: l.api_key_alias }
           : budget.entity === 'team'
             ? { team: l.team, team_alias: l.team_alias }
             : { user: l.user };
-      gauges.max.set(labels, budget.maxBudgetUsd);
-      gauges.remaining.set(labels, budget.maxBudgetUsd - (budget.spentUsd + spent));
+      gauges.max.set(combination, labels, budget.maxBudgetUsd);
+      gauges.remaining.set(combination, labels, budget.maxBudgetUsd - (budget.spentUsd + spent));
       if (budget.resetAtMs !== null)
-        gauges.hours.set(labels, Math.max(0, (budget.resetAtMs - endedAt.getTime()) / 3_600_000));
+        gauges.hours.set(
+          combination,
+          labels,
+          Math.max(0, (budget.resetAtMs - endedAt.getTime()) / 3_600_000),
+        );
     }
   }
 }
