@@ -164,9 +164,11 @@ describe('Kubernetes manifests', () => {
 
     const job = byKind('Job');
     const migrate = job.spec.template.spec.containers[0];
-    // The built migration command (`pnpm build` bundles src/migrate.ts into dist/migrate.js).
-    expect(migrate.command).toEqual(['node', 'dist/migrate.js']);
-    expect(existsSync(join(root, 'apps', 'gateway', ENTRY_POINTS.migrate))).toBe(true);
+    // A bundle the build makes (`pnpm build` bundles each entry point into dist/<name>.js).
+    const [node, bundle] = migrate.command as string[];
+    const name = /^dist\/(\w+)\.js$/.exec(bundle ?? '')?.[1] as keyof typeof ENTRY_POINTS | undefined;
+    expect([node, name]).toEqual(['node', 'migrate']);
+    expect(existsSync(join(root, 'apps', 'gateway', ENTRY_POINTS[name!]))).toBe(true);
     expect(migrate.envFrom[0].secretRef.name).toBe(secret.metadata.name);
     // The image's working directory is the gateway app, where the Job's relative path points.
     expect(readFileSync(join(root, 'deploy', 'Dockerfile'), 'utf8')).toMatch(

@@ -55,6 +55,20 @@ describe('request size limit', () => {
     ).rejects.toMatchObject({ status: 413, error: { type: 'error', error: { type: 'request_too_large' } } });
   });
 
+  it('applies to the native /anthropic pass-through too', async () => {
+    const response = await fetch(`${t.gateway.url}/anthropic/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: big }],
+      }),
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { type: string } }).error.type).toBe('request_too_large');
+  });
+
   it('refuses a chunked body (no content-length) once it passes the limit', async () => {
     const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: big }] });
     const encoded = new TextEncoder().encode(body);

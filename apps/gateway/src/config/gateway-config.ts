@@ -6,8 +6,8 @@ import type { MetricsOptions } from '../services/metrics.ts';
 import { DEFAULT_END_USER_HEADERS } from '../services/request-attribution.ts';
 import { ConfigError, type ConfigFile, type ModelEntry, readConfigFile } from './config-file.ts';
 
-/** `general_settings.max_request_size_mb` when unset. */
-export const DEFAULT_MAX_REQUEST_SIZE_MB = 100;
+/** `general_settings.max_request_size_mb` when unset, in bytes. */
+export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
 
 /** One upstream deployment behind a public model name. */
 export interface Deployment {
@@ -200,7 +200,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     ),
     demo: file === undefined,
     spendFlushIntervalMs: Math.round((general.proxy_batch_write_at ?? 1) * 1000),
-    maxRequestBytes: Math.round((general.max_request_size_mb ?? DEFAULT_MAX_REQUEST_SIZE_MB) * 1024 * 1024),
+    maxRequestBytes:
+      general.max_request_size_mb === undefined
+        ? DEFAULT_MAX_REQUEST_BYTES
+        : Math.round(general.max_request_size_mb * 1024 * 1024),
     upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
     migrateOnStart: e.MIGRATE_ON_START === 'true' || argv.includes('--migrate') || !databaseUrl,
     shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),

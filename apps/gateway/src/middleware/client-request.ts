@@ -45,16 +45,15 @@ function declaredTooLarge(contentLength: string | null | undefined, limit: numbe
 }
 
 function fromWeb(request: Request, limit: number): ClientRequest {
-  return {
-    headers: request.headers,
-    signal: request.signal,
-    async text() {
-      if (declaredTooLarge(request.headers.get('content-length'), limit)) throw tooLarge(limit);
-      const text = await request.text();
-      if (Buffer.byteLength(text) > limit) throw tooLarge(limit);
-      return text;
-    },
-  };
+  return { headers: request.headers, signal: request.signal, text: () => limitedText(request, limit) };
+}
+
+/** A web request's body as text, or the 413 when it is over `limit` bytes. */
+export async function limitedText(request: Request, limit: number): Promise<string> {
+  if (declaredTooLarge(request.headers.get('content-length'), limit)) throw tooLarge(limit);
+  const text = await request.text();
+  if (Buffer.byteLength(text) > limit) throw tooLarge(limit);
+  return text;
 }
 
 function fromNode({ incoming, outgoing }: HttpBindings, limit: number): ClientRequest {
@@ -91,9 +90,8 @@ function fromNode({ incoming, outgoing }: HttpBindings, limit: number): ClientRe
             chunks.push(chunk);
             return;
           }
-          // Chunked and over the limit: stop keeping it; what is still coming is discarded.
+          // Chunked and over the limit: stop keeping it (the server discards the rest).
           incoming.off('data', onData);
-          incoming.resume();
           chunks.length = 0;
           reject(tooLarge(limit));
         };

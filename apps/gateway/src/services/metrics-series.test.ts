@@ -42,5 +42,12 @@ describe('metrics fed per label combination', () => {
       [{ key: 'a' }, 4],
       [{ key: 'b' }, 1],
     ]);
+    // A zero (a call that cost nothing) still makes its series, as prom-client's inc(labels, 0).
+    counter.add('c', () => ({ key: 'c' }), 0);
+    expect(await series(registry, 'calls')).toEqual([
+      [{ key: 'a' }, 4],
+      [{ key: 'b' }, 1],
+      [{ key: 'c' }, 0],
+    ]);
   });
 });

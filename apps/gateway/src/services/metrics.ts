@@ -152,9 +152,10 @@ const UPSTREAM_ERROR_CLASSES: Record<number, string> = {
 /**
  * A prom-client counter fed in sums. A request's increments are added up per combination of its
  * label values, one map lookup each (the same key string for every counter of a request), and
- * handed to prom-client when the registry is read (`collect`). Per call, prom-client would build
- * and hash a string of up to 14 labels and check every name, for each of about a dozen counters.
- * The exported values are the same; they reach prom-client at scrape time.
+ * handed to prom-client when the registry is read (`collect`), which empties the map. Per call,
+ * prom-client would build and hash a string of up to 14 labels and check every name, for each of
+ * about a dozen counters. The exported values are the same (a zero added still makes a series);
+ * they reach prom-client at scrape time.
  */
 export class SummedCounter {
   readonly #sums = new Map<string, { labels: Record<string, string>; value: number }>();
@@ -164,16 +165,14 @@ export class SummedCounter {
     new Counter({
       ...config,
       collect() {
-        for (const sum of sums.values()) {
-          if (sum.value === 0) continue;
-          this.inc(sum.labels, sum.value);
-          sum.value = 0;
-        }
+        // prom-client keeps each series from here; the map holds only what came since.
+        for (const sum of sums.values()) this.inc(sum.labels, sum.value);
+        sums.clear();
       },
     });
   }
 
-  /** Adds `value` to the series of `combination`, whose labels `labels()` gives the first time. */
+  /** Adds `value` to the series of `combination`; `labels()` is asked once per scrape interval. */
   add(combination: string, labels: () => Record<string, string>, value = 1): void {
     const sum = this.#sums.get(combination);
     if (sum) sum.value += value;
@@ -187,40 +186,33 @@ let setOrder = 0;
 /**
  * A prom-client gauge set the same way: each request's value is kept per combination of its
  * label values, with the order it was set in, and at scrape time (`collect`) the values set
- * since the last one reach prom-client in that order, so each series shows the latest.
+ * since the last one reach prom-client in that order, so each series shows the latest; the map
+ * is emptied then.
  */
 export class LatestGauge {
-  readonly #latest = new Map<
-    string,
-    { labels: Record<string, string>; value: number; order: number; pending: boolean }
-  >();
+  readonly #latest = new Map<string, { labels: Record<string, string>; value: number; order: number }>();
 
   constructor(config: { name: string; help: string; labelNames: readonly string[]; registers: Registry[] }) {
     const latest = this.#latest;
     new Gauge({
       ...config,
       collect() {
-        const pending = [...latest.values()].filter((entry) => entry.pending);
-        pending.sort((a, b) => a.order - b.order);
-        for (const entry of pending) {
+        // In the order they were set; prom-client keeps each series from here.
+        for (const entry of [...latest.values()].sort((a, b) => a.order - b.order))
           this.set(entry.labels, entry.value);
-          entry.pending = false;
-        }
+        latest.clear();
       },
     });
   }
 
-  /** Sets the series of `combination`, whose labels `labels()` gives the first time. */
+  /** Sets the series of `combination`; `labels()` is asked once per scrape interval. */
   set(combination: string, labels: () => Record<string, string>, value: number): void {
-    const entry = this.#latest.get(combination);
     setOrder += 1;
-    if (!entry) {
-      this.#latest.set(combination, { labels: labels(), value, order: setOrder, pending: true });
-      return;
-    }
-    entry.value = value;
-    entry.order = setOrder;
-    entry.pending = true;
+    const entry = this.#latest.get(combination);
+    if (entry) {
+      entry.value = value;
+      entry.order = setOrder;
+    } else this.#latest.set(combination, { labels: labels(), value, order: setOrder });
   }
 }
 

@@ -5,7 +5,7 @@ import { type MockProvider, startMockProvider } from '@gateway/mock-provider';
 import { pino } from 'pino';
 import { vi } from 'vitest';
 import {
-  DEFAULT_MAX_REQUEST_SIZE_MB,
+  DEFAULT_MAX_REQUEST_BYTES,
   type Deployment,
   type GatewayConfig,
 } from '../../src/config/gateway-config.ts';
@@ -129,7 +129,7 @@ export async function startTestGateway(
     demo: false,
     // Short, so tests see rows quickly; the writer's batching is the same.
     spendFlushIntervalMs: 50,
-    maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_SIZE_MB * 1024 * 1024,
+    maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     upstreamTimeoutMs: 10_000,
     shutdownGraceMs: 5_000,
     migrateOnStart: options.migrateOnStart ?? true,
