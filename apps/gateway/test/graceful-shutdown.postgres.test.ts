@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,9 +8,10 @@ import { type MockProvider, startMockProvider } from '@gateway/mock-provider';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildGatewayAside, PRODUCTION_NODE_FLAGS } from '../scripts/build.ts';
+import { buildGatewayAside } from '../scripts/build.ts';
 import { hashKey } from '../src/services/virtual-key.ts';
 import { createTestDatabase, type TestDatabase, testRedis } from './support/backing-services.ts';
+import { startBuiltGateway } from './support/built-gateway.ts';
 
 const gatewayDir = fileURLToPath(new URL('..', import.meta.url));
 const MASTER = 'sk-shutdown-test-master-key';
@@ -57,38 +58,18 @@ describe('graceful shutdown of the built gateway', () => {
   });
 
   /** The built gateway as a child process on the test database; resolves once it listens. */
-  async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-    const process_ = spawn(
-      process.execPath,
-      [...PRODUCTION_NODE_FLAGS, join(buildDir!, 'main.js'), '--config', join(dir, 'config.yaml')],
-      {
-        cwd: gatewayDir,
-        env: {
-          ...process.env,
-          DATABASE_URL: database.url,
-          MIGRATE_ON_START: 'true',
-          PORT: '0',
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'warn',
-          GATEWAY_DATA_DIR: dir,
-          ...env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+  function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+    return startBuiltGateway(buildDir!, {
+      args: ['--config', join(dir, 'config.yaml')],
+      cwd: gatewayDir,
+      env: {
+        ...process.env,
+        DATABASE_URL: database.url,
+        MIGRATE_ON_START: 'true',
+        GATEWAY_DATA_DIR: dir,
+        ...env,
       },
-    );
-    let output = '';
-    process_.stderr!.on('data', (chunk) => {
-      output += chunk;
     });
-    const url = await new Promise<string>((resolve, reject) => {
-      process_.stdout!.on('data', (chunk) => {
-        output += chunk;
-        const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
-        if (match) resolve(match[1]!);
-      });
-      process_.once('exit', (code) => reject(new Error(`gateway exited early (${code}): ${output}`)));
-    });
-    return { child: process_, url };
   }
 
   it('finishes the in-flight stream, refuses new connections and flushes spend before exiting', async () => {

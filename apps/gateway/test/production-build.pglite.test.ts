@@ -1,11 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildGatewayAside, PRODUCTION_NODE_FLAGS } from '../scripts/build.ts';
+import { buildGatewayAside } from '../scripts/build.ts';
+import { startBuiltGateway } from './support/built-gateway.ts';
 
 /**
  * The production build on the embedded default (no DATABASE_URL, no REDIS_URL, no config file):
@@ -21,33 +22,11 @@ describe('the production build on the embedded default', () => {
   beforeAll(async () => {
     buildDir = await buildGatewayAside();
     dataDir = mkdtempSync(join(tmpdir(), 'gw-build-'));
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      GATEWAY_DATA_DIR: dataDir,
-    };
+    const env: NodeJS.ProcessEnv = { ...process.env, GATEWAY_DATA_DIR: dataDir };
     delete env.DATABASE_URL;
     delete env.REDIS_URL;
     delete env.LITELLM_MASTER_KEY;
-    child = spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, join(buildDir!, 'main.js')], {
-      cwd: dataDir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stderr!.on('data', (chunk) => {
-      output += chunk;
-    });
-    url = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', (chunk) => {
-        output += chunk;
-        const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
-        if (match) resolve(match[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`gateway exited early (${code}): ${output}`)));
-    });
+    ({ child, url } = await startBuiltGateway(buildDir, { env, cwd: dataDir }));
   }, 60_000);
   afterAll(async () => {
     if (child && child.exitCode === null) {

@@ -1,0 +1,35 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { PRODUCTION_NODE_FLAGS } from '../../scripts/build.ts';
+
+/**
+ * The production build (from `buildGatewayAside`) started as production starts it, in its own
+ * process; resolves with its URL once it listens, or rejects with its output if it exits first.
+ */
+export async function startBuiltGateway(
+  buildDir: string,
+  options: { args?: string[]; env: NodeJS.ProcessEnv; cwd: string },
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [...PRODUCTION_NODE_FLAGS, join(buildDir, 'main.js'), ...(options.args ?? [])],
+    {
+      cwd: options.cwd,
+      env: { LOG_LEVEL: 'warn', ...options.env, PORT: '0', HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stderr!.on('data', (chunk) => {
+    output += chunk;
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      output += chunk;
+      const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited early (${code}): ${output}`)));
+  });
+  return { child, url };
+}
