@@ -329,8 +329,9 @@ function rowsOf(fields: string[]): { json: string; rows: number } {
 }
 
 /**
- * The entries' rows as JSON arrays of at most `maxRows` rows each (an entry is never split),
- * joined as text: the database gets them in batches of the usual size.
+ * The entries' rows as JSON arrays of at most `maxRows` rows each, joined as text: the database
+ * gets them in batches of the usual size. An entry is never split, so one holding more than
+ * `maxRows` (up to ROWS_PER_ENTRY) is a batch of its own.
  */
 function batchesOf(entries: StreamEntry[], maxRows: number): { json: string; rows: number }[] {
   const batches: { json: string; rows: number }[] = [];
