@@ -46,8 +46,12 @@ export interface ChatResponse {
 }
 
 export interface ChatStreamResponse {
-  /** Ends with a `finish` (and usually a `usage`) event, or with an `error` event. */
-  events: ReadableStream<StreamEvent>;
+  /**
+   * The answer's events, in batches: what one read from the upstream yielded, so that what
+   * arrived together is handled (and written to the client) together. Ends with a `finish` (and
+   * usually a `usage`) event, or with an `error` event.
+   */
+  events: ReadableStream<StreamEvent[]>;
   upstream: UpstreamResponseInfo;
   droppedParams: string[];
 }

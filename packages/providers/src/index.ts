@@ -49,5 +49,5 @@ export { type OpenAIChatRequest, openAIChatRequestSchema } from './openai/wire.t
 export { adjustOpenRouterBody } from './openrouter/adjust-openrouter-body.ts';
 export { type OpenAIImageRequest, openAIImageRequestSchema } from './openrouter/images.ts';
 export { isKnownProvider, knownProviders, type ProviderId, parseProviderModel } from './routing.ts';
-export { encodeText, fuse } from './sse/fuse.ts';
+export { collector, fuse } from './sse/fuse.ts';
 export { parseSse } from './sse/parse-sse.ts';

@@ -11,7 +11,8 @@ import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { callHeaders, prepareModelCall, runChat, runChatStream } from '../services/model-call.ts';
-import { modelJson, parseModelRequest, sseResponse } from './parse-json-body.ts';
+import { modelJson, parseModelRequest } from './parse-json-body.ts';
+import { sseResponse } from './sse-response.ts';
 
 /**
  * `POST /v1/completions` and `/completions`: legacy text completions (wire formats §1.5).

@@ -16,7 +16,8 @@ import { relayAnthropic } from '../services/anthropic-relay.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { callHeaders, prepareModelCall, priceCall, runChat, runChatStream } from '../services/model-call.ts';
-import { modelJson, parseJsonBody, sseResponse } from './parse-json-body.ts';
+import { modelJson, parseJsonBody } from './parse-json-body.ts';
+import { sseResponse } from './sse-response.ts';
 
 const countTokensSchema = z.looseObject({ model: z.string().min(1), messages: z.array(z.unknown()).min(1) });
 

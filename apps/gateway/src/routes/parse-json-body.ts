@@ -1,5 +1,3 @@
-import type { Transformer } from 'node:stream/web';
-import { encodeText, fuse, type StreamEvent } from '@gateway/providers';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
@@ -49,22 +47,5 @@ export function modelJson(c: Context<AppEnv>, body: unknown, headers: Record<str
   return new Response(JSON.stringify(body), {
     status: 200,
     headers: { 'content-type': 'application/json', ...headers },
-  });
-}
-
-/**
- * A streamed answer: events rendered as SSE text by `render` and encoded as they go, with the
- * call's headers. Rendering and encoding run as one stream step (see `fuse`).
- */
-export function sseResponse(
-  c: Context<AppEnv>,
-  events: ReadableStream<StreamEvent>,
-  render: Transformer<StreamEvent, string>,
-  headers: Record<string, string>,
-): Response {
-  c.set('callIdSent', true);
-  return new Response(events.pipeThrough(new TransformStream(fuse(render, encodeText()))), {
-    status: 200,
-    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers },
   });
 }

@@ -7,19 +7,19 @@ export type StreamOutcome =
   | { outcome: 'client_closed' };
 
 /**
- * Passes a model stream through unchanged while recording on `call` what it says: response id
+ * Passes a model stream's batches of events through unchanged while recording on `call` what it says: response id
  * and model, time of the first token, the latest usage. Calls `onEnd` exactly once: when the
  * stream ends, fails, or the client goes away (cancel, or the request's abort signal when the
  * server never started reading), so usage seen so far is never lost. `onEnd` also gets the
  * text streamed so far (content, reasoning, tool arguments), to estimate usage never reported.
  */
 export function meterStream(
-  source: ReadableStream<StreamEvent>,
+  source: ReadableStream<StreamEvent[]>,
   call: ModelCall,
   onEnd: (result: StreamOutcome, streamedText: string) => void,
   /** The client's request signal: a client gone before the first byte was written still ends the meter. */
   signal?: AbortSignal,
-): ReadableStream<StreamEvent> {
+): ReadableStream<StreamEvent[]> {
   const reader = source.getReader();
   let ended = false;
   let error: GatewayError | undefined;
@@ -29,6 +29,31 @@ export function meterStream(
     ended = true;
     onEnd(result, streamed.join(''));
   };
+  const see = (event: StreamEvent) => {
+    switch (event.type) {
+      case 'start':
+        call.providerResponseId = event.id;
+        call.responseModel = event.model;
+        break;
+      case 'text-delta':
+      case 'reasoning-delta':
+        call.firstTokenAt ??= new Date();
+        streamed.push(event.text);
+        break;
+      case 'tool-call-delta':
+        call.firstTokenAt ??= new Date();
+        streamed.push(event.name ?? '', event.argumentsDelta);
+        break;
+      case 'usage':
+        call.usage = event.usage;
+        break;
+      case 'error':
+        error = event.error;
+        break;
+      case 'finish':
+        break;
+    }
+  };
   signal?.addEventListener(
     'abort',
     () => {
@@ -37,7 +62,7 @@ export function meterStream(
     },
     { once: true },
   );
-  return new ReadableStream<StreamEvent>({
+  return new ReadableStream<StreamEvent[]>({
     async pull(controller) {
       let next: Awaited<ReturnType<typeof reader.read>>;
       try {
@@ -45,7 +70,7 @@ export function meterStream(
       } catch (cause) {
         error = { kind: 'internal', message: `stream read failed: ${(cause as Error)?.message ?? cause}` };
         end({ outcome: 'failure', error });
-        controller.enqueue({ type: 'error', error });
+        controller.enqueue([{ type: 'error', error }]);
         controller.close();
         return;
       }
@@ -60,31 +85,8 @@ export function meterStream(
         controller.close();
         return;
       }
-      const event = next.value;
-      switch (event.type) {
-        case 'start':
-          call.providerResponseId = event.id;
-          call.responseModel = event.model;
-          break;
-        case 'text-delta':
-        case 'reasoning-delta':
-          call.firstTokenAt ??= new Date();
-          streamed.push(event.text);
-          break;
-        case 'tool-call-delta':
-          call.firstTokenAt ??= new Date();
-          streamed.push(event.name ?? '', event.argumentsDelta);
-          break;
-        case 'usage':
-          call.usage = event.usage;
-          break;
-        case 'error':
-          error = event.error;
-          break;
-        case 'finish':
-          break;
-      }
-      controller.enqueue(event);
+      for (const event of next.value) see(event);
+      controller.enqueue(next.value);
     },
     cancel(reason) {
       end({ outcome: 'client_closed' });

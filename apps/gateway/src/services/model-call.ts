@@ -389,7 +389,7 @@ export async function runChatStream(
   prepared: PreparedChat,
   c: Context<AppEnv>,
   finish: FinishRequestEvent,
-): Promise<{ events: ReadableStream<StreamEvent> } & CallResponseInfo> {
+): Promise<{ events: ReadableStream<StreamEvent[]> } & CallResponseInfo> {
   const event = c.get('event');
   const value = await withRetries(prepared, () =>
     prepared.adapter.chatStream(prepared.request, prepared.target),

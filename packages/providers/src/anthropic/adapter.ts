@@ -11,7 +11,7 @@ import type { ChatRequest } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
 import { bodyStream, flattenHeaders, postJson } from '../http/post-json.ts';
-import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
+import { upstreamEvents } from '../http/upstream-events.ts';
 import { fuse } from '../sse/fuse.ts';
 import { sseMessages } from '../sse/parse-sse.ts';
 import { fromAnthropicError } from './errors.ts';
@@ -105,11 +105,9 @@ export function createAnthropicAdapter(deps: AdapterDeps): ProviderAdapter {
       const sent = await send(plan, target, true);
       if (!sent.ok) return sent;
       const response = sent.value;
-      const bytes = bodyStream(response.body);
-      const events = endWithErrorEvent(
-        bytes.pipeThrough(
-          new TransformStream(fuse(sseMessages(), fromAnthropicStreamTransformer(plan.jsonToolName))),
-        ),
+      const events = upstreamEvents(
+        response.body,
+        fuse(sseMessages(), fromAnthropicStreamTransformer(plan.jsonToolName)),
         (cause) => mapTransportError('anthropic', cause, target.signal),
       );
       return ok({

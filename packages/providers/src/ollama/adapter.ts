@@ -10,12 +10,13 @@ import type {
 import type { ChatRequest, ChatResult } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
-import { bodyStream, flattenHeaders, postJson, readJson } from '../http/post-json.ts';
-import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
+import { flattenHeaders, postJson, readJson } from '../http/post-json.ts';
+import { upstreamEvents } from '../http/upstream-events.ts';
+import { fuse } from '../sse/fuse.ts';
 import { fromOllamaError } from './errors.ts';
 import { fromOllamaChatResponse, fromOllamaGenerateResponse } from './from-ollama-response.ts';
-import { fromOllamaStream } from './from-ollama-stream.ts';
-import { parseNdjson } from './parse-ndjson.ts';
+import { fromOllamaStreamTransformer } from './from-ollama-stream.ts';
+import { ndjsonItems } from './parse-ndjson.ts';
 import { type OllamaRequestPlan, toOllamaChatRequest } from './to-ollama-chat-request.ts';
 import { toOllamaGenerateRequest } from './to-ollama-generate-request.ts';
 import { ollamaChatResponseSchema, ollamaEmbedResponseSchema, ollamaGenerateResponseSchema } from './wire.ts';
@@ -161,9 +162,10 @@ export function createOllamaAdapter(deps: AdapterDeps, options: OllamaAdapterOpt
       const sent = await send(planned.body, target, true);
       if (!sent.ok) return sent;
       const response = sent.value;
-      const bytes = bodyStream(response.body);
-      const events = endWithErrorEvent(parseNdjson(bytes).pipeThrough(fromOllamaStream(id, mode)), (cause) =>
-        mapTransportError(id, cause, target.signal),
+      const events = upstreamEvents(
+        response.body,
+        fuse(ndjsonItems(), fromOllamaStreamTransformer(id, mode)),
+        (cause) => mapTransportError(id, cause, target.signal),
       );
       return ok({
         events,

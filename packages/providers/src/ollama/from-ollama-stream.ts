@@ -1,3 +1,4 @@
+import type { Transformer } from 'node:stream/web';
 import type { StreamEvent } from '../canonical.ts';
 import type { GatewayError } from '../errors.ts';
 import { fromOllamaStreamError } from './errors.ts';
@@ -24,10 +25,10 @@ import {
  * expected shape, and a stream that ends without `done: true` each end the stream with an
  * `error` event: a cut stream must never look like a complete answer.
  */
-export function fromOllamaStream(
+export function fromOllamaStreamTransformer(
   provider: string,
   endpoint: 'chat' | 'generate',
-): TransformStream<NdjsonItem, StreamEvent> {
+): Transformer<NdjsonItem, StreamEvent> {
   const think = new ThinkTagSplitter();
   const id = newOllamaResponseId();
   let started = false;
@@ -46,7 +47,7 @@ export function fromOllamaStream(
     if (text) controller.enqueue({ type: 'text-delta', choice: 0, text });
   };
 
-  return new TransformStream({
+  return {
     transform(item, controller) {
       if (failed || finished) return;
       if (!item.ok) {
@@ -117,7 +118,15 @@ export function fromOllamaStream(
         });
       }
     },
-  });
+  };
+}
+
+/** {@link fromOllamaStreamTransformer} as a stream. */
+export function fromOllamaStream(
+  provider: string,
+  endpoint: 'chat' | 'generate',
+): TransformStream<NdjsonItem, StreamEvent> {
+  return new TransformStream(fromOllamaStreamTransformer(provider, endpoint));
 }
 
 /** The parts of a chat or generate line, which name them differently. */

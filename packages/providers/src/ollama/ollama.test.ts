@@ -4,7 +4,7 @@ import type { ChatRequest, StreamEvent } from '../canonical.ts';
 import { fromOllamaError } from './errors.ts';
 import { fromOllamaChatResponse, fromOllamaGenerateResponse } from './from-ollama-response.ts';
 import { fromOllamaStream } from './from-ollama-stream.ts';
-import { ndjsonLineStream, parseNdjson } from './parse-ndjson.ts';
+import { ndjsonItems, parseNdjson } from './parse-ndjson.ts';
 import { toOllamaChatRequest } from './to-ollama-chat-request.ts';
 import { toOllamaGenerateRequest } from './to-ollama-generate-request.ts';
 import { ollamaChatResponseSchema, ollamaGenerateResponseSchema } from './wire.ts';
@@ -514,14 +514,15 @@ describe('NDJSON parsing', () => {
 
   it('gives up on a line longer than the cap instead of buffering without end', async () => {
     const items = [];
-    const source = new ReadableStream<string>({
+    const encoder = new TextEncoder();
+    const source = new ReadableStream<Uint8Array>({
       start(controller) {
-        controller.enqueue('{"a":1}\n{"long":"');
-        controller.enqueue('xxxxxxxxxxxxxxxxxxxx');
+        controller.enqueue(encoder.encode('{"a":1}\n{"long":"'));
+        controller.enqueue(encoder.encode('xxxxxxxxxxxxxxxxxxxx'));
         controller.close();
       },
     });
-    for await (const item of source.pipeThrough(ndjsonLineStream(16))) items.push(item);
+    for await (const item of source.pipeThrough(new TransformStream(ndjsonItems(16)))) items.push(item);
     expect(items).toEqual([
       { ok: true, value: { a: 1 } },
       { ok: false, error: { linePrefix: '{"long":"xxxxxxxxxxxxxxxxxxxx', reason: 'too_long' } },

@@ -1,3 +1,4 @@
+import type { Transformer } from 'node:stream/web';
 import { err, ok, type Result } from '../errors.ts';
 
 /** A line that is not JSON, kept so the caller can report it as a stream event. */
@@ -18,12 +19,16 @@ export type NdjsonItem = Result<unknown, InvalidNdjsonLine>;
 export const MAX_NDJSON_LINE_CHARS = 16 * 1024 * 1024;
 
 /**
- * Text -> one item per non-blank line. Partial lines are buffered across chunks and a last line
- * without a trailing newline is still read at the end. `\r\n` endings are accepted. Invalid
- * JSON becomes an error item rather than a stream error, so that it can end the stream with an
- * `error` event instead of looking like a dropped connection.
+ * Bytes of an `application/x-ndjson` body (Ollama's stream: one JSON object per line, no
+ * `data:` prefix, no `[DONE]`) -> one item per non-blank line, decoding UTF-8 across chunk
+ * boundaries. Not SSE, so no event-source parser. Partial lines are buffered across chunks and a
+ * last line without a trailing newline is still read at the end; `\r\n` endings are accepted.
+ * Invalid JSON becomes an error item rather than a stream error, so that it can end the stream
+ * with an `error` event instead of looking like a dropped connection. A transformer, so it can
+ * be fused with the translation that follows it (see fuse.ts).
  */
-export function ndjsonLineStream(maxLineChars = MAX_NDJSON_LINE_CHARS): TransformStream<string, NdjsonItem> {
+export function ndjsonItems(maxLineChars = MAX_NDJSON_LINE_CHARS): Transformer<Uint8Array, NdjsonItem> {
+  const decoder = new TextDecoder();
   let buffer = '';
   let overflowed = false;
   const emit = (line: string, controller: TransformStreamDefaultController<NdjsonItem>) => {
@@ -35,10 +40,10 @@ export function ndjsonLineStream(maxLineChars = MAX_NDJSON_LINE_CHARS): Transfor
       controller.enqueue(err({ linePrefix: trimmed.slice(0, 200), reason: 'not_json' }));
     }
   };
-  return new TransformStream({
-    transform(text, controller) {
+  return {
+    transform(bytes, controller) {
       if (overflowed) return;
-      buffer += text;
+      buffer += decoder.decode(bytes, { stream: true });
       let start = 0;
       let newline = buffer.indexOf('\n');
       while (newline !== -1) {
@@ -54,17 +59,12 @@ export function ndjsonLineStream(maxLineChars = MAX_NDJSON_LINE_CHARS): Transfor
       }
     },
     flush(controller) {
-      if (!overflowed) emit(buffer, controller);
+      if (!overflowed) emit(buffer + decoder.decode(), controller);
     },
-  });
+  };
 }
 
-/**
- * Bytes of an `application/x-ndjson` body (Ollama's stream: one JSON object per line, no
- * `data:` prefix, no `[DONE]`) -> one item per line. Not SSE, so no event-source parser.
- */
+/** {@link ndjsonItems} as a stream. */
 export function parseNdjson(body: ReadableStream<Uint8Array>): ReadableStream<NdjsonItem> {
-  return body
-    .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
-    .pipeThrough(ndjsonLineStream());
+  return body.pipeThrough(new TransformStream(ndjsonItems()));
 }

@@ -54,9 +54,9 @@ const request: ChatRequest = {
   openaiExtras: { logprobs: false },
 };
 
-async function collect(stream: ReadableStream<StreamEvent>): Promise<StreamEvent[]> {
+async function collect(stream: ReadableStream<StreamEvent[]>): Promise<StreamEvent[]> {
   const events: StreamEvent[] = [];
-  for await (const event of stream) events.push(event);
+  for await (const batch of stream) events.push(...batch);
   return events;
 }
 

@@ -12,18 +12,18 @@ import type {
 import type { ChatRequest, ChatResult } from '../canonical.ts';
 import { ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
-import { bodyStream, flattenHeaders, postJson, readJson } from '../http/post-json.ts';
+import { flattenHeaders, postJson, readJson } from '../http/post-json.ts';
+import { upstreamEvents } from '../http/upstream-events.ts';
 import {
   fromOpenRouterImageResponse,
   openRouterImageResponseSchema,
   toOpenRouterImageRequest,
 } from '../openrouter/images.ts';
-import { endWithErrorEvent } from '../sse/end-with-error-event.ts';
 import { fuse } from '../sse/fuse.ts';
-import { parseSse, sseMessages } from '../sse/parse-sse.ts';
+import { sseMessages } from '../sse/parse-sse.ts';
 import {
   fromOpenAICompletionResponse,
-  fromOpenAICompletionStream,
+  fromOpenAICompletionStreamTransformer,
   openAICompletionResponseSchema,
   toOpenAICompletionRequest,
 } from './completions.ts';
@@ -175,12 +175,16 @@ export function createOpenAICompatibleAdapter(
       const sent = await send(endpoint, planned.body, true, target);
       if (!sent.ok) return sent;
       const response = sent.value;
-      const bytes = bodyStream(response.body);
-      const translated =
-        endpoint === '/completions'
-          ? parseSse(bytes).pipeThrough(fromOpenAICompletionStream(id))
-          : bytes.pipeThrough(new TransformStream(fuse(sseMessages(), fromOpenAIStreamTransformer(id))));
-      const events = endWithErrorEvent(translated, (cause) => mapTransportError(id, cause, target.signal));
+      const events = upstreamEvents(
+        response.body,
+        fuse(
+          sseMessages(),
+          endpoint === '/completions'
+            ? fromOpenAICompletionStreamTransformer(id)
+            : fromOpenAIStreamTransformer(id),
+        ),
+        (cause) => mapTransportError(id, cause, target.signal),
+      );
       return ok({
         events,
         upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },

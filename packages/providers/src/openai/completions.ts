@@ -116,13 +116,13 @@ export function fromOpenAICompletionResponse(
 }
 
 /** Upstream `text_completion` SSE chunks -> canonical events; ends with an error if cut short. */
-export function fromOpenAICompletionStream(
+export function fromOpenAICompletionStreamTransformer(
   provider: string,
-): TransformStream<EventSourceMessage, StreamEvent> {
+): Transformer<EventSourceMessage, StreamEvent> {
   let started = false;
   let finished = false;
   let failed = false;
-  return new TransformStream({
+  return {
     transform(message, controller) {
       if (failed || message.data === '[DONE]') return;
       let payload: unknown;
@@ -178,7 +178,7 @@ export function fromOpenAICompletionStream(
         },
       });
     },
-  });
+  };
 }
 
 /** The canonical result -> a `text_completion` object (wire formats §1.5). */

@@ -1,6 +1,6 @@
 import type { Transformer } from 'node:stream/web';
 import { describe, expect, it } from 'vitest';
-import { encodeText, fuse } from './fuse.ts';
+import { collector, fuse } from './fuse.ts';
 import { sseMessages } from './parse-sse.ts';
 
 async function collect<T>(stream: ReadableStream<T>): Promise<T[]> {
@@ -65,10 +65,8 @@ describe('fuse', () => {
         controller.close();
       },
     });
-    const bytes = await collect(
-      source.pipeThrough(new TransformStream(fuse(fuse(upper, framed), encodeText()))),
-    );
-    expect(new TextDecoder().decode(Buffer.concat(bytes))).toBe('<[A][B][!]>');
+    const texts = await collect(source.pipeThrough(new TransformStream(fuse(upper, framed))));
+    expect(texts.join('')).toBe('<[A][B][!]>');
     expect(log).toEqual(['upper flush', 'framed flush']);
   });
 
@@ -81,7 +79,29 @@ describe('fuse', () => {
     });
     const asyncStep: Transformer<string, string> = { transform: async () => {} };
     await expect(
-      collect(source.pipeThrough(new TransformStream(fuse(asyncStep, encodeText())))),
+      collect(source.pipeThrough(new TransformStream(fuse(asyncStep, { transform() {} })))),
     ).rejects.toThrow(/synchronous/);
+  });
+});
+
+describe('collector', () => {
+  it('keeps what a transformer enqueues until taken, and throws what it errors with', () => {
+    const out = collector<string>();
+    const step = fuse<string, string, string>(
+      { transform: (text, controller) => controller.enqueue(text) },
+      {
+        transform: (text, controller) => {
+          if (text === 'bad') controller.error(new Error('bad input'));
+          controller.enqueue(`${text}!`);
+        },
+      },
+    );
+    step.start?.(out.controller);
+    step.transform?.('a', out.controller);
+    step.transform?.('b', out.controller);
+    expect(out.pending()).toBe(2);
+    expect(out.take()).toEqual(['a!', 'b!']);
+    expect(out.take()).toEqual([]);
+    expect(() => step.transform?.('bad', out.controller)).toThrow('bad input');
   });
 });

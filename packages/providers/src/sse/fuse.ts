@@ -1,10 +1,10 @@
 import type { Transformer } from 'node:stream/web';
 
 /**
- * Chains two stream transformers into one, so that a pipeline of translation steps costs one
- * web `TransformStream` instead of one per step: every stream hop is promise machinery for
- * every chunk, and on Node 20 building a stream is costly too. Only for synchronous
- * transformers (every transformer in this package is): a step that returns a promise throws.
+ * Chains two stream transformers into one, so that a pipeline of translation steps runs as one
+ * step: every web stream hop is promise machinery for every chunk, and on Node 20 building a
+ * stream is costly too. Only for synchronous transformers (every transformer in this package
+ * is): a step that returns a promise throws.
  */
 export function fuse<A, B, C>(first: Transformer<A, B>, second: Transformer<B, C>): Transformer<A, C> {
   let inner: TransformStreamDefaultController<B>;
@@ -41,13 +41,35 @@ export function fuse<A, B, C>(first: Transformer<A, B>, second: Transformer<B, C
   };
 }
 
-const encoder = new TextEncoder();
-
-/** Text -> UTF-8 bytes, as `TextEncoderStream` does, for use in a fused pipeline. */
-export function encodeText(): Transformer<string, Uint8Array> {
+/**
+ * A transformer's controller that keeps what the transformer enqueues until `take()`, for
+ * running a (synchronous) transformer outside a web stream, a batch at a time. `error()` throws
+ * the reason to the caller.
+ */
+export function collector<T>(): {
+  controller: TransformStreamDefaultController<T>;
+  pending(): number;
+  take(): T[];
+} {
+  let items: T[] = [];
   return {
-    transform(text, controller) {
-      if (text.length > 0) controller.enqueue(encoder.encode(text));
+    controller: {
+      desiredSize: 1,
+      enqueue(item: T) {
+        items.push(item);
+      },
+      error(reason?: unknown) {
+        throw reason;
+      },
+      terminate() {
+        throw new Error('a translation step may not terminate its stream');
+      },
+    },
+    pending: () => items.length,
+    take() {
+      const taken = items;
+      items = [];
+      return taken;
     },
   };
 }

@@ -1,0 +1,136 @@
+import type { ServerResponse } from 'node:http';
+import type { Transformer } from 'node:stream/web';
+import { collector, type StreamEvent } from '@gateway/providers';
+import type { HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+
+/**
+ * A streamed answer: batches of events rendered as SSE text by `render` (synchronous), each
+ * batch written as one chunk, so that what arrived together from the upstream goes out in one
+ * write. Served by Node, it is written straight to Node's response (no web stream), what arrived
+ * in one turn of the event loop in one write, the last text with the end of the body.
+ */
+export function sseResponse(
+  c: Context<AppEnv>,
+  events: ReadableStream<StreamEvent[]>,
+  render: Transformer<StreamEvent, string>,
+  headers: Record<string, string>,
+): Response {
+  c.set('callIdSent', true);
+  const head = {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    ...headers,
+  };
+  const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+  if (outgoing) {
+    void writeSse(outgoing, events.getReader(), sseText(render), head);
+    return RESPONSE_ALREADY_SENT;
+  }
+  return new Response(sseBody(events.getReader(), sseText(render)), { status: 200, headers: head });
+}
+
+/** `render` run by hand: a batch of events (or the end) -> the SSE text it makes, maybe empty. */
+function sseText(render: Transformer<StreamEvent, string>) {
+  const out = collector<string>();
+  render.start?.(out.controller);
+  return {
+    of(batch: StreamEvent[]): string {
+      for (const event of batch) render.transform?.(event, out.controller);
+      return out.take().join('');
+    },
+    end(): string {
+      render.flush?.(out.controller);
+      return out.take().join('');
+    },
+  };
+}
+
+async function writeSse(
+  outgoing: ServerResponse,
+  reader: ReadableStreamDefaultReader<StreamEvent[]>,
+  text: ReturnType<typeof sseText>,
+  headers: Record<string, string>,
+): Promise<void> {
+  // The client went away (or the response ended): stop reading, which ends the upstream call.
+  const stop = () => {
+    reader.cancel().catch(() => {});
+  };
+  outgoing.once('close', stop);
+  outgoing.writeHead(200, headers);
+  // Text is written once the event loop's turn has read all that arrived: chunks that came
+  // together leave in one write (the first with the headers), and when nothing came yet the
+  // headers leave alone, so a client waiting for a slow first token knows the call was taken.
+  let pending = '';
+  let wrote = false;
+  let turn: NodeJS.Immediate | undefined;
+  const writeOut = () => {
+    turn = undefined;
+    if (outgoing.destroyed) return;
+    // (`headersSent` turns true at writeHead, before anything is sent.)
+    if (pending.length > 0) outgoing.write(pending);
+    else if (!wrote) outgoing.flushHeaders();
+    wrote = true;
+    pending = '';
+  };
+  turn = setImmediate(writeOut);
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) {
+        clearImmediate(turn);
+        const last = pending + text.end();
+        if (!outgoing.destroyed) outgoing.end(last);
+        break;
+      }
+      pending += text.of(next.value);
+      if (pending.length > 0) turn ??= setImmediate(writeOut);
+      if (outgoing.writableNeedDrain) await drained(outgoing);
+    }
+  } catch (cause) {
+    clearImmediate(turn);
+    reader.cancel(cause).catch(() => {});
+    outgoing.destroy(cause instanceof Error ? cause : new Error(String(cause)));
+  } finally {
+    outgoing.off('close', stop);
+  }
+}
+
+/** Resolves when the client has taken what was written, or is gone. */
+function drained(outgoing: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      outgoing.off('drain', done);
+      outgoing.off('close', done);
+      resolve();
+    };
+    outgoing.once('drain', done);
+    outgoing.once('close', done);
+  });
+}
+
+const encoder = new TextEncoder();
+
+/** The same as a web stream, for `app.request()` (no Node response to write to). */
+function sseBody(
+  reader: ReadableStreamDefaultReader<StreamEvent[]>,
+  text: ReturnType<typeof sseText>,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // A batch may render to nothing (usage is held for the end): read on until one renders.
+      for (;;) {
+        const next = await reader.read();
+        const chunk = next.done ? text.end() : text.of(next.value);
+        if (chunk.length > 0) controller.enqueue(encoder.encode(chunk));
+        if (next.done) controller.close();
+        if (next.done || chunk.length > 0) return;
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
