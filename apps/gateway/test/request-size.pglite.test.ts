@@ -8,7 +8,7 @@ const LIMIT = 4 * 1024;
 /**
  * `general_settings.max_request_size_mb`: a model call whose body is over the limit is refused
  * with 413 in the caller's dialect, whether it declares its length or sends it chunked, and the
- * upstream never sees it.
+ * upstream never sees it; the admin API and the pass-through keep to the same limit.
  */
 describe('request size limit', () => {
   let t: TestGateway;
@@ -55,7 +55,7 @@ describe('request size limit', () => {
     ).rejects.toMatchObject({ status: 413, error: { type: 'error', error: { type: 'request_too_large' } } });
   });
 
-  it('applies to the native /anthropic pass-through too', async () => {
+  it('applies to the native /anthropic pass-through too, and closes the connection after the 413', async () => {
     const response = await fetch(`${t.gateway.url}/anthropic/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
@@ -66,25 +66,63 @@ describe('request size limit', () => {
       }),
     });
     expect(response.status).toBe(413);
+    // The body was never read: the connection is not kept for another request.
+    expect(response.headers.get('connection')).toBe('close');
     expect(((await response.json()) as { error: { type: string } }).error.type).toBe('request_too_large');
   });
 
-  it('refuses a chunked body (no content-length) once it passes the limit', async () => {
-    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: big }] });
-    const encoded = new TextEncoder().encode(body);
-    const chunks = new ReadableStream<Uint8Array>({
+  /** A body sent in 1 KB chunks without a content-length. */
+  const chunked = (payload: unknown) => {
+    const encoded = new TextEncoder().encode(JSON.stringify(payload));
+    return new ReadableStream<Uint8Array>({
       start(controller) {
         for (let i = 0; i < encoded.length; i += 1024) controller.enqueue(encoded.slice(i, i + 1024));
         controller.close();
       },
     });
+  };
+
+  it('refuses a chunked body (no content-length) once it passes the limit', async () => {
     const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: chunks,
+      body: chunked({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: big }] }),
       duplex: 'half',
     } as RequestInit);
     expect(response.status).toBe(413);
+    expect(response.headers.get('connection')).toBe('close');
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('413');
+  });
+
+  it('refuses a chunked body over the limit on the pass-through', async () => {
+    const before = t.mock.requests.length;
+    const response = await fetch(`${t.gateway.url}/anthropic/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: chunked({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: big }],
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { type: string } }).error.type).toBe('request_too_large');
+    expect(t.mock.requests.length).toBe(before);
+  });
+
+  it('applies to the admin API too', async () => {
+    const generate = (metadata: Record<string, string>) =>
+      fetch(`${t.gateway.url}/key/generate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.masterKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ metadata }),
+      });
+    const refused = await generate({ pad: big });
+    expect(refused.status).toBe(413);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(
+      'max_request_size_mb',
+    );
+    expect((await generate({ pad: 'small' })).status).toBe(200);
   });
 });

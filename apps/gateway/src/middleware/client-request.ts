@@ -49,7 +49,7 @@ function fromWeb(request: Request, limit: number): ClientRequest {
 }
 
 /** A web request's body as text, or the 413 when it is over `limit` bytes. */
-export async function limitedText(request: Request, limit: number): Promise<string> {
+async function limitedText(request: Request, limit: number): Promise<string> {
   if (declaredTooLarge(request.headers.get('content-length'), limit)) throw tooLarge(limit);
   const text = await request.text();
   if (Buffer.byteLength(text) > limit) throw tooLarge(limit);
@@ -80,7 +80,12 @@ function fromNode({ incoming, outgoing }: HttpBindings, limit: number): ClientRe
       return signal;
     },
     text() {
-      if (declaredTooLarge(incoming.headers['content-length'], limit)) return Promise.reject(tooLarge(limit));
+      // The refused body is not read: closing the connection after the 413 spares receiving it.
+      const refuse = () => {
+        if (!outgoing.headersSent) outgoing.setHeader('connection', 'close');
+        return tooLarge(limit);
+      };
+      if (declaredTooLarge(incoming.headers['content-length'], limit)) return Promise.reject(refuse());
       return new Promise((resolve, reject) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -90,10 +95,10 @@ function fromNode({ incoming, outgoing }: HttpBindings, limit: number): ClientRe
             chunks.push(chunk);
             return;
           }
-          // Chunked and over the limit: stop keeping it (the server discards the rest).
+          // Chunked and over the limit: stop keeping it (the rest goes with the connection).
           incoming.off('data', onData);
           chunks.length = 0;
-          reject(tooLarge(limit));
+          reject(refuse());
         };
         incoming.on('data', onData);
         incoming.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
-import { limitedText } from '../middleware/client-request.ts';
+import { clientRequest } from '../middleware/client-request.ts';
 import {
   admissionHeaders,
   admissionScopes,
@@ -57,10 +57,7 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
           message: `${url.pathname.slice('/anthropic'.length)} is not available through the pass-through: batches, files and account endpoints would share the gateway's Anthropic account between keys, and the legacy /v1/complete reports no usage to meter.`,
         });
       }
-      let body =
-        method === 'GET' || method === 'HEAD'
-          ? undefined
-          : await limitedText(c.req.raw, c.get('maxRequestBytes'));
+      let body = method === 'GET' || method === 'HEAD' ? undefined : await clientRequest(c).text();
       let json: Record<string, unknown> | undefined;
       if (body) {
         try {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppDeps, AppEnv, Caller } from '../../app-env.ts';
 import { GatewayHttpError } from '../../errors.ts';
 import { authenticate, requireAdmin } from '../../middleware/authenticate.ts';
+import { clientRequest } from '../../middleware/client-request.ts';
 import { parseJsonBody } from '../parse-json-body.ts';
 
 /** One admin endpoint: where it is, who may call it, and its request and response schemas. */
@@ -63,7 +64,7 @@ export class AdminApi {
       spec.access === 'admin' ? every(authenticate(this.deps), requireAdmin()) : authenticate(this.deps);
     const handle = async (c: Context<AppEnv>) => {
       const body = (
-        spec.body ? validate(spec.body, await parseJsonBody(c.req.raw), 'body') : undefined
+        spec.body ? validate(spec.body, await parseJsonBody(clientRequest(c)), 'body') : undefined
       ) as Input<B>;
       const query = (spec.query ? validate(spec.query, c.req.query(), 'query') : undefined) as Input<Q>;
       const result = await handler({ c, caller: c.get('caller'), body, query });
