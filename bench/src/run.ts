@@ -229,6 +229,23 @@ function cpuMs(pid: number | undefined): number | null {
   }
 }
 
+/**
+ * Waits until every process the run started is nearly idle (together under 5% of a core for
+ * half a second; at most 60 s): a gateway still writing the spend rows of the last measurement,
+ * or one measured earlier still draining its backlog, would otherwise share the two cores with
+ * the next measurement.
+ */
+async function quiet(): Promise<void> {
+  const used = () => children.reduce((sum, child) => sum + (cpuMs(child.pid) ?? 0), 0);
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    const before = used();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (used() - before <= 25) return;
+  }
+  console.log('processes still busy after 60 s; measuring anyway');
+}
+
 async function closedLoop(
   target: Target,
   mode: Mode,
@@ -345,6 +362,7 @@ async function main(): Promise<void> {
       await closedLoop(target, 'chat', 16, 2);
       for (const mode of Object.keys(MODES) as Mode[]) {
         for (const connections of [10, 64]) {
+          await quiet();
           const row = await closedLoop(target, mode, connections, DURATION_S);
           closed.push(row);
           console.log(
@@ -354,6 +372,7 @@ async function main(): Promise<void> {
       }
       for (const mode of ['chat', 'stream'] as Mode[]) {
         const spec = MODES[mode];
+        await quiet();
         const result = await openLoop({
           origin: target.origin,
           path: spec.path,
