@@ -357,11 +357,14 @@ async function main(): Promise<void> {
       console.log('DATABASE_URL and REDIS_URL unset: the Postgres+Redis gateway is not measured.');
     }
 
-    for (const target of targets) {
-      // Warm up: connections, JIT, caches.
-      await closedLoop(target, 'chat', 16, 2);
-      for (const mode of Object.keys(MODES) as Mode[]) {
-        for (const connections of [10, 64]) {
+    // Warm up: connections, JIT, caches.
+    for (const target of targets) await closedLoop(target, 'chat', 16, 2);
+    // Each measurement is taken on every target in turn, so that the targets it compares are
+    // measured minutes apart at most: this kind of machine changes speed by half between runs,
+    // and sometimes within one.
+    for (const mode of Object.keys(MODES) as Mode[]) {
+      for (const connections of [10, 64]) {
+        for (const target of targets) {
           await quiet();
           const row = await closedLoop(target, mode, connections, DURATION_S);
           closed.push(row);
@@ -370,8 +373,10 @@ async function main(): Promise<void> {
           );
         }
       }
-      for (const mode of ['chat', 'stream'] as Mode[]) {
-        const spec = MODES[mode];
+    }
+    for (const mode of ['chat', 'stream'] as Mode[]) {
+      const spec = MODES[mode];
+      for (const target of targets) {
         await quiet();
         const result = await openLoop({
           origin: target.origin,
@@ -514,6 +519,28 @@ function report(
   }
   console.log('\nTargets');
   console.table(checks);
+
+  // CPU per call against the floor's, at 64 connections: steadier than throughput ratios when
+  // the machine changes speed during a run (both move with it).
+  const cpu = (target: TargetName, mode: Mode) =>
+    closed.find((r) => r.target === target && r.mode === mode && r.connections === 64)?.cpuUsPerRequest;
+  const relative = [];
+  for (const gateway of ['gateway (PGlite)', 'gateway (Postgres+Redis)'] as TargetName[]) {
+    for (const mode of Object.keys(MODES) as Mode[]) {
+      const own = cpu(gateway, mode);
+      const floor = cpu('floor', mode);
+      if (own && floor)
+        relative.push({
+          target: gateway,
+          mode,
+          cpuUs: own,
+          floorCpuUs: floor,
+          times: +(own / floor).toFixed(1),
+        });
+    }
+  }
+  console.log('\nCPU per call against the floor (c=64)');
+  console.table(relative);
 
   const out = flags.out ?? join(root, 'bench', 'results', 'latest.json');
   mkdirSync(join(out, '..'), { recursive: true });
