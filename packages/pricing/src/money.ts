@@ -1,6 +1,6 @@
-import Big from 'big.js';
+import { decimal, plain, plus } from './decimal.ts';
 
 /** Adds exact decimal USD amounts given as strings; returns a plain decimal string. */
 export function addUsd(...amounts: string[]): string {
-  return amounts.reduce((sum, amount) => sum.plus(amount), new Big(0)).toFixed();
+  return plain(amounts.map(decimal).reduce(plus, decimal('0')));
 }

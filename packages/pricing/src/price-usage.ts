@@ -1,5 +1,6 @@
 import Big from 'big.js';
 import { type CatalogEntry, type CatalogPrice, lookupCatalogPrices } from './catalog.ts';
+import { decimal, plain, plus, shifted, times } from './decimal.ts';
 import { hasPriceOverrides, type PriceOverrides } from './overrides.ts';
 
 /**
@@ -61,19 +62,18 @@ export interface PriceUsageInput {
   providerCostUsd?: string;
 }
 
-const MILLION = new Big(1_000_000);
 const LONG_CONTEXT_THRESHOLD_TOKENS = 200_000;
 /** Self-hosted runtimes cost nothing unless the operator prices them. */
 const freeProviders = new Set(['ollama', 'ollama_chat']);
 
 /**
  * Prices one request's usage exactly: each token bucket times its unit price, in decimal
- * arithmetic (no binary floats). Never returns a cost of zero for a model it cannot price:
- * that is `{ priced: false }`, so the caller records the row as unpriced.
+ * arithmetic (integers of a fixed scale, no binary floats). Never returns a cost of zero for a
+ * model it cannot price: that is `{ priced: false }`, so the caller records the row as unpriced.
  */
 export function priceUsage(input: PriceUsageInput): PriceResult {
   if (input.providerCostUsd !== undefined) {
-    return { priced: true, costUsd: new Big(input.providerCostUsd).toFixed(), source: 'provider' };
+    return { priced: true, costUsd: plain(decimal(input.providerCostUsd)), source: 'provider' };
   }
   const overrides = hasPriceOverrides(input.overrides) ? input.overrides : undefined;
   const catalog = lookupCatalogPrices(input.provider, input.model, input.at);
@@ -115,22 +115,23 @@ export function priceUsage(input: PriceUsageInput): PriceResult {
   }
 
   const uncachedInput = inputTokens - cacheRead - cacheWrite;
-  const tokenCostTimesMillion = new Big(uncachedInput)
-    .times(unitPrices.input)
-    .plus(new Big(cacheRead).times(unitPrices.cacheRead))
-    .plus(new Big(cacheWrite - cacheWrite1h).times(unitPrices.cacheWrite))
-    .plus(new Big(cacheWrite1h).times(unitPrices.cacheWrite1h))
-    .plus(new Big(outputTokens).times(unitPrices.output));
-  let cost = tokenCostTimesMillion.div(MILLION);
-  if (unitPrices.perRequest !== undefined) cost = cost.plus(unitPrices.perRequest);
+  const tokenCostTimesMillion = [
+    times(decimal(unitPrices.input), uncachedInput),
+    times(decimal(unitPrices.cacheRead), cacheRead),
+    times(decimal(unitPrices.cacheWrite), cacheWrite - cacheWrite1h),
+    times(decimal(unitPrices.cacheWrite1h), cacheWrite1h),
+    times(decimal(unitPrices.output), outputTokens),
+  ].reduce(plus);
+  let cost = shifted(tokenCostTimesMillion, 6);
+  if (unitPrices.perRequest !== undefined) cost = plus(cost, decimal(unitPrices.perRequest));
   const searches = input.usage.webSearchRequests ?? 0;
   if (searches > 0 && unitPrices.perWebSearch !== undefined)
-    cost = cost.plus(new Big(unitPrices.perWebSearch).times(searches));
+    cost = plus(cost, times(decimal(unitPrices.perWebSearch), searches));
 
   const source: PriceSource = !overrides ? 'catalog' : catalog ? 'catalog+config' : 'config';
   return {
     priced: true,
-    costUsd: cost.toFixed(),
+    costUsd: plain(cost),
     source,
     ...(catalog ? { catalogModelId: catalog.modelId } : {}),
     unitPrices,
@@ -187,10 +188,10 @@ function resolveUnitPrices(
     cacheWrite1h,
     output: outputPrice,
     ...(perThousandRequests !== undefined
-      ? { perRequest: new Big(perThousandRequests).div(1000).toFixed() }
+      ? { perRequest: plain(shifted(decimal(perThousandRequests), 3)) }
       : {}),
     ...(perThousandSearches !== undefined
-      ? { perWebSearch: new Big(perThousandSearches).div(1000).toFixed() }
+      ? { perWebSearch: plain(shifted(decimal(perThousandSearches), 3)) }
       : {}),
   };
 }
@@ -207,7 +208,7 @@ function selectTier(price: CatalogPrice, inputTokens: number): string {
  * Reads a price given as a JS number by its shortest decimal form (`3e-6` -> `0.000003`),
  * which is the value the catalog or config author wrote.
  */
-function decimal(value: number): Big {
+function bigOf(value: number): Big {
   return new Big(String(value));
 }
 
@@ -228,10 +229,10 @@ function memoised(memo: Map<number, string>, value: number, compute: () => strin
 
 /** A catalog price as a plain decimal string (`3e-7` -> `0.0000003`). */
 function plainDecimal(value: number): string {
-  return memoised(plainMemo, value, () => decimal(value).toFixed());
+  return memoised(plainMemo, value, () => bigOf(value).toFixed());
 }
 
 /** A per-token config price as USD per million tokens. */
 function perMillion(value: number): string {
-  return memoised(perMillionMemo, value, () => decimal(value).times(MILLION).toFixed());
+  return memoised(perMillionMemo, value, () => bigOf(value).times(1_000_000).toFixed());
 }
