@@ -18,6 +18,8 @@ describe('the production build on the embedded default', () => {
   let dataDir: string;
   let child: ChildProcess;
   let url: string;
+  let output: () => string;
+  let callId: string | null = null;
 
   beforeAll(async () => {
     buildDir = await buildGatewayAside();
@@ -26,7 +28,10 @@ describe('the production build on the embedded default', () => {
     delete env.DATABASE_URL;
     delete env.REDIS_URL;
     delete env.LITELLM_MASTER_KEY;
-    ({ child, url } = await startBuiltGateway(buildDir, { env, cwd: dataDir }));
+    ({ child, url, output } = await startBuiltGateway(buildDir, {
+      env: { ...env, LOG_LEVEL: 'info' },
+      cwd: dataDir,
+    }));
   }, 60_000);
   afterAll(async () => {
     if (child && child.exitCode === null) {
@@ -52,7 +57,7 @@ describe('the production build on the embedded default', () => {
     const { data: completion, response } = await client.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] })
       .withResponse();
-    const callId = response.headers.get('x-litellm-call-id');
+    callId = response.headers.get('x-litellm-call-id');
     expect(completion.choices[0]?.message.content).toMatch(/mock provider/);
     expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
 
@@ -79,5 +84,19 @@ describe('the production build on the embedded default', () => {
     expect(await docs.text()).toContain('<html');
     const asset = await fetch(`${url}/docs/swagger-ui-bundle.js`);
     expect(asset.status).toBe(200);
+  });
+
+  it('prints the request log lines it was still holding when it stops', async () => {
+    // Log lines are written in batches; the last ones must not die with the process.
+    expect(callId).toBeTruthy();
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+    const lines = output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { requestId?: string; msg: string });
+    expect(lines.some((line) => line.requestId === callId && line.msg === 'request')).toBe(true);
+    expect(lines.at(-1)?.msg).toBe('stopped');
   });
 });

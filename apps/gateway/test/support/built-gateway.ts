@@ -4,12 +4,13 @@ import { PRODUCTION_NODE_FLAGS } from '../../scripts/build.ts';
 
 /**
  * The production build (from `buildGatewayAside`) started as production starts it, in its own
- * process; resolves with its URL once it listens, or rejects with its output if it exits first.
+ * process; resolves with its URL once it listens (and a reader of all it has printed), or
+ * rejects with its output if it exits first.
  */
 export async function startBuiltGateway(
   buildDir: string,
   options: { args?: string[]; env: NodeJS.ProcessEnv; cwd: string },
-): Promise<{ child: ChildProcess; url: string }> {
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(
     process.execPath,
     [...PRODUCTION_NODE_FLAGS, join(buildDir, 'main.js'), ...(options.args ?? [])],
@@ -23,13 +24,15 @@ export async function startBuiltGateway(
   child.stderr!.on('data', (chunk) => {
     output += chunk;
   });
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
+  });
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      output += chunk;
+    child.stdout!.on('data', () => {
       const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
       if (match) resolve(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`gateway exited early (${code}): ${output}`)));
   });
-  return { child, url };
+  return { child, url, output: () => output };
 }
