@@ -44,7 +44,7 @@ function source(batches: [number, StreamEvent[]][], endless = false) {
 
 function appFor(events: ReadableStream<StreamEvent[]>) {
   const app = new Hono<AppEnv>();
-  app.get('/s', (c) => sseResponse(c, events, render(), { 'x-litellm-call-id': 'call-1' }));
+  app.get('/s', (c) => sseResponse(c, events.getReader(), render(), { 'x-litellm-call-id': 'call-1' }));
   return app;
 }
 

@@ -5,6 +5,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import type { EventReader } from '../services/meter-stream.ts';
 
 /**
  * A streamed answer: batches of events rendered as SSE text by `render` (synchronous), each
@@ -14,7 +15,7 @@ import type { AppEnv } from '../app-env.ts';
  */
 export function sseResponse(
   c: Context<AppEnv>,
-  events: ReadableStream<StreamEvent[]>,
+  events: EventReader,
   render: Transformer<StreamEvent, string>,
   headers: Record<string, string>,
 ): Response {
@@ -26,10 +27,10 @@ export function sseResponse(
   };
   const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
   if (outgoing) {
-    void writeSse(outgoing, events.getReader(), sseText(render), head);
+    void writeSse(outgoing, events, sseText(render), head);
     return RESPONSE_ALREADY_SENT;
   }
-  return new Response(sseBody(events.getReader(), sseText(render)), { status: 200, headers: head });
+  return new Response(sseBody(events, sseText(render)), { status: 200, headers: head });
 }
 
 /** `render` run by hand: a batch of events (or the end) -> the SSE text it makes, maybe empty. */
@@ -50,7 +51,7 @@ function sseText(render: Transformer<StreamEvent, string>) {
 
 async function writeSse(
   outgoing: ServerResponse,
-  reader: ReadableStreamDefaultReader<StreamEvent[]>,
+  reader: EventReader,
   text: ReturnType<typeof sseText>,
   headers: Record<string, string>,
 ): Promise<void> {
@@ -114,10 +115,7 @@ function drained(outgoing: ServerResponse): Promise<void> {
 const encoder = new TextEncoder();
 
 /** The same as a web stream, for `app.request()` (no Node response to write to). */
-function sseBody(
-  reader: ReadableStreamDefaultReader<StreamEvent[]>,
-  text: ReturnType<typeof sseText>,
-): ReadableStream<Uint8Array> {
+function sseBody(reader: EventReader, text: ReturnType<typeof sseText>): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       // A batch may render to nothing (usage is held for the end): read on until one renders.

@@ -1,3 +1,4 @@
+import type { ReadableStreamReadResult } from 'node:stream/web';
 import type { GatewayError, StreamEvent } from '@gateway/providers';
 import type { ModelCall } from './request-event.ts';
 
@@ -6,12 +7,19 @@ export type StreamOutcome =
   | { outcome: 'failure'; error: GatewayError }
   | { outcome: 'client_closed' };
 
+/** How a route reads a metered stream: a batch of events at a time, or cancels it. */
+export interface EventReader {
+  read(): Promise<ReadableStreamReadResult<StreamEvent[]>>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
 /**
- * Passes a model stream's batches of events through unchanged while recording on `call` what it says: response id
- * and model, time of the first token, the latest usage. Calls `onEnd` exactly once: when the
- * stream ends, fails, or the client goes away (cancel, or the request's abort signal when the
- * server never started reading), so usage seen so far is never lost. `onEnd` also gets the
- * text streamed so far (content, reasoning, tool arguments), to estimate usage never reported.
+ * Reads a model stream's batches of events, unchanged, while recording on `call` what they say:
+ * response id and model, time of the first token, the latest usage. Calls `onEnd` exactly once:
+ * when the stream ends, fails, or the client goes away (cancel, or the request's abort signal
+ * when the server never started reading), so usage seen so far is never lost. `onEnd` also gets
+ * the text streamed so far (content, reasoning, tool arguments), to estimate usage never
+ * reported. A reader rather than another web stream: one stream hop fewer per batch.
  */
 export function meterStream(
   source: ReadableStream<StreamEvent[]>,
@@ -19,9 +27,10 @@ export function meterStream(
   onEnd: (result: StreamOutcome, streamedText: string) => void,
   /** The client's request signal: a client gone before the first byte was written still ends the meter. */
   signal?: AbortSignal,
-): ReadableStream<StreamEvent[]> {
+): EventReader {
   const reader = source.getReader();
   let ended = false;
+  let closed = false;
   let error: GatewayError | undefined;
   const streamed: string[] = [];
   const end = (result: StreamOutcome) => {
@@ -62,19 +71,20 @@ export function meterStream(
     },
     { once: true },
   );
-  return new ReadableStream<StreamEvent[]>({
-    async pull(controller) {
-      let next: Awaited<ReturnType<typeof reader.read>>;
+  return {
+    async read() {
+      if (closed) return { done: true, value: undefined };
+      let next: ReadableStreamReadResult<StreamEvent[]>;
       try {
         next = await reader.read();
       } catch (cause) {
+        closed = true;
         error = { kind: 'internal', message: `stream read failed: ${(cause as Error)?.message ?? cause}` };
         end({ outcome: 'failure', error });
-        controller.enqueue([{ type: 'error', error }]);
-        controller.close();
-        return;
+        return { done: false, value: [{ type: 'error', error }] };
       }
       if (next.done) {
+        closed = true;
         end(
           error
             ? error.kind === 'client_closed'
@@ -82,15 +92,15 @@ export function meterStream(
               : { outcome: 'failure', error }
             : { outcome: 'success' },
         );
-        controller.close();
-        return;
+        return next;
       }
       for (const event of next.value) see(event);
-      controller.enqueue(next.value);
+      return next;
     },
     cancel(reason) {
+      closed = true;
       end({ outcome: 'client_closed' });
       return reader.cancel(reason);
     },
-  });
+  };
 }

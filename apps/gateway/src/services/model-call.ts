@@ -6,7 +6,6 @@ import {
   type GatewayError,
   type ProviderAdapter,
   type Result,
-  type StreamEvent,
   type UpstreamResponseInfo,
   type Usage,
   upstreamOverrideFields,
@@ -30,7 +29,7 @@ import { authorizeModelCall } from './authorize-model-call.ts';
 import { checkClientApiBase } from './client-upstream.ts';
 import type { FinishRequestEvent } from './finish-request-event.ts';
 import type { TeamRecord, UserRecord } from './lookups.ts';
-import { meterStream } from './meter-stream.ts';
+import { type EventReader, meterStream } from './meter-stream.ts';
 import { resolveEndUser, resolveTags } from './request-attribution.ts';
 import { attemptClock, type ModelCall, producedOutput, type RequestEvent } from './request-event.ts';
 import { chatRequestText, completeUsage } from './usage-estimate.ts';
@@ -389,7 +388,7 @@ export async function runChatStream(
   prepared: PreparedChat,
   c: Context<AppEnv>,
   finish: FinishRequestEvent,
-): Promise<{ events: ReadableStream<StreamEvent[]> } & CallResponseInfo> {
+): Promise<{ events: EventReader } & CallResponseInfo> {
   const event = c.get('event');
   const value = await withRetries(prepared, () =>
     prepared.adapter.chatStream(prepared.request, prepared.target),
