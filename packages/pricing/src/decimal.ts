@@ -16,15 +16,19 @@ const PLAIN = /^(-?)(\d+)(?:\.(\d+))?$/;
 const MAX_MEMO = 10_000;
 const memo = new Map<string, Decimal>();
 
-/** Reads a decimal string (`"0.15"`, `"-2"`; exponent forms such as `"1.5e-7"` too). */
-export function decimal(text: string): Decimal {
+/**
+ * Reads a decimal string (`"0.15"`, `"-2"`; exponent forms such as `"1.5e-7"` too). Prices are
+ * a small set read on every call and are kept; one-off amounts (running totals, a provider's
+ * reported cost) pass `remember: false` so that they do not crowd the prices out.
+ */
+export function decimal(text: string, remember = true): Decimal {
   let value = memo.get(text);
   if (value === undefined) {
     const match = PLAIN.exec(text) ?? PLAIN.exec(new Big(text).toFixed());
     if (!match) throw new Error(`not a decimal number: ${text}`);
     const fraction = match[3] ?? '';
     value = { units: BigInt(`${match[1]}${match[2]}${fraction}`), scale: fraction.length };
-    if (memo.size < MAX_MEMO) memo.set(text, value);
+    if (remember && memo.size < MAX_MEMO) memo.set(text, value);
   }
   return value;
 }
@@ -41,9 +45,20 @@ export function plus(a: Decimal, b: Decimal): Decimal {
   return { units: fine.units + coarse.units * 10n ** BigInt(fine.scale - coarse.scale), scale: fine.scale };
 }
 
-/** `value` divided by 10^digits (exact: only the scale moves). */
-export function shifted(value: Decimal, digits: number): Decimal {
-  return { units: value.units, scale: value.scale + digits };
+/**
+ * `value` divided by 10^digits, rounded half away from zero to at most `places` decimal places:
+ * what big.js's `div` gave (20 places by default), so that costs read as they always have (a
+ * price such as 0.08333333333333334 per million tokens has more places than that).
+ */
+export function divided(value: Decimal, digits: number, places = 20): Decimal {
+  const scale = value.scale + digits;
+  if (scale <= places) return { units: value.units, scale };
+  const unit = 10n ** BigInt(scale - places);
+  const negative = value.units < 0n;
+  const magnitude = negative ? -value.units : value.units;
+  let units = magnitude / unit;
+  if ((magnitude % unit) * 2n >= unit) units += 1n;
+  return { units: negative ? -units : units, scale: places };
 }
 
 /** Plain notation without trailing zeros, as big.js's `toFixed()`: `"0.000165"`, `"2"`, `"-0.5"`. */

@@ -1,6 +1,6 @@
 import Big from 'big.js';
 import { type CatalogEntry, type CatalogPrice, lookupCatalogPrices } from './catalog.ts';
-import { decimal, plain, plus, shifted, times } from './decimal.ts';
+import { decimal, divided, plain, plus, times } from './decimal.ts';
 import { hasPriceOverrides, type PriceOverrides } from './overrides.ts';
 
 /**
@@ -73,7 +73,7 @@ const freeProviders = new Set(['ollama', 'ollama_chat']);
  */
 export function priceUsage(input: PriceUsageInput): PriceResult {
   if (input.providerCostUsd !== undefined) {
-    return { priced: true, costUsd: plain(decimal(input.providerCostUsd)), source: 'provider' };
+    return { priced: true, costUsd: plain(decimal(input.providerCostUsd, false)), source: 'provider' };
   }
   const overrides = hasPriceOverrides(input.overrides) ? input.overrides : undefined;
   const catalog = lookupCatalogPrices(input.provider, input.model, input.at);
@@ -122,7 +122,7 @@ export function priceUsage(input: PriceUsageInput): PriceResult {
     times(decimal(unitPrices.cacheWrite1h), cacheWrite1h),
     times(decimal(unitPrices.output), outputTokens),
   ].reduce(plus);
-  let cost = shifted(tokenCostTimesMillion, 6);
+  let cost = divided(tokenCostTimesMillion, 6);
   if (unitPrices.perRequest !== undefined) cost = plus(cost, decimal(unitPrices.perRequest));
   const searches = input.usage.webSearchRequests ?? 0;
   if (searches > 0 && unitPrices.perWebSearch !== undefined)
@@ -188,10 +188,10 @@ function resolveUnitPrices(
     cacheWrite1h,
     output: outputPrice,
     ...(perThousandRequests !== undefined
-      ? { perRequest: plain(shifted(decimal(perThousandRequests), 3)) }
+      ? { perRequest: plain(divided(decimal(perThousandRequests), 3)) }
       : {}),
     ...(perThousandSearches !== undefined
-      ? { perWebSearch: plain(shifted(decimal(perThousandSearches), 3)) }
+      ? { perWebSearch: plain(divided(decimal(perThousandSearches), 3)) }
       : {}),
   };
 }
