@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import type { Transformer } from 'node:stream/web';
 import type { StreamEvent } from '@gateway/providers';
 import { type ServerType, serve } from '@hono/node-server';
@@ -97,13 +97,45 @@ describe('sseResponse served by Node', () => {
     expect(rest).toBe('data: later\n\ndata: [DONE]\n\n');
   });
 
-  it('keeps a large answer whole (writes wait for the client to drain)', async () => {
+  it('stops reading events while the client does not read, and sends them all once it does', async () => {
     const piece = 'x'.repeat(64 * 1024);
-    const { events } = source(
-      Array.from({ length: 64 }, () => [0, [text(piece)]] as [number, StreamEvent[]]),
-    );
-    const body = await (await fetch(await served(events))).text();
-    expect(body.length).toBe(64 * (piece.length + 8) + 'data: [DONE]\n\n'.length);
+    let pulled = 0;
+    const total = 400; // 25 MB: more than the socket buffers hold
+    const events = new ReadableStream<StreamEvent[]>({
+      pull(controller) {
+        if (pulled === total) controller.close();
+        else {
+          pulled += 1;
+          controller.enqueue([text(piece)]);
+        }
+      },
+    });
+    const url = new URL(await served(events));
+    const socket = connect(Number(url.port), url.hostname);
+    socket.write(`GET /s HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`);
+    socket.pause();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(pulled).toBeLessThan(total / 2);
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    socket.resume();
+    await expect.poll(() => pulled, { timeout: 10_000 }).toBe(total);
+    await expect.poll(() => received, { timeout: 10_000 }).toBeGreaterThan(total * (piece.length + 8));
+    socket.destroy();
+  });
+
+  it('answers 500 and ends the call when Node refuses its headers', async () => {
+    const { events, seen } = source([[0, [text('a')]]], true);
+    const app = new Hono<AppEnv>();
+    app.get('/s', (c) => sseResponse(c, events.getReader(), render(), { 'x-bad': 'model \u4e2d' }));
+    server = await new Promise<ServerType>((resolve) => {
+      const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+    });
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/s`);
+    expect(response.status).toBe(500);
+    await expect.poll(() => seen.cancelled, { timeout: 2_000 }).toBe(true);
   });
 
   it('stops reading the events when the client goes away', async () => {

@@ -49,6 +49,9 @@ function sseText(render: Transformer<StreamEvent, string>) {
   };
 }
 
+/** Rendered text that is written at once rather than at the end of the turn (characters). */
+const WRITE_AT_ONCE = 64 * 1024;
+
 async function writeSse(
   outgoing: ServerResponse,
   reader: EventReader,
@@ -59,8 +62,6 @@ async function writeSse(
   const stop = () => {
     reader.cancel().catch(() => {});
   };
-  outgoing.once('close', stop);
-  outgoing.writeHead(200, headers);
   // Text is written once the event loop's turn has read all that arrived: chunks that came
   // together leave in one write (the first with the headers), and when nothing came yet the
   // headers leave alone, so a client waiting for a slow first token knows the call was taken.
@@ -76,8 +77,14 @@ async function writeSse(
     wrote = true;
     pending = '';
   };
-  turn = setImmediate(writeOut);
   try {
+    if (outgoing.destroyed) {
+      stop();
+      return;
+    }
+    outgoing.once('close', stop);
+    outgoing.writeHead(200, headers);
+    turn = setImmediate(writeOut);
     for (;;) {
       const next = await reader.read();
       if (next.done) {
@@ -87,13 +94,30 @@ async function writeSse(
         break;
       }
       pending += text.of(next.value);
-      if (pending.length > 0) turn ??= setImmediate(writeOut);
+      if (pending.length >= WRITE_AT_ONCE) {
+        // A turn that brought this much does not wait for its end: it would all sit in memory.
+        clearImmediate(turn);
+        writeOut();
+      } else if (pending.length > 0) turn ??= setImmediate(writeOut);
       if (outgoing.writableNeedDrain) await drained(outgoing);
     }
   } catch (cause) {
+    // A header Node refuses, or a rendering bug: a 500 when nothing was sent yet, else a cut
+    // connection; either way the upstream call is ended.
     clearImmediate(turn);
     reader.cancel(cause).catch(() => {});
-    outgoing.destroy(cause instanceof Error ? cause : new Error(String(cause)));
+    const error = cause instanceof Error ? cause : new Error(String(cause));
+    if (!wrote && !outgoing.destroyed) {
+      try {
+        outgoing.removeHeader('content-type');
+        outgoing.writeHead(500, { 'content-type': 'application/json' });
+        outgoing.end(JSON.stringify({ error: { message: 'internal error', type: 'internal_error' } }));
+        return;
+      } catch {
+        // fall through to destroying the connection
+      }
+    }
+    outgoing.destroy(error);
   } finally {
     outgoing.off('close', stop);
   }
@@ -101,6 +125,7 @@ async function writeSse(
 
 /** Resolves when the client has taken what was written, or is gone. */
 function drained(outgoing: ServerResponse): Promise<void> {
+  if (outgoing.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       outgoing.off('drain', done);
@@ -118,13 +143,19 @@ const encoder = new TextEncoder();
 function sseBody(reader: EventReader, text: ReturnType<typeof sseText>): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      // A batch may render to nothing (usage is held for the end): read on until one renders.
-      for (;;) {
-        const next = await reader.read();
-        const chunk = next.done ? text.end() : text.of(next.value);
-        if (chunk.length > 0) controller.enqueue(encoder.encode(chunk));
-        if (next.done) controller.close();
-        if (next.done || chunk.length > 0) return;
+      try {
+        // A batch may render to nothing (usage is held for the end): read on until one renders.
+        for (;;) {
+          const next = await reader.read();
+          const chunk = next.done ? text.end() : text.of(next.value);
+          if (chunk.length > 0) controller.enqueue(encoder.encode(chunk));
+          if (next.done) controller.close();
+          if (next.done || chunk.length > 0) return;
+        }
+      } catch (cause) {
+        // The stream errors for the caller; the upstream call still ends.
+        reader.cancel(cause).catch(() => {});
+        throw cause;
       }
     },
     cancel(reason) {

@@ -63,14 +63,12 @@ export function meterStream(
         break;
     }
   };
-  signal?.addEventListener(
-    'abort',
-    () => {
-      end({ outcome: 'client_closed' });
-      reader.cancel().catch(() => {});
-    },
-    { once: true },
-  );
+  const clientGone = () => {
+    end({ outcome: 'client_closed' });
+    reader.cancel().catch(() => {});
+  };
+  if (signal?.aborted) clientGone();
+  else signal?.addEventListener('abort', clientGone, { once: true });
   return {
     async read() {
       if (closed) return { done: true, value: undefined };

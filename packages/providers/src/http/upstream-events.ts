@@ -22,6 +22,7 @@ export function upstreamEvents(
 ): ReadableStream<StreamEvent[]> {
   const chunks = body[Symbol.asyncIterator]();
   const out = collector<StreamEvent>();
+  let cancelled = false;
   return new ReadableStream<StreamEvent[]>({
     start() {
       steps.start?.(out.controller);
@@ -45,12 +46,15 @@ export function upstreamEvents(
           }
         }
       } catch (cause) {
+        // A read cut short by our own cancel is no failure to report (and the stream is closed).
+        if (cancelled) return;
         controller.enqueue([...out.take(), { type: 'error', error: toError(cause) }]);
         controller.close();
         body.destroy();
       }
     },
     async cancel() {
+      cancelled = true;
       body.destroy();
       await chunks.return?.();
     },
