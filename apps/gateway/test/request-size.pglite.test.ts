@@ -55,7 +55,7 @@ describe('request size limit', () => {
     ).rejects.toMatchObject({ status: 413, error: { type: 'error', error: { type: 'request_too_large' } } });
   });
 
-  it('applies to the native /anthropic pass-through too, and closes the connection after the 413', async () => {
+  it('applies to the native /anthropic pass-through too', async () => {
     const response = await fetch(`${t.gateway.url}/anthropic/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
@@ -66,8 +66,6 @@ describe('request size limit', () => {
       }),
     });
     expect(response.status).toBe(413);
-    // The body was never read: the connection is not kept for another request.
-    expect(response.headers.get('connection')).toBe('close');
     expect(((await response.json()) as { error: { type: string } }).error.type).toBe('request_too_large');
   });
 
@@ -90,7 +88,6 @@ describe('request size limit', () => {
       duplex: 'half',
     } as RequestInit);
     expect(response.status).toBe(413);
-    expect(response.headers.get('connection')).toBe('close');
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('413');
   });
 

@@ -80,12 +80,10 @@ function fromNode({ incoming, outgoing }: HttpBindings, limit: number): ClientRe
       return signal;
     },
     text() {
-      // The refused body is not read: closing the connection after the 413 spares receiving it.
-      const refuse = () => {
-        if (!outgoing.headersSent) outgoing.setHeader('connection', 'close');
-        return tooLarge(limit);
-      };
-      if (declaredTooLarge(incoming.headers['content-length'], limit)) return Promise.reject(refuse());
+      // A refused body is not kept: Node receives and discards the rest before the connection
+      // serves another request. (Closing the connection would spare that, but a client still
+      // uploading could then read a reset rather than the 413.)
+      if (declaredTooLarge(incoming.headers['content-length'], limit)) return Promise.reject(tooLarge(limit));
       return new Promise((resolve, reject) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -95,10 +93,10 @@ function fromNode({ incoming, outgoing }: HttpBindings, limit: number): ClientRe
             chunks.push(chunk);
             return;
           }
-          // Chunked and over the limit: stop keeping it (the rest goes with the connection).
+          // Chunked and over the limit: stop keeping it (the server discards the rest).
           incoming.off('data', onData);
           chunks.length = 0;
-          reject(refuse());
+          reject(tooLarge(limit));
         };
         incoming.on('data', onData);
         incoming.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
