@@ -126,15 +126,18 @@ describe('sseResponse served by Node', () => {
     socket.destroy();
   });
 
-  it('answers 500 and ends the call when Node refuses its headers', async () => {
+  it('hands headers Node refuses to the error handler and ends the call', async () => {
     const { events, seen } = source([[0, [text('a')]]], true);
     const app = new Hono<AppEnv>();
     app.get('/s', (c) => sseResponse(c, events.getReader(), render(), { 'x-bad': 'model \u4e2d' }));
+    // The app's error handler answers it, as for any failing route (in the caller's dialect).
+    app.onError((error, c) => c.json({ handledBy: 'onError', message: error.message }, 500));
     server = await new Promise<ServerType>((resolve) => {
       const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
     });
     const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/s`);
     expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({ handledBy: 'onError' });
     await expect.poll(() => seen.cancelled, { timeout: 2_000 }).toBe(true);
   });
 

@@ -27,7 +27,15 @@ export function sseResponse(
   };
   const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
   if (outgoing) {
-    void writeSse(outgoing, events, sseText(render), head);
+    try {
+      // Here, not in writeSse: headers Node refuses reach the app's error handler (a 500 in the
+      // caller's dialect) like any other failure of the route.
+      outgoing.writeHead(200, head);
+    } catch (error) {
+      events.cancel(error).catch(() => {});
+      throw error;
+    }
+    void writeSse(outgoing, events, sseText(render));
     return RESPONSE_ALREADY_SENT;
   }
   return new Response(sseBody(events, sseText(render)), { status: 200, headers: head });
@@ -56,7 +64,6 @@ async function writeSse(
   outgoing: ServerResponse,
   reader: EventReader,
   text: ReturnType<typeof sseText>,
-  headers: Record<string, string>,
 ): Promise<void> {
   // The client went away (or the response ended): stop reading, which ends the upstream call.
   const stop = () => {
@@ -83,7 +90,6 @@ async function writeSse(
       return;
     }
     outgoing.once('close', stop);
-    outgoing.writeHead(200, headers);
     turn = setImmediate(writeOut);
     for (;;) {
       const next = await reader.read();
@@ -102,22 +108,10 @@ async function writeSse(
       if (outgoing.writableNeedDrain) await drained(outgoing);
     }
   } catch (cause) {
-    // A header Node refuses, or a rendering bug: a 500 when nothing was sent yet, else a cut
-    // connection; either way the upstream call is ended.
+    // A rendering bug or a failed write: cut the connection and end the upstream call.
     clearImmediate(turn);
     reader.cancel(cause).catch(() => {});
-    const error = cause instanceof Error ? cause : new Error(String(cause));
-    if (!wrote && !outgoing.destroyed) {
-      try {
-        outgoing.removeHeader('content-type');
-        outgoing.writeHead(500, { 'content-type': 'application/json' });
-        outgoing.end(JSON.stringify({ error: { message: 'internal error', type: 'internal_error' } }));
-        return;
-      } catch {
-        // fall through to destroying the connection
-      }
-    }
-    outgoing.destroy(error);
+    outgoing.destroy(cause instanceof Error ? cause : new Error(String(cause)));
   } finally {
     outgoing.off('close', stop);
   }
