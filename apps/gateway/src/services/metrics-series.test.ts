@@ -1,6 +1,6 @@
-import { Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { LatestGauge, SummedCounter } from './metrics.ts';
+import { LATENCY_BUCKETS, LatestGauge, SummedCounter, SummedHistogram } from './metrics.ts';
 
 const series = async (registry: Registry, name: string) =>
   (await registry.getSingleMetric(name)!.get()).values.map((v) => [v.labels, v.value]);
@@ -49,5 +49,66 @@ describe('metrics fed per label combination', () => {
       [{ key: 'b' }, 1],
       [{ key: 'c' }, 0],
     ]);
+  });
+
+  it('a histogram prints what prom-client prints for the same observations, across scrapes', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const names = ['model', 'key'];
+    const histogram = new SummedHistogram({
+      name: 'latency',
+      help: 'h',
+      labelNames: names,
+      buckets: LATENCY_BUCKETS,
+      registers: [ours],
+    });
+    const reference = new Histogram({
+      name: 'latency',
+      help: 'h',
+      labelNames: names,
+      buckets: LATENCY_BUCKETS,
+      registers: [theirs],
+    });
+    // Three request combinations, two of which share the histogram's labels (they differ in a
+    // label this histogram does not have, say the status). Values on bounds, between them,
+    // above the last, zero; and ones prom-client refuses, which must not count.
+    const calls: [string, Record<string, string>, number][] = [
+      ['["m1","k1","200"]', { model: 'm1', key: 'k1' }, 0.005],
+      ['["m1","k1","429"]', { model: 'm1', key: 'k1' }, 0.0051],
+      ['["m2","k\\"2","200"]', { model: 'm2', key: 'k"2' }, 0],
+      ['["m1","k1","200"]', { model: 'm1', key: 'k1' }, 301],
+      ['["m2","k\\"2","200"]', { model: 'm2', key: 'k"2' }, 1.25],
+    ];
+    const observeAll = () => {
+      for (const [combination, labels, value] of calls) {
+        histogram.observe(combination, () => labels, value);
+        reference.observe(labels, value);
+      }
+    };
+    observeAll();
+    histogram.observe('["m1","k1","200"]', () => ({ model: 'm1', key: 'k1' }), Number.NaN);
+    histogram.observe('["m1","k1","200"]', () => ({ model: 'm1', key: 'k1' }), Number.POSITIVE_INFINITY);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    // As objects too (prom-client adds empty exemplars).
+    const json = async (registry: Registry) =>
+      (await registry.getMetricsAsJSON()).map((metric) => ({
+        ...metric,
+        values: metric.values.map((v) => ({
+          labels: v.labels,
+          value: v.value,
+          metricName: (v as { metricName?: string }).metricName,
+        })),
+      }));
+    expect(await json(ours)).toEqual(await json(theirs));
+    // After a scrape the same combinations land in the same series.
+    observeAll();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect((await ours.metrics()).match(/^latency_count\{.*$/gm)).toEqual([
+      'latency_count{model="m1",key="k1"} 6',
+      'latency_count{model="m2",key="k\\"2"} 4',
+    ]);
+    ours.resetMetrics();
+    theirs.resetMetrics();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NewSpendLogRow } from '@gateway/db';
 import { addUsd } from '@gateway/pricing';
 import type { GatewayError } from '@gateway/providers';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, type Histogram, Registry } from 'prom-client';
 import { statusOf } from '../errors.ts';
 import type { RequestEvent } from './request-event.ts';
 import type { SpendQueue } from './spend-writer.ts';
@@ -116,6 +116,9 @@ const LABELS = {
   keyModelRemaining: ['hashed_api_key', 'api_key_alias', 'model', 'model_id'],
 } as const;
 
+/** The legacy self-latency histogram's one series. */
+const SELF = () => ({ self: 'self' });
+
 const DEPLOYMENT_FAILURE = [...LABELS.deployment, 'exception_status', 'exception_class'] as const;
 
 /** Labels whose values grow with use, and so are capped. */
@@ -216,6 +219,101 @@ export class LatestGauge {
   }
 }
 
+/** One series of a SummedHistogram: its labels, observations per bucket (not cumulative), sum and count. */
+interface HistogramSeries {
+  labels: Record<string, string>;
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram kept here and read by the registry like prom-client's own (the same lines, `le`
+ * first). prom-client's `observe` builds, checks and hashes a label string on every call, for
+ * each of five histograms a request feeds; here an observation is one map lookup by the
+ * request's combination of label values (see SummedCounter) and a bucket search. That index is
+ * emptied at each scrape; the series themselves are kept, as a histogram's must be.
+ */
+export class SummedHistogram {
+  readonly name: string;
+  readonly help: string;
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly #names: readonly string[];
+  readonly #bounds: readonly number[];
+  /** By this histogram's own label values. */
+  #series = new Map<string, HistogramSeries>();
+  /** By request combination, since the last scrape. */
+  readonly #byCombination = new Map<string, HistogramSeries>();
+
+  constructor(config: {
+    name: string;
+    help: string;
+    labelNames: readonly string[];
+    buckets: readonly number[];
+    registers: Registry[];
+  }) {
+    this.name = config.name;
+    this.help = config.help;
+    this.#names = config.labelNames;
+    this.#bounds = [...config.buckets].sort((a, b) => a - b);
+    // The registry reads any metric through `get()`; prom-client's types name only its own.
+    for (const registry of config.registers) registry.registerMetric(this as unknown as Histogram);
+  }
+
+  /** Counts `value` in the series of `combination`; `labels()` is asked once per scrape interval. */
+  observe(combination: string, labels: () => Record<string, string>, value: number): void {
+    // prom-client threw on these; a request's metrics must not fail it.
+    if (!Number.isFinite(value)) return;
+    let series = this.#byCombination.get(combination);
+    if (!series) {
+      const own = labels();
+      const key = JSON.stringify(this.#names.map((name) => own[name] ?? ''));
+      series = this.#series.get(key);
+      if (!series) {
+        series = { labels: own, buckets: new Array<number>(this.#bounds.length).fill(0), sum: 0, count: 0 };
+        this.#series.set(key, series);
+      }
+      this.#byCombination.set(combination, series);
+    }
+    const bounds = this.#bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i += 1;
+    // Above the last bound: only in `+Inf` (the count).
+    if (i < bounds.length) series.buckets[i]! += 1;
+    series.sum += value;
+    series.count += 1;
+  }
+
+  /** What the registry prints: per series, cumulative buckets, `+Inf`, sum and count. */
+  async get() {
+    this.#byCombination.clear();
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const series of this.#series.values()) {
+      let cumulative = 0;
+      for (const [i, le] of this.#bounds.entries()) {
+        cumulative += series.buckets[i]!;
+        values.push({
+          labels: { le, ...series.labels },
+          value: cumulative,
+          metricName: `${this.name}_bucket`,
+        });
+      }
+      values.push(
+        { labels: { le: '+Inf', ...series.labels }, value: series.count, metricName: `${this.name}_bucket` },
+        { labels: series.labels, value: series.sum, metricName: `${this.name}_sum` },
+        { labels: series.labels, value: series.count, metricName: `${this.name}_count` },
+      );
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset(): void {
+    this.#series = new Map();
+    this.#byCombination.clear();
+  }
+}
+
 export function exceptionClassOf(error: GatewayError | undefined): string {
   if (!error) return 'None';
   const provider = (name: string) => name.charAt(0).toUpperCase() + name.slice(1).toLowerCase();
@@ -245,10 +343,10 @@ export class GatewayMetrics {
   readonly #folded: Counter;
   readonly #totalRequests: SummedCounter;
   readonly #failedRequests: SummedCounter;
-  readonly #totalLatency: Histogram;
-  readonly #apiLatency: Histogram;
-  readonly #ttft: Histogram;
-  readonly #overhead: Histogram;
+  readonly #totalLatency: SummedHistogram;
+  readonly #apiLatency: SummedHistogram;
+  readonly #ttft: SummedHistogram;
+  readonly #overhead: SummedHistogram;
   readonly #spend: SummedCounter;
   readonly #totalTokens: SummedCounter;
   readonly #inputTokens: SummedCounter;
@@ -260,7 +358,7 @@ export class GatewayMetrics {
   readonly #deploymentSuccess: SummedCounter;
   readonly #deploymentFailure: SummedCounter;
   readonly #deploymentTotal: SummedCounter;
-  readonly #perOutputToken: Histogram;
+  readonly #perOutputToken: SummedHistogram;
   readonly #providerRemainingRequests: LatestGauge;
   readonly #providerRemainingTokens: LatestGauge;
   readonly #keyModelRemainingRequests: LatestGauge;
@@ -278,7 +376,7 @@ export class GatewayMetrics {
     totalTokens: SummedCounter;
     remainingRequests: LatestGauge;
     remainingTokens: LatestGauge;
-    selfLatency: Histogram;
+    selfLatency: SummedHistogram;
   };
   /** Spend counted, exactly (USD decimal), for reconciliation with the spend log. */
   #spendTotal = '0';
@@ -298,7 +396,7 @@ export class GatewayMetrics {
     const summed = (name: string, help: string, labelNames: readonly string[]) =>
       new SummedCounter({ name: `${name}_total`, help, labelNames, registers });
     const histogram = (name: string, help: string, labelNames: readonly string[], withBuckets = buckets) =>
-      new Histogram({ name, help, labelNames, buckets: withBuckets, registers });
+      new SummedHistogram({ name, help, labelNames, buckets: withBuckets, registers });
     const latest = (name: string, help: string, labelNames: readonly string[]) =>
       new LatestGauge({ name, help, labelNames, registers });
 
@@ -564,8 +662,8 @@ export class GatewayMetrics {
     if (failed) add(this.#failedRequests, LABELS.failedRequests);
     const endedAt = event.endedAt ?? new Date();
     const totalSeconds = (endedAt.getTime() - event.startedAt.getTime()) / 1000;
-    this.#totalLatency.observe(pick(LABELS.totalLatency), totalSeconds);
-    this.#legacy.selfLatency.observe({ self: 'self' }, totalSeconds);
+    this.#totalLatency.observe(combination, () => pick(LABELS.totalLatency), totalSeconds);
+    this.#legacy.selfLatency.observe('self', SELF, totalSeconds);
 
     const call = event.call;
     if (!call) return;
@@ -600,19 +698,25 @@ export class GatewayMetrics {
     if (call.upstreamStartedAt) {
       const upstreamEnd = call.upstreamEndedAt ?? endedAt;
       const upstreamSeconds = Math.max(0, (upstreamEnd.getTime() - call.upstreamStartedAt.getTime()) / 1000);
-      this.#apiLatency.observe(pick(LABELS.apiLatency), upstreamSeconds);
+      this.#apiLatency.observe(combination, () => pick(LABELS.apiLatency), upstreamSeconds);
       // Failed attempts and waits between retries are neither upstream time nor the gateway's.
       const retriedSeconds = (call.retriedMs ?? 0) / 1000;
       this.#overhead.observe(
-        pick(LABELS.overhead, exception),
+        combination,
+        () => pick(LABELS.overhead, exception),
         Math.max(0, totalSeconds - upstreamSeconds - retriedSeconds),
       );
       const output = call.usage.outputTokens;
       if (output && output > 0)
-        this.#perOutputToken.observe(pick(LABELS.perOutputToken), upstreamSeconds / output);
+        this.#perOutputToken.observe(
+          combination,
+          () => pick(LABELS.perOutputToken),
+          upstreamSeconds / output,
+        );
       if (call.stream && call.firstTokenAt)
         this.#ttft.observe(
-          pick(LABELS.apiLatency),
+          combination,
+          () => pick(LABELS.apiLatency),
           Math.max(0, (call.firstTokenAt.getTime() - call.upstreamStartedAt.getTime()) / 1000),
         );
     }
