@@ -12,6 +12,7 @@ export interface Decimal {
 }
 
 const PLAIN = /^(-?)(\d+)(?:\.(\d+))?$/;
+const TRAILING_ZEROS = /0+$/;
 // The same few prices are read on every call; the cap only guards against a surprise.
 const MAX_MEMO = 10_000;
 const memo = new Map<string, Decimal>();
@@ -68,7 +69,7 @@ export function plain(value: Decimal): string {
   if (value.scale > 0) {
     digits = digits.padStart(value.scale + 1, '0');
     const whole = digits.slice(0, -value.scale);
-    const fraction = digits.slice(-value.scale).replace(/0+$/, '');
+    const fraction = digits.slice(-value.scale).replace(TRAILING_ZEROS, '');
     digits = fraction.length > 0 ? `${whole}.${fraction}` : whole;
   }
   return negative && digits !== '0' ? `-${digits}` : digits;

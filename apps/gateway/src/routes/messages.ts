@@ -19,6 +19,9 @@ import { callHeaders, prepareModelCall, priceCall, runChat, runChatStream } from
 import { modelJson, parseJsonBody } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
+/** What the native relay appends itself: an `api_base` ending in `/v1` or `/v1/messages` loses it. */
+const ANTHROPIC_ENDPOINT_SUFFIX = /\/v1(\/messages)?\/?$/;
+
 const countTokensSchema = z.looseObject({ model: z.string().min(1), messages: z.array(z.unknown()).min(1) });
 
 function pickAnthropicHeaders(headers: Headers): Record<string, string> {
@@ -75,7 +78,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         body: JSON.stringify({ ...native, model: deployment.upstreamModel }),
         target: {
           ...prepared.target,
-          apiBase: prepared.target.apiBase.replace(/\/v1(\/messages)?\/?$/, ''),
+          apiBase: prepared.target.apiBase.replace(ANTHROPIC_ENDPOINT_SUFFIX, ''),
         },
         call,
         finish,
@@ -154,7 +157,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         body: JSON.stringify({ ...body, model: deployment.upstreamModel }),
       },
       {
-        apiBase: deployment.apiBase.replace(/\/v1(\/messages)?\/?$/, ''),
+        apiBase: deployment.apiBase.replace(ANTHROPIC_ENDPOINT_SUFFIX, ''),
         ...(deployment.apiKey ? { apiKey: deployment.apiKey } : {}),
         signal: clientRequest(c).signal,
       },

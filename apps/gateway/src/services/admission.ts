@@ -48,12 +48,17 @@ const DESCRIPTORS: Record<string, string> = {
   model: 'model_per_key',
 };
 
+/** `key:<hash>:model-budget:<window start>:<model>`: a key's budget for one model. */
+const MODEL_BUDGET_SCOPE = /^key:([0-9a-f]+):model-budget:\d+:(.+)$/;
+/** `key:<hash>:model:<model>`: a key's limits on one model. */
+const MODEL_SCOPE = /^key:[0-9a-f]+:model:(.+)$/;
+/** Characters a model name may hold that a header name may not. */
+const NOT_IN_HEADER_NAME = /[/:]/g;
+
 function parseScopeId(id: string): { kind: string; value: string; key?: string } {
-  // `key:<hash>:model-budget:<window start>:<model>` is the key's budget for one model.
-  const modelBudget = /^key:([0-9a-f]+):model-budget:\d+:(.+)$/.exec(id);
+  const modelBudget = MODEL_BUDGET_SCOPE.exec(id);
   if (modelBudget) return { kind: 'model_budget', value: modelBudget[2]!, key: modelBudget[1]! };
-  // `key:<hash>:model:<model>` is the key's limit on one model.
-  const model = /^key:[0-9a-f]+:model:(.+)$/.exec(id);
+  const model = MODEL_SCOPE.exec(id);
   if (model) return { kind: 'model', value: model[1]! };
   const [kind = '', ...rest] = id.split(':');
   return { kind, value: rest.join(':') };
@@ -348,7 +353,7 @@ export function admissionHeaders(reservation: Reservation | undefined): Record<s
       headers[`x-ratelimit-${descriptor}-remaining-${unit}`] = String(Math.max(0, count));
       if (kind === 'key') headers[`x-ratelimit-remaining-${unit}`] = String(Math.max(0, count));
       if (kind === 'model')
-        headers[`x-litellm-key-remaining-${unit}-${value.replace(/[/:]/g, '-')}`] = String(
+        headers[`x-litellm-key-remaining-${unit}-${value.replace(NOT_IN_HEADER_NAME, '-')}`] = String(
           Math.max(0, count),
         );
     }

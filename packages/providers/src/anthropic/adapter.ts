@@ -11,6 +11,7 @@ import type { ChatRequest } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
 import { bodyStream, flattenHeaders, postJson } from '../http/post-json.ts';
+import { trimBase } from '../http/trim-base.ts';
 import { upstreamEvents } from '../http/upstream-events.ts';
 import { fuse } from '../sse/fuse.ts';
 import { sseMessages } from '../sse/parse-sse.ts';
@@ -24,7 +25,7 @@ const ANTHROPIC_VERSION = '2023-06-01';
 
 /** `{api_base}/v1/messages`; a base that already ends in `/v1` or `/v1/messages` is respected. */
 export function anthropicMessagesUrl(apiBase: string): URL {
-  const base = apiBase.replace(/\/+$/, '');
+  const base = trimBase(apiBase);
   if (base.endsWith('/v1/messages')) return new URL(base);
   return new URL(base.endsWith('/v1') ? `${base}/messages` : `${base}/v1/messages`);
 }
@@ -154,7 +155,7 @@ const strippedRequestHeaders = new Set([
 export function createAnthropicPassthrough(deps: AdapterDeps) {
   return {
     async forward(request: PassthroughRequest, target: CallTarget): Promise<Result<PassthroughResponse>> {
-      const url = new URL(`${target.apiBase.replace(/\/+$/, '')}${request.path}`);
+      const url = new URL(`${trimBase(target.apiBase)}${request.path}`);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.headers)) {
         if (!strippedRequestHeaders.has(name.toLowerCase())) headers[name] = value;

@@ -25,6 +25,7 @@ function withCache(block: AnthropicBlock, cacheControl: CacheControl | undefined
 }
 
 const DATA_URL = /^data:([^;,]+)(?:;[^,]*)?;base64,(.*)$/s;
+const BEARER = /^Bearer (.+)$/;
 
 function imageOrDocument(url: string, cacheControl: CacheControl | undefined): AnthropicBlock {
   const data = DATA_URL.exec(url);
@@ -188,7 +189,7 @@ function toContextManagement(value: unknown): unknown {
 /** An OpenAI `{"type":"mcp", server_url, server_label, allowed_tools, headers}` tool -> an MCP server entry. */
 function toMcpServer(tool: Record<string, unknown>): Record<string, unknown> {
   const headers = (tool.headers ?? {}) as Record<string, string>;
-  const bearer = /^Bearer (.+)$/.exec(headers.Authorization ?? headers.authorization ?? '')?.[1];
+  const bearer = BEARER.exec(headers.Authorization ?? headers.authorization ?? '')?.[1];
   const allowed = tool.allowed_tools;
   return {
     type: 'url',

@@ -11,6 +11,7 @@ import type { ChatRequest, ChatResult } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
 import { flattenHeaders, postJson, readJson } from '../http/post-json.ts';
+import { trimBase } from '../http/trim-base.ts';
 import { upstreamEvents } from '../http/upstream-events.ts';
 import { fuse } from '../sse/fuse.ts';
 import { fromOllamaError } from './errors.ts';
@@ -34,7 +35,7 @@ export interface OllamaAdapterOptions {
  * path is used as it is, as LiteLLM does.
  */
 export function ollamaUrl(apiBase: string, mode: OllamaAdapterOptions['mode']): URL {
-  const base = apiBase.replace(/\/+$/, '');
+  const base = trimBase(apiBase);
   const path = mode === 'chat' ? '/api/chat' : '/api/generate';
   return new URL(base.endsWith(path) ? base : `${base}${path}`);
 }
@@ -129,7 +130,7 @@ export function createOllamaAdapter(deps: AdapterDeps, options: OllamaAdapterOpt
           message: `${id} embeds text only, not token arrays`,
         });
       }
-      const base = target.apiBase.replace(/\/+$/, '');
+      const base = trimBase(target.apiBase);
       const sent = await send(
         {
           model: request.model,

@@ -13,6 +13,7 @@ import type { ChatRequest, ChatResult } from '../canonical.ts';
 import { ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
 import { flattenHeaders, postJson, readJson } from '../http/post-json.ts';
+import { trimBase } from '../http/trim-base.ts';
 import { upstreamEvents } from '../http/upstream-events.ts';
 import {
   fromOpenRouterImageResponse,
@@ -87,7 +88,7 @@ export function createOpenAICompatibleAdapter(
     stream: boolean,
     target: CallTarget,
   ): Promise<Result<Dispatcher.ResponseData>> {
-    const url = new URL(`${target.apiBase.replace(/\/+$/, '')}${endpoint}`);
+    const url = new URL(`${trimBase(target.apiBase)}${endpoint}`);
     const headers: Record<string, string> = {
       ...options.headers,
       'content-type': 'application/json',
