@@ -182,7 +182,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
   const timings = { windowMs: config.rateLimitWindowMs, reservationTtlMs: 15 * 60_000 };
   const localAdmission = new InProcessAdmissionLedger(timings);
-  const admission = redis ? new RedisAdmissionLedger(redis, localAdmission, logger, timings) : localAdmission;
+  const sharedAdmission = redis
+    ? new RedisAdmissionLedger(redis, localAdmission, logger, timings, { admitAhead: true })
+    : undefined;
+  const admission = sharedAdmission ?? localAdmission;
   const budgetResets = new BudgetResetJob({
     db: database.db,
     lookups,
@@ -250,6 +253,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
     await budgetResets.stop();
+    // No call arrives any more: calls admitted ahead are handed back.
+    await sharedAdmission?.handBackTickets();
     // Rows of streams that ended last may still be counting their tokens.
     await drainUsageEstimates();
     const unwritten = await spendQueue.stop(SPEND_DRAIN_DEADLINE_MS);

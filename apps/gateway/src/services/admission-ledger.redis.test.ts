@@ -49,11 +49,11 @@ describe('RedisAdmissionLedger (real Redis)', () => {
   };
 
   /** A ledger whose scope ids no other test shares. */
-  async function ledger(timings: LedgerTimings, throughProxy = false) {
+  async function ledger(timings: LedgerTimings, throughProxy = false, admitAhead = false) {
     run += 1;
     const redis = await client(throughProxy);
     const fallback = new InProcessAdmissionLedger(timings);
-    const made = new RedisAdmissionLedger(redis, fallback, logger, timings);
+    const made = new RedisAdmissionLedger(redis, fallback, logger, timings, { admitAhead });
     fallbacks.set(made, fallback);
     // This ledger's own run number (not the latest one, once other ledgers were made).
     const own = run;
@@ -124,9 +124,9 @@ describe('RedisAdmissionLedger (real Redis)', () => {
     expect(after.flat().sort((x, y) => x! - y!)).toEqual([5, 10, 15]);
   });
 
-  describe('as every ledger', () => {
+  describe.each([false, true])('as every ledger (admitting ahead: %s)', (admitAhead) => {
     admissionLedgerContract(async (timings) => {
-      const made = await ledger(timings);
+      const made = await ledger(timings, false, admitAhead);
       // The contract's scope ids, made this run's own.
       const { ledger: inner, scope } = made;
       const rename = (scopes: AdmissionScope[]) => scopes.map((s) => ({ ...s, id: scope(s.id) }));
@@ -289,5 +289,124 @@ describe('RedisAdmissionLedger (real Redis)', () => {
     const again = await l.admit('again', [key], 1);
     if (!again.ok) throw new Error('refused');
     expect(again.reservation.remaining[0]?.spentNanos).toBe(250);
+  });
+
+  describe('admitting calls ahead', () => {
+    const timings = { windowMs: 60_000, reservationTtlMs: 60_000 };
+    /** A key far from every limit: a budget, rpm, tpm and parallel limits all large. */
+    const roomy = (id: string): AdmissionScope => ({
+      id,
+      budget: { limitNanos: 1e15, seedNanos: 0, blockAtLimit: true },
+      limits: { rpm: 1_000_000, tpm: 1e12, parallel: 100_000 },
+    });
+    const spy = (redis: Redis) =>
+      vi.spyOn(
+        redis as unknown as { gatewayAdmit: (...args: unknown[]) => Promise<unknown> },
+        'gatewayAdmit',
+      );
+    async function windowOf(scopeId: string) {
+      const base = `${prefix}budget:{budget}:${scopeId}`;
+      return {
+        ...(await redisState(scopeId)),
+        requests: await raw.zcard(`${base}:requests`),
+        tokens: Number((await raw.hget(base, 'tokens')) ?? 0),
+      };
+    }
+
+    it('lets calls that arrive often go on without a round trip, each counted once', async () => {
+      const { ledger: made, redis, scope } = await ledger(timings, false, true);
+      const admitCalls = spy(redis);
+      const key = roomy(scope('key:often'));
+      const ids: string[] = [];
+      for (let i = 0; i < 60; i += 1) {
+        const admitted = await made.admit(`call-${i}`, [key], 100);
+        if (!admitted.ok) throw new Error('refused');
+        ids.push(admitted.reservation.requestId);
+        // Counted as it was when admitted (the ticket's own check, in order).
+        expect(admitted.reservation.remaining[0]!.requests).toBeLessThan(1_000_000 - ids.length + 1);
+        await made.settle(admitted.reservation, 40, 3);
+      }
+      const ahead = ids.filter((id) => id.startsWith('ahead:')).length;
+      // Only the first calls waited for Redis; tickets are asked for a batch at a time.
+      expect(60 - ahead).toBeLessThanOrEqual(5);
+      expect(admitCalls.mock.calls.length).toBeLessThan(20);
+      expect(made.ticketsHeld).toBeGreaterThan(0);
+      await made.handBackTickets();
+      expect(made.ticketsHeld).toBe(0);
+      // Exactly the 60 calls: their cost and tokens, their requests in the window, nothing
+      // held or reserved by tickets never used.
+      expect(await windowOf(key.id)).toEqual({
+        held: 0,
+        reserved: 0,
+        spent: 60 * 40,
+        requests: 60,
+        tokens: 180,
+      });
+    });
+
+    it('hands back tickets nobody used within a second', async () => {
+      const { ledger: made, scope } = await ledger(timings, false, true);
+      const key = roomy(scope('key:stale'));
+      for (let i = 0; i < 20; i += 1) {
+        const admitted = await made.admit(`call-${i}`, [key], 100);
+        if (!admitted.ok) throw new Error('refused');
+        await made.settle(admitted.reservation, 100, 0);
+      }
+      expect(made.ticketsHeld).toBeGreaterThan(0);
+      await vi.waitFor(() => expect(made.ticketsHeld).toBe(0), { timeout: 5_000, interval: 100 });
+      await vi.waitFor(
+        async () =>
+          expect(await windowOf(key.id)).toEqual({
+            held: 0,
+            reserved: 0,
+            spent: 2_000,
+            requests: 20,
+            tokens: 0,
+          }),
+        { timeout: 2_000, interval: 50 },
+      );
+    });
+
+    it('checks every call on its own near a limit', async () => {
+      const { ledger: made, redis, scope } = await ledger(timings, false, true);
+      const admitCalls = spy(redis);
+      const key = { id: scope('key:near'), limits: { rpm: 30 } };
+      const results: string[] = [];
+      for (let i = 0; i < 32; i += 1) {
+        const admitted = await made.admit(`call-${i}`, [key], 0);
+        results.push(admitted.ok ? admitted.reservation.requestId : admitted.reason);
+        if (admitted.ok) await made.settle(admitted.reservation, 0, 0);
+      }
+      expect(results.slice(0, 30)).toEqual(Array.from({ length: 30 }, (_, i) => `call-${i}`));
+      expect(results.slice(30)).toEqual(['requests', 'requests']);
+      expect(admitCalls).toHaveBeenCalledTimes(32);
+      expect(made.ticketsHeld).toBe(0);
+    });
+
+    it('never lets two instances overshoot a budget together', async () => {
+      const a = await ledger(timings, false, true);
+      const b = await ledger(timings, false, true);
+      const id = a.scope('key:shared');
+      // Room for 2,000 calls of 1,000: tickets are issued at first, then every call is checked.
+      const key: AdmissionScope = { id, budget: { limitNanos: 2_000_000, seedNanos: 0, blockAtLimit: true } };
+      let admitted = 0;
+      let ahead = 0;
+      const worker = async (made: RedisAdmissionLedger, name: string) => {
+        for (let i = 0; ; i += 1) {
+          const result = await made.admit(`${name}-${i}`, [key], 1_000);
+          if (!result.ok) return;
+          admitted += 1;
+          if (result.reservation.requestId.startsWith('ahead:')) ahead += 1;
+          await made.settle(result.reservation, 1_000, 0);
+        }
+      };
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) => worker(i % 2 === 0 ? a.ledger : b.ledger, `w${i}`)),
+      );
+      await Promise.all([a.ledger.handBackTickets(), b.ledger.handBackTickets()]);
+      expect(ahead).toBeGreaterThan(100);
+      expect(admitted).toBe(2_000);
+      expect(await redisState(id)).toEqual({ held: 0, reserved: 0, spent: 2_000_000 });
+    });
   });
 });

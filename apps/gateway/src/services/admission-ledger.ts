@@ -100,6 +100,52 @@ const IDLE_TTL_MS = 24 * 3600_000;
 const MAX_PENDING_RELEASES = 10_000;
 const MAX_PENDING_SETTLEMENTS = 100_000;
 
+/**
+ * Calls admitted ahead ("tickets"). While calls with the same scopes arrive often and every
+ * scope is far from its limits, the script call that checks a call also checks a few calls that
+ * have not arrived yet, each exactly as if it had (budget reserved, request counted in the
+ * window, parallel slot held). A call that then arrives takes one and goes on without waiting
+ * for Redis; it settles like any other, under the ticket's id. A ticket not used within
+ * TICKET_LIFE_MS is handed back: its reservation, slot and request are removed. So nothing
+ * passes that a check at the ticket's issue would have refused, and no budget or limit can be
+ * overshot across instances; what a ticket knows is up to TICKET_LIFE_MS old (tokens other
+ * calls settled meanwhile, the counts left it reports in headers, the time its request counts
+ * from).
+ */
+const TICKET_LIFE_MS = 1_000;
+/** Calls are counted per slot of this length; a stock holds about a slot's calls. */
+const RATE_SLOT_MS = 250;
+const MAX_TICKETS = 32;
+/** Tickets are issued only while limits and budgets leave this many times their needs free. */
+const TICKET_HEADROOM = 20;
+
+interface Ticket {
+  id: string;
+  amountNanos: number;
+  issuedAt: number;
+  remaining: Reservation['remaining'];
+}
+
+/** The tickets of one set of scopes (with the same budgets and limits), and how often it is called. */
+interface TicketStock {
+  signature: string;
+  scopes: AdmissionScope[];
+  keys: string[];
+  /** The scopes' part of the script's arguments. */
+  args: (string | number)[];
+  /** Oldest first. */
+  tickets: Ticket[];
+  /** Asked for, not answered yet. */
+  asked: number;
+  slotStart: number;
+  thisSlot: number;
+  lastSlot: number;
+  /** What the latest check of these scopes left (none after a refusal). */
+  remaining: Reservation['remaining'] | undefined;
+  /** A ticket was refused: none asked for until then. */
+  refusedUntil: number;
+}
+
 const usedUp = (budget: NonNullable<AdmissionScope['budget']>, used: number) =>
   used > budget.limitNanos || (budget.blockAtLimit && used >= budget.limitNanos);
 
@@ -250,6 +296,70 @@ export class InProcessAdmissionLedger implements AdmissionLedger {
   }
 }
 
+/** A check's reply from the admission script, for one call. */
+function admitResultOf(
+  reply: (string | number)[],
+  requestId: string,
+  scopes: AdmissionScope[],
+  amountNanos: number,
+  ledger: AdmissionLedger,
+): AdmitResult {
+  const [index, reason, detail, retryMs] = reply;
+  if (index === 0) {
+    const remaining = scopes.map((_, i) => {
+      const [requests = -1, tokens = -1, spentNanos = -1] = [1, 2, 3].map((j) => Number(reply[3 * i + j]));
+      return {
+        ...(requests >= 0 ? { requests } : {}),
+        ...(tokens >= 0 ? { tokens } : {}),
+        ...(spentNanos >= 0 ? { spentNanos } : {}),
+      };
+    });
+    return { ok: true, reservation: reservationOf(requestId, scopes, amountNanos, remaining, ledger) };
+  }
+  const scope = scopes[Number(index) - 1]!;
+  if (reason === 'budget') return { ok: false, scope, reason, spentNanos: Number(detail) };
+  return {
+    ok: false,
+    scope,
+    reason: reason as LimitKind,
+    limit: Number(detail),
+    retryAfterMs: Number(retryMs),
+  };
+}
+
+/**
+ * Whether calls may be admitted ahead for these scopes, `count` of them reserving `amount`
+ * each: only far from every limit, judged by what the latest check left (each ticket is still
+ * checked in full by Redis). Parallel limits must allow TICKET_HEADROOM times the tickets (a
+ * ticket holds a slot until used), rpm and tpm windows must be less than half used, and a
+ * budget must keep TICKET_HEADROOM times the tickets' reservations free. Near a limit every
+ * call is checked on its own, as without tickets.
+ */
+function roomForTickets(
+  scopes: AdmissionScope[],
+  remaining: Reservation['remaining'],
+  count: number,
+  amount: number,
+): boolean {
+  return scopes.every((scope, i) => {
+    const left = remaining[i] ?? {};
+    const { rpm, tpm, parallel } = scope.limits ?? {};
+    if (parallel !== undefined && parallel < TICKET_HEADROOM * count) return false;
+    if (rpm !== undefined && (left.requests ?? 0) < Math.max(rpm / 2, TICKET_HEADROOM * count)) return false;
+    if (tpm !== undefined && (left.tokens ?? 0) < tpm / 2) return false;
+    if (scope.budget && amount > 0) {
+      const spent = left.spentNanos ?? scope.budget.limitNanos;
+      if (scope.budget.limitNanos - spent < TICKET_HEADROOM * count * amount) return false;
+    }
+    return true;
+  });
+}
+
+/** The settlement that releases a call at no cost. */
+function releaseOf(keys: string[], requestId: string, scopes: number, unused: boolean): ScriptCall {
+  return { keys, args: [scopes, requestId, 0, 0, unused ? 1 : 0, ...Array<number>(scopes).fill(0)] };
+}
+
 function reservationOf(
   requestId: string,
   scopes: AdmissionScope[],
@@ -374,7 +484,8 @@ return replies
 
 // Settles several calls (those that ended in one turn of the event loop). KEYS: five per scope
 // of each call in turn, as above. ARGV: idle ttl, then per call: its number of scopes, request
-// id, actual cost, tokens, then per scope whether its tokens count (1/0). A call's cost and
+// id, actual cost, tokens, whether it was a call admitted ahead that never came (1/0: it leaves
+// the request window too), then per scope whether its tokens count (1/0). A call's cost and
 // tokens count once: while it is held or lapsed unsettled; a second settlement (sent again
 // after a lost reply) finds neither. Returns per call each scope's spend after (-1: no budget
 // counter).
@@ -384,9 +495,11 @@ local replies = {}
 local k, a = 0, 2
 while a <= #ARGV do
   local scopes, id, actual, tokens = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local unused = ARGV[a + 4] == '1'
   local after = {}
   for i = 1, scopes do
     local state, held, toks, lapsed = KEYS[k + 5 * i - 4], KEYS[k + 5 * i - 3], KEYS[k + 5 * i - 1], KEYS[k + 5 * i]
+    if unused then redis.call('ZREM', KEYS[k + 5 * i - 2], id) end
     local open = redis.call('ZREM', held, id) == 1
     if redis.call('ZREM', lapsed, id) == 1 then open = true end
     local amt = redis.call('HGET', state, 'r:' .. id)
@@ -396,7 +509,7 @@ while a <= #ARGV do
     end
     if open then
       if redis.call('HEXISTS', state, 'spent') == 1 then redis.call('HINCRBY', state, 'spent', actual) end
-      if ARGV[a + 3 + i] == '1' and tokens > 0 and redis.call('HSETNX', state, 't:' .. id, tokens) == 1 then
+      if ARGV[a + 4 + i] == '1' and tokens > 0 and redis.call('HSETNX', state, 't:' .. id, tokens) == 1 then
         redis.call('HINCRBY', state, 'tokens', tokens)
         redis.call('ZADD', toks, now, id)
         redis.call('PEXPIRE', toks, math.max(idle, redis.call('PTTL', state)))
@@ -407,7 +520,7 @@ while a <= #ARGV do
   end
   replies[#replies + 1] = after
   k = k + 5 * scopes
-  a = a + 4 + scopes
+  a = a + 5 + scopes
 end
 return replies
 `;
@@ -477,13 +590,22 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   );
   /** Calls were checked on this process's counters since Redis last answered. */
   #onFallback = false;
+  /** Whether calls are admitted ahead (see TICKET_LIFE_MS). */
+  readonly #ahead: boolean;
+  /** Calls admitted ahead, by scopes (with their budgets and limits). */
+  readonly #stocks = new Map<string, TicketStock>();
+  #sweeper: NodeJS.Timeout | undefined;
+  readonly #instance = randomUUID();
+  #ticketsIssued = 0;
 
   constructor(
     redis: Redis,
     private readonly fallback: InProcessAdmissionLedger,
     private readonly logger: Logger,
     private readonly timings: LedgerTimings = DEFAULT_TIMINGS,
+    options: { admitAhead?: boolean } = {},
   ) {
+    this.#ahead = options.admitAhead ?? false;
     redis.defineCommand('gatewayAdmit', { lua: ADMIT_SCRIPT });
     redis.defineCommand('gatewaySettle', { lua: SETTLE_SCRIPT });
     redis.defineCommand('gatewayAddSpend', { lua: ADD_SPEND_SCRIPT });
@@ -515,15 +637,30 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       s.limits?.tpm ?? -1,
       s.limits?.parallel ?? -1,
     ]);
+    const now = Date.now();
+    const stock = this.#ahead ? this.#stockOf(scopes, keys, args, now) : undefined;
+    const ticket = stock && this.#take(stock, amountNanos, now);
+    if (stock && ticket) {
+      this.#restock(stock, amountNanos, now);
+      return {
+        ok: true,
+        reservation: reservationOf(ticket.id, scopes, ticket.amountNanos, ticket.remaining, this),
+      };
+    }
+    const checked = this.#admissions.add({ keys, args: [scopes.length, requestId, amountNanos, ...args] });
+    // Tickets asked for now ride in the same script call, after this call's own check.
+    if (stock) this.#restock(stock, amountNanos, now);
     let reply: (string | number)[];
     try {
-      reply = await this.#admissions.add({ keys, args: [scopes.length, requestId, amountNanos, ...args] });
+      reply = await checked;
     } catch (error) {
       this.logger.warn(
         { err: error },
         'budget and limit check on Redis failed; using this instance’s counters',
       );
       this.#onFallback = true;
+      // No tickets while Redis does not answer: calls are checked here until it does.
+      if (stock) stock.remaining = undefined;
       const local = await this.fallback.admit(requestId, scopes, amountNanos);
       if (local.ok) local.reservation = { ...local.reservation, ledger: this, local: true };
       // The check may have run in Redis after all (only its reply was lost): what it holds
@@ -538,27 +675,145 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       this.fallback.forgetAllSpend();
     }
     this.#catchUp();
-    const [index, reason, detail, retryMs] = reply;
-    if (index === 0) {
-      const remaining = scopes.map((_, i) => {
-        const [requests = -1, tokens = -1, spentNanos = -1] = [1, 2, 3].map((j) => Number(reply[3 * i + j]));
-        return {
-          ...(requests >= 0 ? { requests } : {}),
-          ...(tokens >= 0 ? { tokens } : {}),
-          ...(spentNanos >= 0 ? { spentNanos } : {}),
-        };
-      });
-      return { ok: true, reservation: reservationOf(requestId, scopes, amountNanos, remaining, this) };
+    const result = admitResultOf(reply, requestId, scopes, amountNanos, this);
+    if (stock) stock.remaining = result.ok ? result.reservation.remaining : undefined;
+    return result;
+  }
+
+  /** The stock of calls admitted ahead for these scopes with these budgets and limits. */
+  #stockOf(scopes: AdmissionScope[], keys: string[], args: (string | number)[], now: number): TicketStock {
+    const signature = `${keys.join(' ')}|${args.join(',')}`;
+    let stock = this.#stocks.get(signature);
+    if (!stock) {
+      stock = {
+        signature,
+        scopes,
+        keys,
+        args,
+        tickets: [],
+        asked: 0,
+        slotStart: now,
+        thisSlot: 0,
+        lastSlot: 0,
+        remaining: undefined,
+        refusedUntil: 0,
+      };
+      this.#stocks.set(signature, stock);
+      this.#sweeper ??= setInterval(() => this.#sweep(Date.now()), TICKET_LIFE_MS).unref();
     }
-    const scope = scopes[Number(index) - 1]!;
-    if (reason === 'budget') return { ok: false, scope, reason, spentNanos: Number(detail) };
-    return {
-      ok: false,
-      scope,
-      reason: reason as LimitKind,
-      limit: Number(detail),
-      retryAfterMs: Number(retryMs),
-    };
+    // Calls per rate slot: this one's, and the last one's.
+    if (now - stock.slotStart >= RATE_SLOT_MS) {
+      stock.lastSlot = now - stock.slotStart < 2 * RATE_SLOT_MS ? stock.thisSlot : 0;
+      stock.thisSlot = 0;
+      stock.slotStart = now;
+    }
+    stock.thisSlot += 1;
+    return stock;
+  }
+
+  /** A ticket for a call of at most `amountNanos`, if the stock has one still fresh. */
+  #take(stock: TicketStock, amountNanos: number, now: number): Ticket | undefined {
+    this.#expire(stock, now);
+    const ticket = stock.tickets[0];
+    if (!ticket || ticket.amountNanos < amountNanos) return undefined;
+    stock.tickets.shift();
+    return ticket;
+  }
+
+  /**
+   * Asks for more tickets, in the script call of this turn, while these scopes are called often
+   * (two calls in a rate slot or more), the stock is down to half of a slot's calls, and every
+   * scope is far from its limits (see roomForTickets).
+   */
+  #restock(stock: TicketStock, amountNanos: number, now: number): void {
+    const wanted = Math.min(MAX_TICKETS, Math.max(stock.thisSlot, stock.lastSlot));
+    const have = stock.tickets.length + stock.asked;
+    if (wanted < 2 || have > wanted / 2 || now < stock.refusedUntil || !stock.remaining) return;
+    // Room for calls a little larger than this one.
+    const amount = amountNanos * 2;
+    if (!roomForTickets(stock.scopes, stock.remaining, wanted, amount)) return;
+    const n = stock.scopes.length;
+    for (let i = have; i < wanted; i += 1) {
+      this.#ticketsIssued += 1;
+      const id = `ahead:${this.#instance}:${this.#ticketsIssued}`;
+      stock.asked += 1;
+      this.#admissions.add({ keys: stock.keys, args: [n, id, amount, ...stock.args] }).then(
+        (reply) => {
+          stock.asked -= 1;
+          const result = admitResultOf(reply, id, stock.scopes, amount, this);
+          if (!result.ok) {
+            stock.refusedUntil = Date.now() + TICKET_LIFE_MS;
+            return;
+          }
+          stock.remaining = result.reservation.remaining;
+          const ticket = { id, amountNanos: amount, issuedAt: now, remaining: result.reservation.remaining };
+          // The scopes were forgotten meanwhile: hand it back.
+          if (this.#stocks.get(stock.signature) !== stock) void this.#giveBack(stock, [ticket]);
+          else stock.tickets.push(ticket);
+        },
+        () => {
+          stock.asked -= 1;
+          stock.remaining = undefined;
+          // It may have been admitted in Redis all the same (only its reply was lost).
+          this.#release(stock.keys, id, n, true);
+        },
+      );
+    }
+  }
+
+  /** Hands back the tickets of a stock that are too old to use. */
+  #expire(stock: TicketStock, now: number): void {
+    let stale = 0;
+    while (stale < stock.tickets.length && stock.tickets[stale]!.issuedAt <= now - TICKET_LIFE_MS) stale += 1;
+    if (stale > 0) void this.#giveBack(stock, stock.tickets.splice(0, stale));
+  }
+
+  /** Settles tickets as calls that never came: reservation, slot and request all removed. */
+  #giveBack(stock: TicketStock, tickets: Ticket[]): Promise<unknown> {
+    const n = stock.scopes.length;
+    return Promise.all(
+      tickets.map((ticket) => {
+        const release = releaseOf(stock.keys, ticket.id, n, true);
+        return this.#settlements.add(release).catch(() => {
+          // Sent again once Redis answers (it lapses there by itself meanwhile).
+          if (this.#releases.length >= MAX_PENDING_RELEASES) this.#releases.shift();
+          this.#releases.push(release);
+        });
+      }),
+    );
+  }
+
+  /** Hands back stale tickets and drops stocks nobody uses any more. */
+  #sweep(now: number): void {
+    for (const stock of this.#stocks.values()) {
+      this.#expire(stock, now);
+      const idle = now - stock.slotStart >= 2 * RATE_SLOT_MS;
+      if (idle && stock.tickets.length === 0 && stock.asked === 0) this.#stocks.delete(stock.signature);
+    }
+    if (this.#stocks.size === 0 && this.#sweeper) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  }
+
+  /** Tickets held now (calls admitted ahead, not yet used or handed back). */
+  get ticketsHeld(): number {
+    let held = 0;
+    for (const stock of this.#stocks.values()) held += stock.tickets.length;
+    return held;
+  }
+
+  /**
+   * Hands back every ticket (at shutdown, once no call arrives any more) and waits until Redis
+   * has them, or until its settlements failed (they then lapse in Redis by themselves).
+   */
+  async handBackTickets(): Promise<void> {
+    const stocks = [...this.#stocks.values()];
+    this.#stocks.clear();
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    await Promise.all(stocks.map((stock) => this.#giveBack(stock, stock.tickets.splice(0))));
+    await this.caughtUp();
   }
 
   /** Sends Redis what it missed, unless that is under way, Redis is away, or there is nothing. */
@@ -620,10 +875,13 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     this.#pending.push(settlement);
   }
 
-  /** Releases at no cost whatever a check whose reply was lost may hold in Redis. */
-  #release(keys: string[], requestId: string, scopes: number): void {
+  /**
+   * Releases at no cost whatever a check whose reply was lost may hold in Redis (`unused`: a
+   * call admitted ahead that never came, whose request leaves the window too).
+   */
+  #release(keys: string[], requestId: string, scopes: number, unused = false): void {
     if (this.#releases.length >= MAX_PENDING_RELEASES) this.#releases.shift();
-    this.#releases.push({ keys, args: [scopes, requestId, 0, 0, ...Array(scopes).fill(0)] });
+    this.#releases.push(releaseOf(keys, requestId, scopes, unused));
   }
 
   #settleOnRedis(settlements: ScriptCall[]): Promise<number[][]> {
@@ -654,7 +912,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       this.#catchUp();
       return after;
     }
-    const args = [counts.length, reservation.requestId, actualNanos, tokens, ...counts];
+    const args = [counts.length, reservation.requestId, actualNanos, tokens, 0, ...counts];
     try {
       const after = await this.#settlements.add({ keys, args });
       return reservation.scopeIds.map((_, i) => (Number(after[i]) >= 0 ? Number(after[i]) : undefined));
@@ -667,6 +925,12 @@ export class RedisAdmissionLedger implements AdmissionLedger {
 
   async forget(scopeIds: string[]): Promise<void> {
     await this.fallback.forget(scopeIds);
+    // Tickets carry what the scopes had left when they were issued: no longer true.
+    for (const stock of this.#stocks.values()) {
+      if (!stock.scopes.some((scope) => scopeIds.includes(scope.id))) continue;
+      this.#stocks.delete(stock.signature);
+      void this.#giveBack(stock, stock.tickets.splice(0));
+    }
     try {
       for (const id of scopeIds) await this.#redis.hdel(keysOf(id)[0], 'spent');
     } catch (error) {
