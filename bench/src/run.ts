@@ -25,6 +25,8 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     /** Which gateways to measure: `pglite`, `postgres` or both (the mock and the floor always run). */
     gateways: { type: 'string', default: 'pglite,postgres' },
+    /** The virtual key has no budget and no limits (what the checks cost: compare with a default run). */
+    'open-key': { type: 'boolean', default: false },
   },
 });
 const GATEWAYS = new Set((flags.gateways ?? '').split(',').map((g) => g.trim()));
@@ -170,17 +172,21 @@ async function startGateway(
   );
   const origin = `http://127.0.0.1:${port}`;
   await waitFor(`${origin}/health/readiness`);
-  // A virtual key with every check on: a budget, rpm, tpm and parallel limits.
+  // A virtual key with every check on (a budget, rpm, tpm and parallel limits), or none with --open-key.
   const response = await fetch(`${origin}/key/generate`, {
     method: 'POST',
     headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      key_alias: 'bench',
-      max_budget: 1_000_000,
-      rpm_limit: 1_000_000_000,
-      tpm_limit: 1_000_000_000_000,
-      max_parallel_requests: 100_000,
-    }),
+    body: JSON.stringify(
+      flags['open-key']
+        ? { key_alias: 'bench' }
+        : {
+            key_alias: 'bench',
+            max_budget: 1_000_000,
+            rpm_limit: 1_000_000_000,
+            tpm_limit: 1_000_000_000_000,
+            max_parallel_requests: 100_000,
+          },
+    ),
   });
   if (!response.ok) throw new Error(`key/generate answered ${response.status}: ${await response.text()}`);
   const { key } = (await response.json()) as { key: string };

@@ -774,11 +774,8 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     return Promise.all(
       tickets.map((ticket) => {
         const release = releaseOf(stock.keys, ticket.id, n, true);
-        return this.#settlements.add(release).catch(() => {
-          // Sent again once Redis answers (it lapses there by itself meanwhile).
-          if (this.#releases.length >= MAX_PENDING_RELEASES) this.#releases.shift();
-          this.#releases.push(release);
-        });
+        // Sent again once Redis answers (it lapses there by itself meanwhile).
+        return this.#settlements.add(release).catch(() => this.#queueRelease(release));
       }),
     );
   }
@@ -880,8 +877,13 @@ export class RedisAdmissionLedger implements AdmissionLedger {
    * call admitted ahead that never came, whose request leaves the window too).
    */
   #release(keys: string[], requestId: string, scopes: number, unused = false): void {
+    this.#queueRelease(releaseOf(keys, requestId, scopes, unused));
+  }
+
+  /** Keeps a release to send once Redis answers, dropping the oldest past the cap. */
+  #queueRelease(release: ScriptCall): void {
     if (this.#releases.length >= MAX_PENDING_RELEASES) this.#releases.shift();
-    this.#releases.push(releaseOf(keys, requestId, scopes, unused));
+    this.#releases.push(release);
   }
 
   #settleOnRedis(settlements: ScriptCall[]): Promise<number[][]> {
