@@ -221,6 +221,48 @@ describe('RedisSpendBuffer (real Redis)', () => {
     }
   });
 
+  it('reads again what it was handed just before a cut, without waiting for the claim timeout', async () => {
+    const base = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: base.hostname, port: Number(base.port || 6379) });
+    const client = new Redis(`redis://127.0.0.1:${proxy.port}`, {
+      keyPrefix: prefix,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 250,
+    });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      const db = fakeDatabase();
+      // The default claim timeout (30 s): only this consumer's own re-read can be in time.
+      const { buffer } = await startBuffer('lost-reply', db.write, { client });
+      buffer.enqueue(row('warm-up'));
+      await buffer.flush();
+      // Redis hands the next entry to this consumer, but the reply never arrives.
+      proxy.mute();
+      await redis.xadd('lost-reply', '*', 'rows', JSON.stringify([row('reply-lost')]), 'n', 1);
+      await vi.waitFor(
+        async () => {
+          const [pending] = (await redis.xpending('lost-reply', 'spend-writers')) as [number];
+          expect(pending).toBe(1);
+        },
+        { timeout: 2_000, interval: 20 },
+      );
+      proxy.cut();
+      await new Promise((r) => setTimeout(r, 100));
+      proxy.restore();
+      await vi.waitFor(() => expect(db.state.written.map((r) => r.requestId)).toContain('reply-lost'), {
+        timeout: 5_000,
+        interval: 50,
+      });
+      expect(await buffer.stop(1_000)).toBe(0);
+    } finally {
+      client.disconnect();
+      await proxy.close();
+    }
+  });
+
   it('recreates its consumer group when Redis lost it (a restart without persistence)', async () => {
     const db = fakeDatabase();
     const { buffer } = await startBuffer('lost-group', db.write);

@@ -82,6 +82,11 @@ export class RedisSpendBuffer implements SpendQueue {
     });
     for (const client of [this.#producer, this.#reader])
       client.on('error', (error) => options.logger.debug({ err: error }, 'spend stream connection error'));
+    // A read cut off may have been served: Redis handed its entries to this consumer and the
+    // reply was lost. They are this consumer's pending entries now, so read those first.
+    this.#reader.on('close', () => {
+      this.#holdsPending = true;
+    });
   }
 
   enqueue(row: NewSpendLogRow): void {
@@ -249,6 +254,7 @@ export class RedisSpendBuffer implements SpendQueue {
     if (this.#holdsPending || mode === 'own') {
       const mine = await this.#read(['COUNT', count, 'STREAMS', streamKey, '0']);
       if (mine.length > 0 || mode === 'own') return mine;
+      this.#holdsPending = false;
     }
     if (Date.now() - this.#lastClaimAt >= Math.min(this.#claimIdleMs, 10_000)) {
       this.#lastClaimAt = Date.now();
