@@ -21,6 +21,35 @@ export function admissionLedgerContract(make: (timings: LedgerTimings) => Promis
     return refused.spentNanos;
   };
 
+  it('admits rpm calls per sliding window, exactly, and says when the oldest leaves it', async () => {
+    const ledger = await make({ windowMs: 200, reservationTtlMs: 60_000 });
+    const scope = { id: 'key:sliding-rpm', limits: { rpm: 2 } };
+    const first = await ledger.admit('1', [scope], 0);
+    expect(first).toMatchObject({ ok: true, reservation: { remaining: [{ requests: 1 }] } });
+    expect((await ledger.admit('2', [scope], 0)).ok).toBe(true);
+    const third = await ledger.admit('3', [scope], 0);
+    expect(third).toMatchObject({ ok: false, reason: 'requests', limit: 2 });
+    if (third.ok || third.reason === 'budget') return;
+    expect(third.retryAfterMs).toBeGreaterThan(150);
+    expect(third.retryAfterMs).toBeLessThanOrEqual(200);
+    await sleep(210);
+    expect((await ledger.admit('4', [scope], 0)).ok).toBe(true);
+  });
+
+  it('lets counted tokens leave the window', async () => {
+    const ledger = await make({ windowMs: 200, reservationTtlMs: 60_000 });
+    const scope = { id: 'key:sliding-tpm', limits: { tpm: 10 } };
+    const first = await ledger.admit('1', [scope], 0);
+    if (!first.ok) throw new Error('refused');
+    await ledger.settle(first.reservation, 0, 10);
+    expect(await ledger.admit('2', [scope], 0)).toMatchObject({ ok: false, reason: 'tokens', limit: 10 });
+    await sleep(210);
+    expect(await ledger.admit('3', [scope], 0)).toMatchObject({
+      ok: true,
+      reservation: { remaining: [{ tokens: 10 }] },
+    });
+  });
+
   it('counts a settlement once, however often it is sent', async () => {
     const ledger = await make({ windowMs: 60_000, reservationTtlMs: 60_000 });
     const key: AdmissionScope = { id: 'key:twice', budget: budget(1_000) };

@@ -388,13 +388,62 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 `;
 
+// Shared by both scripts: key expiries are set once per key at the end of a script (the longest
+// asked for), not once per call, since a batch touches the same keys many times. A key that
+// does not exist then is left alone by PEXPIRE.
+const KEEP = `
+local keepUntil = {}
+local function keepFor(key, ms)
+  if (keepUntil[key] or -1) < ms then keepUntil[key] = ms end
+end
+local function applyKeeps()
+  for key, ms in pairs(keepUntil) do redis.call('PEXPIRE', key, ms) end
+end
+`;
+
 // Checks several calls (those that arrived in one turn of the event loop), each as if alone,
 // in order. KEYS: five per scope of each call in turn. ARGV: reservation ttl, idle ttl, window,
 // then per call: its number of scopes, request id, amount, then per scope: has budget, limit,
 // seed, period, block-at-limit, keep until (ms), rpm, tpm, parallel (-1: none). Returns per
 // call {0, then per scope: requests left, tokens left, spent} or {index, reason, detail, retry ms}.
-const ADMIT_SCRIPT = `${NOW}
+// Every command run from a script costs Redis far more than in a pipeline, so a scope's expired
+// entries are cleared once per script (its time does not move), its hash is read in one HMGET,
+// and only what a call changes is written.
+const ADMIT_SCRIPT = `${NOW}${KEEP}
 local ttl, idle, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tidied = {}
+-- Reservations past their time lapse (their cost is added if they still settle); requests and
+-- tokens leave the window.
+local function tidy(state, held, reqs, toks, lapsed, keep)
+  if tidied[state] then return end
+  tidied[state] = true
+  local expired = redis.call('ZRANGEBYSCORE', held, '-inf', now)
+  if #expired > 0 then
+    for _, rid in ipairs(expired) do
+      local amt = redis.call('HGET', state, 'r:' .. rid)
+      if amt then
+        redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
+        redis.call('HDEL', state, 'r:' .. rid)
+      end
+      redis.call('ZADD', lapsed, now, rid)
+    end
+    keepFor(lapsed, keep)
+    redis.call('ZREMRANGEBYSCORE', held, '-inf', now)
+  end
+  redis.call('ZREMRANGEBYSCORE', lapsed, '-inf', now - idle)
+  redis.call('ZREMRANGEBYSCORE', reqs, '-inf', now - window)
+  local old = redis.call('ZRANGEBYSCORE', toks, '-inf', now - window)
+  if #old > 0 then
+    for _, rid in ipairs(old) do
+      local count = redis.call('HGET', state, 't:' .. rid)
+      if count then
+        redis.call('HINCRBY', state, 'tokens', -tonumber(count))
+        redis.call('HDEL', state, 't:' .. rid)
+      end
+    end
+    redis.call('ZREMRANGEBYSCORE', toks, '-inf', now - window)
+  end
+end
 -- One call: its scopes' keys follow KEYS[k], their arguments ARGV[first].
 local function admit(k, first, n, id, amount)
   local remaining = {0}
@@ -404,57 +453,45 @@ local function admit(k, first, n, id, amount)
     local hasBudget, limit, seed, period = ARGV[a + 1] == '1', tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
     local atLimit, keep = ARGV[a + 5] == '1', math.max(idle, tonumber(ARGV[a + 6]) - now)
     local rpm, tpm, parallel = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
-    for _, rid in ipairs(redis.call('ZRANGEBYSCORE', held, '-inf', now)) do
-      local amt = redis.call('HGET', state, 'r:' .. rid)
-      if amt then
-        redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
-        redis.call('HDEL', state, 'r:' .. rid)
-      end
-      -- Its call may still end: its cost is added when it settles.
-      redis.call('ZADD', lapsed, now, rid)
-      redis.call('PEXPIRE', lapsed, keep)
-    end
-    redis.call('ZREMRANGEBYSCORE', held, '-inf', now)
-    redis.call('ZREMRANGEBYSCORE', lapsed, '-inf', now - idle)
-    redis.call('ZREMRANGEBYSCORE', reqs, '-inf', now - window)
-    for _, rid in ipairs(redis.call('ZRANGEBYSCORE', toks, '-inf', now - window)) do
-      local count = redis.call('HGET', state, 't:' .. rid)
-      if count then
-        redis.call('HINCRBY', state, 'tokens', -tonumber(count))
-        redis.call('HDEL', state, 't:' .. rid)
-      end
-    end
-    redis.call('ZREMRANGEBYSCORE', toks, '-inf', now - window)
+    tidy(state, held, reqs, toks, lapsed, keep)
     if parallel >= 0 and redis.call('ZCARD', held) >= parallel then
       return {i, 'max_parallel_requests', parallel, 1000}
     end
-    local calls = redis.call('ZCARD', reqs)
-    if rpm >= 0 and calls >= rpm then
-      local oldest = redis.call('ZRANGE', reqs, 0, 0, 'WITHSCORES')
-      return {i, 'requests', rpm, tonumber(oldest[2] or now) + window - now}
+    local calls = 0
+    if rpm >= 0 then
+      calls = redis.call('ZCARD', reqs)
+      if calls >= rpm then
+        local oldest = redis.call('ZRANGE', reqs, 0, 0, 'WITHSCORES')
+        return {i, 'requests', rpm, tonumber(oldest[2] or now) + window - now}
+      end
     end
-    local tokens = tonumber(redis.call('HGET', state, 'tokens') or '0')
+    local h = redis.call('HMGET', state, 'tokens', 'period', 'spent', 'reserved')
+    local tokens = tonumber(h[1] or '0')
     if tpm >= 0 and tokens >= tpm then
       local oldest = redis.call('ZRANGE', toks, 0, 0, 'WITHSCORES')
       return {i, 'tokens', tpm, tonumber(oldest[2] or now) + window - now}
     end
+    local spent = -1
     if hasBudget then
-      if period > tonumber(redis.call('HGET', state, 'period') or '-1') then
+      if period > tonumber(h[2] or '-1') then
         -- A new period: the database's spend for it starts the counter.
         redis.call('HSET', state, 'spent', seed, 'period', period)
+        spent = tonumber(seed)
+      elseif not h[3] then
+        redis.call('HSET', state, 'spent', seed)
+        spent = tonumber(seed)
       else
-        redis.call('HSETNX', state, 'spent', seed)
+        spent = tonumber(h[3])
       end
-      redis.call('PEXPIRE', state, keep)
+      keepFor(state, keep)
       if amount > 0 then
-        local spent = tonumber(redis.call('HGET', state, 'spent'))
-        local used = spent + tonumber(redis.call('HGET', state, 'reserved') or '0')
+        local used = spent + tonumber(h[4] or '0')
         if used > limit or (atLimit and used >= limit) then return {i, 'budget', spent, 0} end
       end
     end
     remaining[#remaining + 1] = rpm >= 0 and (rpm - calls - 1) or -1
     remaining[#remaining + 1] = tpm >= 0 and (tpm - tokens) or -1
-    remaining[#remaining + 1] = hasBudget and tonumber(redis.call('HGET', state, 'spent')) or -1
+    remaining[#remaining + 1] = spent
   end
   for i = 1, n do
     local state, held, reqs, toks = KEYS[k + 5 * i - 4], KEYS[k + 5 * i - 3], KEYS[k + 5 * i - 2], KEYS[k + 5 * i - 1]
@@ -466,8 +503,7 @@ local function admit(k, first, n, id, amount)
     end
     redis.call('ZADD', held, now + ttl, id)
     if tonumber(ARGV[a + 7]) >= 0 then redis.call('ZADD', reqs, now, id) end
-    -- A key that does not exist is left alone by PEXPIRE.
-    for _, key in ipairs({state, held, reqs, toks}) do redis.call('PEXPIRE', key, keep) end
+    for _, key in ipairs({state, held, reqs, toks}) do keepFor(key, keep) end
   end
   return remaining
 end
@@ -479,6 +515,7 @@ while a <= #ARGV do
   k = k + 5 * n
   a = a + 3 + 9 * n
 end
+applyKeeps()
 return replies
 `;
 
@@ -488,9 +525,10 @@ return replies
 // the request window too), then per scope whether its tokens count (1/0). A call's cost and
 // tokens count once: while it is held or lapsed unsettled; a second settlement (sent again
 // after a lost reply) finds neither. Returns per call each scope's spend after (-1: no budget
-// counter).
-const SETTLE_SCRIPT = `${NOW}
+// counter). A scope whose tokens were counted lives at least `idle` longer, its token window too.
+const SETTLE_SCRIPT = `${NOW}${KEEP}
 local idle = tonumber(ARGV[1])
+local counted = {}
 local replies = {}
 local k, a = 0, 2
 while a <= #ARGV do
@@ -502,26 +540,32 @@ while a <= #ARGV do
     if unused then redis.call('ZREM', KEYS[k + 5 * i - 2], id) end
     local open = redis.call('ZREM', held, id) == 1
     if redis.call('ZREM', lapsed, id) == 1 then open = true end
-    local amt = redis.call('HGET', state, 'r:' .. id)
-    if amt then
-      redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
+    local h = redis.call('HMGET', state, 'r:' .. id, 'spent')
+    if h[1] then
+      redis.call('HINCRBY', state, 'reserved', -tonumber(h[1]))
       redis.call('HDEL', state, 'r:' .. id)
     end
+    local spent = h[2] and tonumber(h[2]) or -1
     if open then
-      if redis.call('HEXISTS', state, 'spent') == 1 then redis.call('HINCRBY', state, 'spent', actual) end
+      if h[2] then spent = redis.call('HINCRBY', state, 'spent', actual) end
       if ARGV[a + 4 + i] == '1' and tokens > 0 and redis.call('HSETNX', state, 't:' .. id, tokens) == 1 then
         redis.call('HINCRBY', state, 'tokens', tokens)
         redis.call('ZADD', toks, now, id)
-        redis.call('PEXPIRE', toks, math.max(idle, redis.call('PTTL', state)))
-        redis.call('PEXPIRE', state, math.max(idle, redis.call('PTTL', state)))
+        counted[state] = toks
       end
     end
-    after[i] = tonumber(redis.call('HGET', state, 'spent') or '-1')
+    after[i] = spent
   end
   replies[#replies + 1] = after
   k = k + 5 * scopes
   a = a + 5 + scopes
 end
+for state, toks in pairs(counted) do
+  local keep = math.max(idle, redis.call('PTTL', state))
+  keepFor(state, keep)
+  keepFor(toks, keep)
+end
+applyKeeps()
 return replies
 `;
 
