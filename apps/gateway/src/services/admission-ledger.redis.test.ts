@@ -344,6 +344,36 @@ describe('RedisAdmissionLedger (real Redis)', () => {
       });
     });
 
+    it('settles calls admitted ahead that end within a few milliseconds in one script call', async () => {
+      const { ledger: made, redis, scope } = await ledger(timings, false, true);
+      const key = roomy(scope('key:gathered'));
+      const ahead = [];
+      for (let i = 0; i < 12 && ahead.length < 4; i += 1) {
+        const admitted = await made.admit(`call-${i}`, [key], 100);
+        if (!admitted.ok) throw new Error('refused');
+        if (admitted.reservation.ahead) ahead.push(admitted.reservation);
+        else await made.settle(admitted.reservation, 40, 3);
+      }
+      expect(ahead).toHaveLength(4);
+      // Tickets asked for meanwhile have come (a check takes waiting settlements along).
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const settleCalls = vi.spyOn(
+        redis as unknown as { gatewaySettle: (...args: unknown[]) => Promise<unknown> },
+        'gatewaySettle',
+      );
+      // Each ends in a turn of its own, as calls do.
+      const settled = [];
+      for (const reservation of ahead) {
+        settled.push(made.settle(reservation, 40, 3));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(settled);
+      expect(settleCalls).toHaveBeenCalledTimes(1);
+      await made.handBackTickets();
+      const admittedInAll = (await windowOf(key.id)).requests;
+      expect(await windowOf(key.id)).toMatchObject({ held: 0, reserved: 0, spent: admittedInAll * 40 });
+    });
+
     it('hands back tickets nobody used within a second', async () => {
       const { ledger: made, scope } = await ledger(timings, false, true);
       const key = roomy(scope('key:stale'));

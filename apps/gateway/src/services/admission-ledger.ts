@@ -51,6 +51,8 @@ export interface Reservation {
   ledger: AdmissionLedger;
   /** Admitted by this process's counters because Redis did not answer. */
   local?: boolean;
+  /** Admitted ahead, on a ticket: far from every limit, so its settlement may wait for others. */
+  ahead?: boolean;
 }
 
 export type AdmitResult =
@@ -366,6 +368,7 @@ function reservationOf(
   amountNanos: number,
   remaining: Reservation['remaining'],
   ledger: AdmissionLedger,
+  ahead = false,
 ): Reservation {
   return {
     requestId,
@@ -375,6 +378,7 @@ function reservationOf(
     remaining,
     softNanos: scopes.map((s) => s.budget?.softNanos),
     ledger,
+    ...(ahead ? { ahead } : {}),
   };
 }
 
@@ -600,6 +604,16 @@ interface ScriptCall {
 const MAX_CALLS_PER_SCRIPT = 100;
 
 /**
+ * Settlements of calls admitted ahead are gathered this long after the first of them before
+ * they go to Redis (a check sent meanwhile takes them along first): at a few hundred calls a
+ * second, a round trip per ended call cost Redis more than the scripts' work. Only those: a
+ * ticket is issued far from every limit, where holding a slot, a reservation or uncounted
+ * tokens 10 ms longer changes no answer; near a limit a call's slot must be free for the
+ * next call on any instance as soon as it ended, so other settlements go at the end of the turn.
+ */
+const SETTLE_GATHER_MS = 10;
+
+/**
  * Budget and limit counters shared by every instance in Redis: one Lua script per admission
  * and one per settlement (one round trip each). All keys share one hash slot (`{budget}`), so
  * a script may touch several scopes on a Redis Cluster too. When Redis does not answer, the
@@ -619,6 +633,9 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   #catchingUp: Promise<void> | undefined;
   /** Checks and settlements of this event-loop turn, each kind sent in one script call. */
   readonly #admissions = new TurnBatch<ScriptCall, (string | number)[]>(MAX_CALLS_PER_SCRIPT, (calls) => {
+    // Calls that ended go first, on the same connection: their slots and costs count in this check.
+    this.#settlements.flush();
+    this.#gathered.flush();
     const keys = calls.flatMap((c) => c.keys);
     return this.#redis.gatewayAdmit(
       keys.length,
@@ -631,6 +648,12 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   });
   readonly #settlements = new TurnBatch<ScriptCall, number[]>(MAX_CALLS_PER_SCRIPT, (calls) =>
     this.#settleOnRedis(calls),
+  );
+  /** Settlements of calls admitted ahead (see SETTLE_GATHER_MS). */
+  readonly #gathered = new TurnBatch<ScriptCall, number[]>(
+    MAX_CALLS_PER_SCRIPT,
+    (calls) => this.#settleOnRedis(calls),
+    SETTLE_GATHER_MS,
   );
   /** Calls were checked on this process's counters since Redis last answered. */
   #onFallback = false;
@@ -688,7 +711,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       this.#restock(stock, amountNanos, now);
       return {
         ok: true,
-        reservation: reservationOf(ticket.id, scopes, ticket.amountNanos, ticket.remaining, this),
+        reservation: reservationOf(ticket.id, scopes, ticket.amountNanos, ticket.remaining, this, true),
       };
     }
     const checked = this.#admissions.add({ keys, args: [scopes.length, requestId, amountNanos, ...args] });
@@ -853,7 +876,10 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     this.#stocks.clear();
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
-    await Promise.all(stocks.map((stock) => this.#giveBack(stock, stock.tickets.splice(0))));
+    const givenBack = Promise.all(stocks.map((stock) => this.#giveBack(stock, stock.tickets.splice(0))));
+    this.#settlements.flush();
+    this.#gathered.flush();
+    await givenBack;
     await this.caughtUp();
   }
 
@@ -960,7 +986,8 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     }
     const args = [counts.length, reservation.requestId, actualNanos, tokens, 0, ...counts];
     try {
-      const after = await this.#settlements.add({ keys, args });
+      const batch = reservation.ahead ? this.#gathered : this.#settlements;
+      const after = await batch.add({ keys, args });
       return reservation.scopeIds.map((_, i) => (Number(after[i]) >= 0 ? Number(after[i]) : undefined));
     } catch (error) {
       this.logger.warn({ err: error }, 'budget settle on Redis failed; it is sent again when Redis answers');

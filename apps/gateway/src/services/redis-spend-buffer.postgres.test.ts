@@ -96,7 +96,7 @@ describe('RedisSpendBuffer (real Redis)', () => {
     return rows;
   };
 
-  it('appends the rows of one event-loop turn as one entry, and still reads older entries', async () => {
+  it('appends rows that end together as one entry, and still reads older entries', async () => {
     const db = fakeDatabase();
     db.state.up = false;
     const { buffer } = await startBuffer('entries', db.write, { maxBatchSize: 150 });
@@ -113,9 +113,10 @@ describe('RedisSpendBuffer (real Redis)', () => {
     const written = db.state.written.map((r) => r.requestId);
     expect(new Set(written).size).toBe(253);
     expect(written).toEqual(expect.arrayContaining(['old-format', 'old-rows-1', 'old-rows-2']));
-    // Entries are joined into batches of at most maxBatchSize rows, never split: the entries of
-    // 100 and 50 rows go in one batch of 150.
-    expect(Math.max(...db.state.batches)).toBe(150);
+    // Entries are joined into batches of at most maxBatchSize rows, never split: five entries
+    // (100, 100, 50, 1 and 2 rows) go in fewer batches than entries, none over 150.
+    expect(Math.max(...db.state.batches)).toBeLessThanOrEqual(150);
+    expect(db.state.batches.length).toBeLessThan(5);
     expect(db.state.batches.reduce((a, b) => a + b, 0)).toBe(253);
     expect(db.state.written.find((r) => r.requestId === 'old-format')!.startTime).toEqual(
       new Date('2026-11-22T10:00:00.123Z'),
