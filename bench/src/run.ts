@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -219,6 +219,12 @@ interface ClosedLoopRow {
   errors: number;
   /** CPU time (user + system) of the target's own process per request, µs. */
   cpuUsPerRequest: number | null;
+  /**
+   * For the Postgres+Redis gateway, when Redis and Postgres run on this machine: their servers'
+   * CPU time per request, µs (what each call costs the shared services besides the gateway).
+   */
+  redisCpuUs?: number | null;
+  postgresCpuUs?: number | null;
 }
 
 /**
@@ -233,6 +239,25 @@ function cpuMs(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU time used so far by every process of this machine with this command name (`redis-server`,
+ * `postgres`), ms, or null when none runs here.
+ */
+function serviceCpuMs(command: string): number | null {
+  let total: number | null = null;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== command) continue;
+    } catch {
+      continue; // exited meanwhile
+    }
+    const ms = cpuMs(Number(entry));
+    if (ms !== null) total = (total ?? 0) + ms;
+  }
+  return total;
 }
 
 /**
@@ -259,6 +284,8 @@ async function closedLoop(
   seconds: number,
 ): Promise<ClosedLoopRow> {
   const spec = MODES[mode];
+  const services = target.name === 'gateway (Postgres+Redis)' ? ['redis-server', 'postgres'] : [];
+  const servicesBefore = services.map(serviceCpuMs);
   const cpuBefore = cpuMs(target.process?.pid);
   const result = await autocannon({
     url: `${target.origin}${spec.path}`,
@@ -271,6 +298,13 @@ async function closedLoop(
   // Work the load left behind (spend rows written after it stopped) is part of its cost.
   await quiet();
   const cpuAfter = cpuMs(target.process?.pid);
+  const [redisCpuUs, postgresCpuUs] = services.map((command, i) => {
+    const before = servicesBefore[i];
+    const after = serviceCpuMs(command);
+    return before != null && after !== null && result.requests.total > 0
+      ? Math.round(((after - before) * 1000) / result.requests.total)
+      : null;
+  });
   target.requests += result.requests.total;
   return {
     target: target.name,
@@ -284,6 +318,7 @@ async function closedLoop(
       cpuBefore !== null && cpuAfter !== null && result.requests.total > 0
         ? Math.round(((cpuAfter - cpuBefore) * 1000) / result.requests.total)
         : null,
+    ...(services.length > 0 ? { redisCpuUs, postgresCpuUs } : {}),
   };
 }
 

@@ -429,6 +429,7 @@ local function tidy(state, held, reqs, toks, lapsed, keep)
         redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
         redis.call('HDEL', state, 'r:' .. rid)
       end
+      -- Its call may still end: its cost is added when it settles.
       redis.call('ZADD', lapsed, now, rid)
     end
     keepFor(lapsed, keep)
