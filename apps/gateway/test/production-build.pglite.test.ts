@@ -19,7 +19,6 @@ describe('the production build on the embedded default', () => {
   let child: ChildProcess;
   let url: string;
   let output: () => string;
-  let callId: string | null = null;
 
   beforeAll(async () => {
     buildDir = await buildGatewayAside();
@@ -57,7 +56,7 @@ describe('the production build on the embedded default', () => {
     const { data: completion, response } = await client.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] })
       .withResponse();
-    callId = response.headers.get('x-litellm-call-id');
+    const callId = response.headers.get('x-litellm-call-id');
     expect(completion.choices[0]?.message.content).toMatch(/mock provider/);
     expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
 
@@ -88,6 +87,15 @@ describe('the production build on the embedded default', () => {
 
   it('prints the request log lines it was still holding when it stops', async () => {
     // Log lines are written in batches; the last ones must not die with the process.
+    const master = readFileSync(join(dataDir, 'master-key'), 'utf8').trim();
+    const answered = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${master}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] }),
+    });
+    expect(answered.status).toBe(200);
+    await answered.text();
+    const callId = answered.headers.get('x-litellm-call-id');
     expect(callId).toBeTruthy();
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
