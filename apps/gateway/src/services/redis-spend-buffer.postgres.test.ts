@@ -35,6 +35,20 @@ function fakeDatabase() {
   return { state, write };
 }
 
+/** A client built as the gateway builds its own: prefixed, failing fast, reconnecting while Redis is away. */
+async function gatewayClient(url: string, keyPrefix: string): Promise<Redis> {
+  const client = new Redis(url, {
+    keyPrefix,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 250,
+  });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
 describe('RedisSpendBuffer (real Redis)', () => {
   let redis: Redis;
   let redisUrl: string;
@@ -45,15 +59,7 @@ describe('RedisSpendBuffer (real Redis)', () => {
     const target = await testRedis();
     prefix = target.keyPrefix;
     redisUrl = target.url;
-    // As the gateway builds it: prefixed, failing fast.
-    redis = new Redis(target.url, {
-      keyPrefix: prefix,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: 250,
-    });
-    await redis.connect();
+    redis = await gatewayClient(target.url, prefix);
   });
   afterAll(async () => {
     for (const buffer of buffers) await buffer.stop(1_000);
@@ -84,6 +90,18 @@ describe('RedisSpendBuffer (real Redis)', () => {
     buffers.push(buffer);
     await buffer.start();
     return { buffer, writer };
+  }
+
+  /** The gateway's client, reaching Redis through a proxy the test can cut or mute. */
+  async function throughProxy() {
+    const base = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: base.hostname, port: Number(base.port || 6379) });
+    const client = await gatewayClient(`redis://127.0.0.1:${proxy.port}`, prefix);
+    const close = async () => {
+      client.disconnect();
+      await proxy.close();
+    };
+    return { proxy, client, close };
   }
 
   /** Rows in a stream, whichever entries hold them. */
@@ -191,18 +209,7 @@ describe('RedisSpendBuffer (real Redis)', () => {
   });
 
   it('stops within its deadline when Redis goes away, writing the rows kept in memory', async () => {
-    const base = new URL(redisUrl);
-    const proxy = await startTcpProxy({ host: base.hostname, port: Number(base.port || 6379) });
-    // As the gateway builds its client: it keeps reconnecting while Redis is away.
-    const client = new Redis(`redis://127.0.0.1:${proxy.port}`, {
-      keyPrefix: prefix,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: 250,
-    });
-    client.on('error', () => {});
-    await client.connect();
+    const { proxy, client, close } = await throughProxy();
     try {
       const db = fakeDatabase();
       const { buffer } = await startBuffer('away', db.write, { client });
@@ -217,23 +224,12 @@ describe('RedisSpendBuffer (real Redis)', () => {
       expect(Date.now() - started).toBeLessThan(2_500);
       expect(db.state.written.map((r) => r.requestId)).toEqual(['before-outage', 'during-outage']);
     } finally {
-      client.disconnect();
-      await proxy.close();
+      await close();
     }
   });
 
   it('reads again what it was handed just before a cut, without waiting for the claim timeout', async () => {
-    const base = new URL(redisUrl);
-    const proxy = await startTcpProxy({ host: base.hostname, port: Number(base.port || 6379) });
-    const client = new Redis(`redis://127.0.0.1:${proxy.port}`, {
-      keyPrefix: prefix,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: 250,
-    });
-    client.on('error', () => {});
-    await client.connect();
+    const { proxy, client, close } = await throughProxy();
     try {
       const db = fakeDatabase();
       // The default claim timeout (30 s): only this consumer's own re-read can be in time.
@@ -259,8 +255,7 @@ describe('RedisSpendBuffer (real Redis)', () => {
       });
       expect(await buffer.stop(1_000)).toBe(0);
     } finally {
-      client.disconnect();
-      await proxy.close();
+      await close();
     }
   });
 
