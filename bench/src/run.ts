@@ -298,13 +298,14 @@ async function closedLoop(
   // Work the load left behind (spend rows written after it stopped) is part of its cost.
   await quiet();
   const cpuAfter = cpuMs(target.process?.pid);
-  const [redisCpuUs, postgresCpuUs] = services.map((command, i) => {
-    const before = servicesBefore[i];
-    const after = serviceCpuMs(command);
-    return before != null && after !== null && result.requests.total > 0
+  /** CPU time between two readings (ms) per request of this measurement, µs. */
+  const perRequestUs = (before: number | null | undefined, after: number | null) =>
+    before != null && after !== null && result.requests.total > 0
       ? Math.round(((after - before) * 1000) / result.requests.total)
       : null;
-  });
+  const [redisCpuUs, postgresCpuUs] = services.map((command, i) =>
+    perRequestUs(servicesBefore[i], serviceCpuMs(command)),
+  );
   target.requests += result.requests.total;
   return {
     target: target.name,
@@ -314,10 +315,7 @@ async function closedLoop(
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     errors: result.errors + result.non2xx,
-    cpuUsPerRequest:
-      cpuBefore !== null && cpuAfter !== null && result.requests.total > 0
-        ? Math.round(((cpuAfter - cpuBefore) * 1000) / result.requests.total)
-        : null,
+    cpuUsPerRequest: perRequestUs(cpuBefore, cpuAfter),
     ...(services.length > 0 ? { redisCpuUs, postgresCpuUs } : {}),
   };
 }

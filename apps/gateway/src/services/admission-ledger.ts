@@ -615,8 +615,9 @@ const MAX_CALLS_PER_SCRIPT = 100;
 const SETTLE_GATHER_MS = 10;
 
 /**
- * Budget and limit counters shared by every instance in Redis: one Lua script per admission
- * and one per settlement (one round trip each). All keys share one hash slot (`{budget}`), so
+ * Budget and limit counters shared by every instance in Redis: a Lua script checks the calls
+ * that arrive in one turn of the event loop, another settles those that ended together (one
+ * round trip each; see SETTLE_GATHER_MS for calls admitted ahead). All keys share one hash slot (`{budget}`), so
  * a script may touch several scopes on a Redis Cluster too. When Redis does not answer, the
  * call is checked against this process's own counters instead (never waiting on Redis), and
  * settled where it was admitted; what Redis missed meanwhile (spend settled locally,
@@ -632,11 +633,10 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   readonly #pending: ScriptCall[] = [];
   readonly #releases: ScriptCall[] = [];
   #catchingUp: Promise<void> | undefined;
-  /** Checks and settlements of this event-loop turn, each kind sent in one script call. */
+  /** Checks of this event-loop turn, sent in one script call. */
   readonly #admissions = new TurnBatch<ScriptCall, (string | number)[]>(MAX_CALLS_PER_SCRIPT, (calls) => {
     // Calls that ended go first, on the same connection: their slots and costs count in this check.
-    this.#settlements.flush();
-    this.#gathered.flush();
+    this.#flushSettlements();
     const keys = calls.flatMap((c) => c.keys);
     return this.#redis.gatewayAdmit(
       keys.length,
@@ -647,6 +647,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       ...calls.flatMap((c) => c.args),
     );
   });
+  /** Settlements of this event-loop turn, sent in one script call. */
   readonly #settlements = new TurnBatch<ScriptCall, number[]>(MAX_CALLS_PER_SCRIPT, (calls) =>
     this.#settleOnRedis(calls),
   );
@@ -878,8 +879,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     const givenBack = Promise.all(stocks.map((stock) => this.#giveBack(stock, stock.tickets.splice(0))));
-    this.#settlements.flush();
-    this.#gathered.flush();
+    this.#flushSettlements();
     await givenBack;
     await this.caughtUp();
   }
@@ -949,6 +949,12 @@ export class RedisAdmissionLedger implements AdmissionLedger {
    */
   #release(keys: string[], requestId: string, scopes: number, unused = false): void {
     this.#queueRelease(releaseOf(keys, requestId, scopes, unused));
+  }
+
+  /** Sends every settlement waiting, gathered or not. */
+  #flushSettlements(): void {
+    this.#settlements.flush();
+    this.#gathered.flush();
   }
 
   /** Keeps a release to send once Redis answers, dropping the oldest past the cap. */
