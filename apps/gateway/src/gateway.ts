@@ -178,7 +178,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const bus: InvalidationBus = redis
     ? await RedisInvalidationBus.connect(redis, `${config.redisKeyPrefix}invalidate`, onRedisError)
     : new LocalInvalidationBus();
-  const lookups = createLookups({ db: database.db, bus, onRedisError, ...(redis ? { redis } : {}) });
+  const lookups = createLookups({ db: database.db, bus, onRedisError, logger, ...(redis ? { redis } : {}) });
+  lookups.start();
 
   const timings = { windowMs: config.rateLimitWindowMs, reservationTtlMs: 15 * 60_000 };
   const localAdmission = new InProcessAdmissionLedger(timings);
@@ -253,6 +254,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
     await budgetResets.stop();
+    await lookups.close();
     // No call arrives any more: calls admitted ahead are handed back.
     await sharedAdmission?.handBackTickets();
     // Rows of streams that ended last may still be counting their tokens.

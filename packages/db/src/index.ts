@@ -8,6 +8,7 @@ export {
   type Schema,
 } from './client.ts';
 export * from './queries/budget-reset.ts';
+export * from './queries/cache-invalidations.ts';
 export * from './queries/end-users.ts';
 export * from './queries/keys.ts';
 export * from './queries/reconcile.ts';

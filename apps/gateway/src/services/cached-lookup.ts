@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
-import { GatewayHttpError } from '../errors.ts';
 import type { InvalidationBus } from './invalidation-bus.ts';
 
 export interface CachedLookupOptions<T> {
@@ -34,6 +33,11 @@ const INVALIDATION_ATTEMPTS = 3;
 export class CachedLookup<T> {
   readonly #memory = new Map<string, { value: T | null; expiresAt: number }>();
   readonly #inFlight = new Map<string, Promise<T | undefined>>();
+  /**
+   * Ids whose Redis copy may be stale: dropping it failed. They are read from the database,
+   * not Redis, until a later drop succeeds (`retryUnconfirmed`).
+   */
+  readonly #unconfirmed = new Set<string>();
   readonly #maxEntries: number;
 
   constructor(private readonly options: CachedLookupOptions<T>) {
@@ -42,6 +46,12 @@ export class CachedLookup<T> {
       const separator = entry.indexOf(':');
       if (entry.slice(0, separator) === options.namespace) this.evictLocal(entry.slice(separator + 1));
     });
+    // Messages sent while this instance was not listening are lost: forget what it holds.
+    options.bus.onResync(() => this.#memory.clear());
+  }
+
+  get namespace(): string {
+    return this.options.namespace;
   }
 
   /** The entity, or undefined when it does not exist. */
@@ -57,7 +67,7 @@ export class CachedLookup<T> {
   }
 
   async #load(id: string): Promise<T | undefined> {
-    const shared = this.options.shared;
+    const shared = this.#unconfirmed.has(id) ? undefined : this.options.shared;
     if (shared) {
       try {
         const text = await shared.redis.get(this.#redisKey(id));
@@ -101,38 +111,60 @@ export class CachedLookup<T> {
     this.#memory.delete(id);
   }
 
-  /** Drops the entity everywhere: here, in Redis, and on every other instance. */
-  async invalidate(...ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  /** Drops the Redis copies; false (and the ids kept off Redis) when Redis did not take it. */
+  async #dropShared(ids: string[]): Promise<boolean> {
+    const shared = this.options.shared;
+    if (!shared || ids.length === 0) return true;
+    try {
+      await shared.redis.del(...ids.map((id) => this.#redisKey(id)));
+      for (const id of ids) this.#unconfirmed.delete(id);
+      return true;
+    } catch (error) {
+      shared.onError(error);
+      for (const id of ids) this.#unconfirmed.add(id);
+      return false;
+    }
+  }
+
+  /**
+   * Drops the entity everywhere: here, in Redis, and on every other instance. Resolves to
+   * whether every instance was told (the bus took the message); false when Redis was away after
+   * a few tries, in which case the invalidation log reaches the others instead. Never rejects.
+   */
+  async invalidate(...ids: string[]): Promise<boolean> {
+    if (ids.length === 0) return true;
     const drop = async () => {
       for (const id of ids) this.evictLocal(id);
-      const shared = this.options.shared;
-      if (shared) await shared.redis.del(...ids.map((id) => this.#redisKey(id)));
+      if (!(await this.#dropShared(ids))) throw new Error('redis did not take the delete');
       await Promise.all(ids.map((id) => this.options.bus.publish(`${this.options.namespace}:${id}`)));
     };
-    // A revocation that other instances never hear of would leave a deleted key working for
-    // up to the cache lifetimes; so it is retried, and reported when it cannot be delivered.
     for (let attempt = 1; ; attempt++) {
       try {
         await drop();
         break;
       } catch (error) {
         this.options.shared?.onError(error);
-        if (attempt >= INVALIDATION_ATTEMPTS) {
-          throw new GatewayHttpError({
-            kind: 'service_unavailable',
-            message:
-              'The change was saved, but other gateway instances could not be told (Redis is unavailable); they may use the previous value for up to 70 seconds. Retry the request once Redis is back.',
-          });
-        }
+        if (attempt >= INVALIDATION_ATTEMPTS) return false;
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }
     if (this.options.shared) {
-      setTimeout(
-        () => void drop().catch((error) => this.options.shared?.onError(error)),
-        SECOND_INVALIDATION_DELAY_MS,
-      ).unref();
+      setTimeout(() => {
+        for (const id of ids) this.evictLocal(id);
+        void this.#dropShared(ids);
+      }, SECOND_INVALIDATION_DELAY_MS).unref();
     }
+    return true;
+  }
+
+  /** Applies an invalidation read from the log: drops the ids here and their Redis copies. */
+  async applyLogged(ids: string[]): Promise<void> {
+    for (const id of ids) this.evictLocal(id);
+    await this.#dropShared(ids);
+  }
+
+  /** Tries again to drop Redis copies an earlier attempt could not. */
+  async retryUnconfirmed(): Promise<void> {
+    if (this.#unconfirmed.size > 0) await this.#dropShared([...this.#unconfirmed]);
   }
 }

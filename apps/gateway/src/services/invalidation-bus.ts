@@ -8,18 +8,22 @@ import type { Redis } from 'ioredis';
 export interface InvalidationBus {
   publish(entry: string): Promise<void>;
   subscribe(handler: (entry: string) => void): void;
+  /** Called when this instance listens again after a gap (messages sent meanwhile are lost). */
+  onResync(handler: () => void): void;
   close(): Promise<void>;
 }
 
 export class LocalInvalidationBus implements InvalidationBus {
   async publish(): Promise<void> {}
   subscribe(): void {}
+  onResync(): void {}
   async close(): Promise<void> {}
 }
 
 export class RedisInvalidationBus implements InvalidationBus {
   readonly #subscriber: Redis;
   readonly #handlers: ((entry: string) => void)[] = [];
+  readonly #resyncHandlers: (() => void)[] = [];
 
   /** `channel` is shared by all instances of one deployment (it carries the key prefix). */
   private constructor(
@@ -32,6 +36,12 @@ export class RedisInvalidationBus implements InvalidationBus {
     this.#subscriber.on('error', onError);
     this.#subscriber.on('message', (from: string, entry: string) => {
       if (from === channel) for (const handler of this.#handlers) handler(entry);
+    });
+    // ioredis subscribes again on every reconnect; each 'ready' after the first ends a gap.
+    let connectedBefore = false;
+    this.#subscriber.on('ready', () => {
+      if (connectedBefore) for (const handler of this.#resyncHandlers) handler();
+      connectedBefore = true;
     });
   }
 
@@ -53,6 +63,10 @@ export class RedisInvalidationBus implements InvalidationBus {
 
   subscribe(handler: (entry: string) => void): void {
     this.#handlers.push(handler);
+  }
+
+  onResync(handler: () => void): void {
+    this.#resyncHandlers.push(handler);
   }
 
   async close(): Promise<void> {

@@ -8,13 +8,16 @@ import {
   findTag,
   findTeam,
   findUser,
+  recordInvalidations,
   type TeamRow,
   type VerificationTokenRow,
 } from '@gateway/db';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CachedLookup } from './cached-lookup.ts';
 import type { InvalidationBus } from './invalidation-bus.ts';
+import { INVALIDATION_LOG_BOUND_MS, InvalidationLog } from './invalidation-log.ts';
 
 /**
  * What auth needs of a virtual key, in a form that survives JSON (Redis). Money stays a
@@ -144,6 +147,15 @@ function toCustomerRecord({ endUser, budget }: EndUserWithBudget): CustomerRecor
   };
 }
 
+/** The cached entries an admin change makes stale, by entity (keys by hash). */
+export interface StaleEntries {
+  keys?: string[];
+  teams?: string[];
+  users?: string[];
+  customers?: string[];
+  tags?: string[];
+}
+
 /** The entities the request path reads, each cached by id (keys by hash). */
 export interface Lookups {
   keys: CachedLookup<KeyRecord>;
@@ -153,8 +165,20 @@ export interface Lookups {
   customers: CachedLookup<CustomerRecord>;
   /** Request tags with a budget or limits (tags without a row read as absent). */
   tags: CachedLookup<TagRecord>;
-  /** Drops keys from every cache, with the old hashes that still stand for them. */
+  /**
+   * Makes an admin change: `write` runs in a transaction that also records what it makes stale
+   * (keys with the old hashes that still stand for them) in the invalidation log, so the change
+   * and its revocation are durable together whatever Redis does. Then the entries are dropped
+   * from every cache. Resolves once every instance that reaches Postgres reads the change: at
+   * once when Redis told them, else after the log's poll has (at most
+   * INVALIDATION_LOG_BOUND_MS). Rejects only when `write` or the transaction fails.
+   */
+  change<T>(stale: StaleEntries, write: (tx: Database) => Promise<T>): Promise<T>;
+  /** Drops keys from every cache (best effort), with the old hashes that still stand for them. */
   invalidateKeys(hashes: string[]): Promise<void>;
+  /** Starts reading the invalidation log. */
+  start(): void;
+  close(): Promise<void>;
 }
 
 export interface LookupsOptions {
@@ -162,6 +186,7 @@ export interface LookupsOptions {
   bus: InvalidationBus;
   redis?: Redis;
   onRedisError: (error: unknown) => void;
+  logger: Logger;
 }
 
 /**
@@ -169,7 +194,7 @@ export interface LookupsOptions {
  * through the admin API invalidates at once (on all instances through the bus), so these only
  * bound staleness if an invalidation message is lost.
  */
-export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions): Lookups {
+export function createLookups({ db, bus, redis, onRedisError, logger }: LookupsOptions): Lookups {
   const shared = redis ? { redis, ttlSeconds: 60, onError: onRedisError } : undefined;
   const common = { bus, memoryTtlMs: 10_000, missTtlMs: 5_000, ...(shared ? { shared } : {}) };
   const keys = new CachedLookup<KeyRecord>({
@@ -220,16 +245,44 @@ export function createLookups({ db, bus, redis, onRedisError }: LookupsOptions):
       return found ? toCustomerRecord(found) : undefined;
     },
   });
+  const byNamespace = { keys, teams, users, customers, tags } as const;
+  const all = Object.values(byNamespace) as CachedLookup<unknown>[];
+  const log = new InvalidationLog(db, all, logger);
   return {
-    keys,
-    teams,
-    users,
-    customers,
-    tags,
+    ...byNamespace,
+    async change(stale, write) {
+      const entries = new Map<CachedLookup<unknown>, string[]>();
+      const result = await db.transaction(async (tx) => {
+        if (stale.keys?.length) {
+          // Old hashes in a grace period stand for the key; a delete removes their rows too.
+          stale = { ...stale, keys: [...stale.keys, ...(await findDeprecatedHashes(tx, stale.keys))] };
+        }
+        const written = await write(tx);
+        for (const [name, ids] of Object.entries(stale) as [keyof StaleEntries, string[] | undefined][]) {
+          if (ids?.length) entries.set(byNamespace[name] as CachedLookup<unknown>, [...new Set(ids)]);
+        }
+        await recordInvalidations(
+          tx,
+          [...entries].flatMap(([lookup, ids]) => ids.map((id) => `${lookup.namespace}:${id}`)),
+        );
+        return written;
+      });
+      const told = await Promise.all([...entries].map(([lookup, ids]) => lookup.invalidate(...ids)));
+      if (told.includes(false)) {
+        logger.warn(
+          { waitMs: INVALIDATION_LOG_BOUND_MS },
+          'admin change saved, but Redis could not tell the other instances; answering once the invalidation log has reached them',
+        );
+        await new Promise((resolve) => setTimeout(resolve, INVALIDATION_LOG_BOUND_MS));
+      }
+      return result;
+    },
     async invalidateKeys(hashes) {
       if (hashes.length === 0) return;
       const old = await findDeprecatedHashes(db, hashes);
       await keys.invalidate(...hashes, ...old);
     },
+    start: () => log.start(),
+    close: () => log.stop(),
   };
 }

@@ -1,4 +1,5 @@
 export * from './budget.ts';
+export * from './cache-invalidation.ts';
 export * from './daily-spend.ts';
 export * from './deprecated-verification-token.ts';
 export * from './end-user.ts';

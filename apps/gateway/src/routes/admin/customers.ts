@@ -18,6 +18,7 @@ import type { AppDeps } from '../../app-env.ts';
 import { GatewayHttpError } from '../../errors.ts';
 import { addDuration } from '../../services/duration.ts';
 import type { AdminApi } from './admin-api.ts';
+import { isUniqueViolation } from './key-fields.ts';
 
 export const budgetFields = {
   max_budget: z.number().nonnegative().nullish(),
@@ -101,6 +102,15 @@ export function toBudgetPatch(input: BudgetFields, now: Date): Partial<NewBudget
   return Object.keys(patch).length > 0 ? patch : undefined;
 }
 
+function customerExists(id: string): GatewayHttpError {
+  return new GatewayHttpError({
+    kind: 'invalid_request',
+    type: 'bad_request',
+    param: 'user_id',
+    message: `Customer already exists, passed user_id=${id}. Please pass a new user_id.`,
+  });
+}
+
 function customerNotFound(id: string, param: string): GatewayHttpError {
   return new GatewayHttpError({
     kind: 'not_found',
@@ -151,29 +161,30 @@ export function registerCustomerRoutes(api: AdminApi, deps: AppDeps): void {
       },
       async ({ body }) => {
         checkDefaultModel(body.default_model);
-        if (await findEndUser(db, body.user_id)) {
-          throw new GatewayHttpError({
-            kind: 'invalid_request',
-            type: 'bad_request',
-            param: 'user_id',
-            message: `Customer already exists, passed user_id=${body.user_id}. Please pass a new user_id.`,
-          });
-        }
+        if (await findEndUser(db, body.user_id)) throw customerExists(body.user_id);
         const budget = toBudgetPatch(body, new Date());
-        const created = await insertEndUser(
-          db,
-          {
-            userId: body.user_id,
-            alias: body.alias ?? null,
-            blocked: body.blocked ?? false,
-            spend: String(body.spend ?? 0),
-            allowedModelRegion: body.allowed_model_region ?? null,
-            defaultModel: body.default_model ?? null,
-            budgetId: body.budget_id ?? null,
-          },
-          budget ? { ...budget, budgetId: randomUUID() } : undefined,
-        );
-        await deps.lookups.customers.invalidate(body.user_id);
+        let created: Awaited<ReturnType<typeof insertEndUser>>;
+        try {
+          created = await deps.lookups.change({ customers: [body.user_id] }, (tx) =>
+            insertEndUser(
+              tx,
+              {
+                userId: body.user_id,
+                alias: body.alias ?? null,
+                blocked: body.blocked ?? false,
+                spend: String(body.spend ?? 0),
+                allowedModelRegion: body.allowed_model_region ?? null,
+                defaultModel: body.default_model ?? null,
+                budgetId: body.budget_id ?? null,
+              },
+              budget ? { ...budget, budgetId: randomUUID() } : undefined,
+            ),
+          );
+        } catch (error) {
+          // Two concurrent calls with one id: the second finds the row made by the first.
+          if (isUniqueViolation(error)) throw customerExists(body.user_id);
+          throw error;
+        }
         await deps.admission.forget([`customer:${body.user_id}`]);
         return customerJson(created);
       },
@@ -214,15 +225,17 @@ export function registerCustomerRoutes(api: AdminApi, deps: AppDeps): void {
         if (body.budget_id !== undefined) patch.budgetId = body.budget_id;
         if (body.allowed_model_region !== undefined) patch.allowedModelRegion = body.allowed_model_region;
         if (body.default_model !== undefined) patch.defaultModel = body.default_model;
-        const updated = await updateEndUser(
-          db,
-          body.user_id,
-          patch,
-          toBudgetPatch(body, new Date()),
-          randomUUID,
-        );
-        if (!updated) throw customerNotFound(body.user_id, 'user_id');
-        await deps.lookups.customers.invalidate(body.user_id);
+        const updated = await deps.lookups.change({ customers: [body.user_id] }, async (tx) => {
+          const row = await updateEndUser(
+            tx,
+            body.user_id,
+            patch,
+            toBudgetPatch(body, new Date()),
+            randomUUID,
+          );
+          if (!row) throw customerNotFound(body.user_id, 'user_id');
+          return row;
+        });
         return customerJson(updated);
       },
     );
@@ -248,8 +261,9 @@ export function registerCustomerRoutes(api: AdminApi, deps: AppDeps): void {
             message: `End User Id(s)=${missing.join(', ')} do not exist in db`,
           });
         }
-        const deleted = await deleteEndUsers(db, body.user_ids);
-        await deps.lookups.customers.invalidate(...body.user_ids);
+        const deleted = await deps.lookups.change({ customers: body.user_ids }, (tx) =>
+          deleteEndUsers(tx, body.user_ids),
+        );
         await deps.admission.forget(body.user_ids.map((id) => `customer:${id}`));
         return {
           deleted_customers: deleted,
@@ -284,8 +298,9 @@ export function registerCustomerRoutes(api: AdminApi, deps: AppDeps): void {
           response: z.record(z.string(), z.array(customerJsonSchema)),
         },
         async ({ body }) => {
-          const rows = await setEndUsersBlocked(db, body.user_ids, blocked);
-          await deps.lookups.customers.invalidate(...body.user_ids);
+          const rows = await deps.lookups.change({ customers: body.user_ids }, (tx) =>
+            setEndUsersBlocked(tx, body.user_ids, blocked),
+          );
           return {
             [blocked ? 'blocked_users' : 'unblocked_users']: rows.map((endUser) =>
               customerJson({ endUser, budget: null }),

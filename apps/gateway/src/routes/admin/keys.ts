@@ -40,8 +40,8 @@ function describeKey(ref: string): string {
 }
 
 /**
- * The key endpoints (contract §2.1-§2.8). Every change invalidates the key in every cache on
- * every instance before the response is sent.
+ * The key endpoints (contract §2.1-§2.8). Every change is recorded as stale in the same
+ * transaction and reaches every cache on every instance before the response is sent.
  */
 export function registerKeyRoutes(api: AdminApi, deps: AppDeps): void {
   const db = deps.database.db;
@@ -94,15 +94,18 @@ export function registerKeyRoutes(api: AdminApi, deps: AppDeps): void {
       }
       let row: VerificationTokenRow;
       try {
-        row = await insertKey(db, {
-          ...patch,
-          token: tokenHash,
-          keyName: displayKeyName(rawKey),
-          createdAt: now,
-          updatedAt: now,
-          createdBy: 'default_user_id',
-          updatedBy: 'default_user_id',
-        });
+        // A lookup of this hash may have been cached as "unknown" (a custom key tried early).
+        row = await deps.lookups.change({ keys: [tokenHash] }, (tx) =>
+          insertKey(tx, {
+            ...patch,
+            token: tokenHash,
+            keyName: displayKeyName(rawKey),
+            createdAt: now,
+            updatedAt: now,
+            createdBy: 'default_user_id',
+            updatedBy: 'default_user_id',
+          }),
+        );
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         if (body.key_alias) throw aliasTaken(body.key_alias);
@@ -112,8 +115,6 @@ export function registerKeyRoutes(api: AdminApi, deps: AppDeps): void {
           message: 'This key already exists.',
         });
       }
-      // A lookup of this hash may have been cached as "unknown" (a custom key tried early).
-      await deps.lookups.invalidateKeys([tokenHash]);
       return { key: rawKey, ...toKeyJson(row) };
     },
   );
@@ -136,15 +137,17 @@ export function registerKeyRoutes(api: AdminApi, deps: AppDeps): void {
       const patch = toKeyPatch(body, new Date(), existing.metadata);
       await requireTeam(patch.teamId);
       await ensureUser(patch.userId);
-      let row: VerificationTokenRow | undefined;
+      let row: VerificationTokenRow;
       try {
-        row = await updateKey(db, tokenHash, { ...patch, updatedBy: 'default_user_id' });
+        row = await deps.lookups.change({ keys: [tokenHash] }, async (tx) => {
+          const updated = await updateKey(tx, tokenHash, { ...patch, updatedBy: 'default_user_id' });
+          if (!updated) throw notFound(`Key not found: ${describeKey(body.key)}`);
+          return updated;
+        });
       } catch (error) {
         if (isUniqueViolation(error) && body.key_alias) throw aliasTaken(body.key_alias);
         throw error;
       }
-      if (!row) throw notFound(`Key not found: ${describeKey(body.key)}`);
-      await deps.lookups.invalidateKeys([tokenHash]);
       // A spend set by hand replaces what the budget counter had counted.
       if (body.spend !== undefined) await deps.admission.forget([`key:${tokenHash}`]);
       return { key: body.key, ...toKeyJson(row) };
@@ -257,10 +260,8 @@ export function registerKeyRoutes(api: AdminApi, deps: AppDeps): void {
       const byAlias = await findKeysByAliases(db, body.key_aliases ?? []);
       const hashes = [...new Set([...byKey, ...byAlias].map((row) => row.token))];
       if (hashes.length === 0) throw notFound('No keys found');
-      // Old hashes in a grace period are found before the rows that they point to are gone.
-      await deps.lookups.invalidateKeys(hashes);
-      await deleteKeys(db, hashes);
-      await deps.lookups.invalidateKeys(hashes);
+      // Deleted and recorded as stale in one transaction: durable before any cache hears of it.
+      await deps.lookups.change({ keys: hashes }, (tx) => deleteKeys(tx, hashes));
       // A key generated again with the same value starts from its own (zero) spend.
       await deps.admission.forget(hashes.map((hash) => `key:${hash}`));
       const found = new Set(hashes);
@@ -309,15 +310,17 @@ export function registerKeyRoutes(api: AdminApi, deps: AppDeps): void {
     await requireTeam(patch.teamId);
     const rawKey = body.new_key ?? generateRawKey();
     const newHash = hashKey(rawKey);
-    const row = await regenerateKey(
-      db,
-      oldHash,
-      newHash,
-      { ...patch, keyName: displayKeyName(rawKey), updatedBy: 'default_user_id' },
-      graceUntil,
-    );
-    if (!row) throw notFound(`Key ${describeKey(ref)} not found.`);
-    await deps.lookups.invalidateKeys([oldHash, newHash]);
+    const row = await deps.lookups.change({ keys: [oldHash, newHash] }, async (tx) => {
+      const regenerated = await regenerateKey(
+        tx,
+        oldHash,
+        newHash,
+        { ...patch, keyName: displayKeyName(rawKey), updatedBy: 'default_user_id' },
+        graceUntil,
+      );
+      if (!regenerated) throw notFound(`Key ${describeKey(ref)} not found.`);
+      return regenerated;
+    });
     return { key: rawKey, ...toKeyJson(row) };
   }
   const regenerateSpec = {
@@ -347,9 +350,11 @@ export function registerKeyRoutes(api: AdminApi, deps: AppDeps): void {
       },
       async ({ body }) => {
         const tokenHash = toKeyHash(body.key);
-        const row = await updateKey(db, tokenHash, { blocked });
-        if (!row) throw notFound(`Key not found: ${describeKey(body.key)}`);
-        await deps.lookups.invalidateKeys([tokenHash]);
+        const row = await deps.lookups.change({ keys: [tokenHash] }, async (tx) => {
+          const updated = await updateKey(tx, tokenHash, { blocked });
+          if (!updated) throw notFound(`Key not found: ${describeKey(body.key)}`);
+          return updated;
+        });
         return toKeyJson(row);
       },
     );

@@ -58,18 +58,19 @@ export function registerTagRoutes(api: AdminApi, deps: AppDeps): void {
         message: 'budget_duration is not supported on tags yet.',
       });
     }
-    const saved = await upsertTag(
-      db,
-      {
-        tagName: body.name,
-        ...(body.description !== undefined ? { description: body.description } : {}),
-        ...(body.models ? { models: body.models } : {}),
-        createdBy: 'default_user_id',
-      },
-      toBudgetPatch(body, new Date()),
-      randomUUID,
+    const saved = await deps.lookups.change({ tags: [body.name] }, (tx) =>
+      upsertTag(
+        tx,
+        {
+          tagName: body.name,
+          ...(body.description !== undefined ? { description: body.description } : {}),
+          ...(body.models ? { models: body.models } : {}),
+          createdBy: 'default_user_id',
+        },
+        toBudgetPatch(body, new Date()),
+        randomUUID,
+      ),
     );
-    await deps.lookups.tags.invalidate(body.name);
     return tagJson(saved);
   }
 
@@ -146,9 +147,10 @@ export function registerTagRoutes(api: AdminApi, deps: AppDeps): void {
       response: z.object({ message: z.string() }),
     },
     async ({ body }) => {
-      const deleted = await deleteTags(db, [body.name]);
-      if (deleted.length === 0) throw tagNotFound(body.name);
-      await deps.lookups.tags.invalidate(body.name);
+      await deps.lookups.change({ tags: [body.name] }, async (tx) => {
+        const deleted = await deleteTags(tx, [body.name]);
+        if (deleted.length === 0) throw tagNotFound(body.name);
+      });
       await deps.admission.forget([`tag:${body.name}`]);
       return { message: `Tag ${body.name} deleted successfully` };
     },

@@ -166,20 +166,21 @@ export function registerTeamRoutes(api: AdminApi, deps: AppDeps): void {
       ];
       await ensureUsers(membersWithRoles);
       try {
-        const row = await insertTeam(
-          db,
-          {
-            ...toTeamPatch(body, now),
-            teamId,
+        const row = await deps.lookups.change({ teams: [teamId] }, (tx) =>
+          insertTeam(
+            tx,
+            {
+              ...toTeamPatch(body, now),
+              teamId,
+              membersWithRoles,
+              members: ids(),
+              admins: ids('admin'),
+              createdAt: now,
+              updatedAt: now,
+            },
             membersWithRoles,
-            members: ids(),
-            admins: ids('admin'),
-            createdAt: now,
-            updatedAt: now,
-          },
-          membersWithRoles,
+          ),
         );
-        await deps.lookups.teams.invalidate(teamId);
         return teamJson(row);
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
@@ -205,9 +206,11 @@ export function registerTeamRoutes(api: AdminApi, deps: AppDeps): void {
     async ({ body }) => {
       const existing = await findTeam(db, body.team_id);
       if (!existing) throw teamNotFound(body.team_id);
-      const row = await updateTeam(db, body.team_id, toTeamPatch(body, new Date(), existing.metadata));
-      if (!row) throw teamNotFound(body.team_id);
-      await deps.lookups.teams.invalidate(body.team_id);
+      const row = await deps.lookups.change({ teams: [body.team_id] }, async (tx) => {
+        const updated = await updateTeam(tx, body.team_id, toTeamPatch(body, new Date(), existing.metadata));
+        if (!updated) throw teamNotFound(body.team_id);
+        return updated;
+      });
       return { team_id: body.team_id, data: teamJson(row) };
     },
   );
@@ -225,14 +228,11 @@ export function registerTeamRoutes(api: AdminApi, deps: AppDeps): void {
     async ({ body }) => {
       for (const teamId of body.team_ids) if (!(await findTeam(db, teamId))) throw teamNotFound(teamId);
       const keyHashes = (await keysOfTeamIds(body.team_ids)).map((k) => k.token);
-      await deps.lookups.invalidateKeys(keyHashes);
-      await deleteTeams(db, body.team_ids);
-      await Promise.all([
-        deps.lookups.teams.invalidate(...body.team_ids),
-        deps.lookups.invalidateKeys(keyHashes),
-        // A team created again under the same id starts from its own (zero) spend.
-        deps.admission.forget(body.team_ids.map((id) => `team:${id}`)),
-      ]);
+      await deps.lookups.change({ teams: body.team_ids, keys: keyHashes }, (tx) =>
+        deleteTeams(tx, body.team_ids),
+      );
+      // A team created again under the same id starts from its own (zero) spend.
+      await deps.admission.forget(body.team_ids.map((id) => `team:${id}`));
       return { deleted_teams: body.team_ids, deleted_keys: keyHashes.length };
     },
   );
@@ -338,9 +338,11 @@ export function registerTeamRoutes(api: AdminApi, deps: AppDeps): void {
     async ({ body }) => {
       const members = Array.isArray(body.member) ? body.member : [body.member];
       await ensureUsers(members);
-      const row = await addTeamMembers(db, body.team_id, members);
-      if (!row) throw teamNotFound(body.team_id);
-      await deps.lookups.teams.invalidate(body.team_id);
+      const row = await deps.lookups.change({ teams: [body.team_id] }, async (tx) => {
+        const updated = await addTeamMembers(tx, body.team_id, members);
+        if (!updated) throw teamNotFound(body.team_id);
+        return updated;
+      });
       return teamJson(row);
     },
   );
@@ -362,17 +364,19 @@ export function registerTeamRoutes(api: AdminApi, deps: AppDeps): void {
       response: teamJsonSchema,
     },
     async ({ body }) => {
-      const result = await removeTeamMember(db, body.team_id, body);
-      if (!result) throw teamNotFound(body.team_id);
-      if (!result.removed) {
-        throw new GatewayHttpError({
-          kind: 'invalid_request',
-          param: body.user_id ? 'user_id' : 'user_email',
-          message: `User=${body.user_id ?? body.user_email} is not a member of team=${body.team_id}`,
-        });
-      }
-      await deps.lookups.teams.invalidate(body.team_id);
-      return teamJson(result.team);
+      const team = await deps.lookups.change({ teams: [body.team_id] }, async (tx) => {
+        const result = await removeTeamMember(tx, body.team_id, body);
+        if (!result) throw teamNotFound(body.team_id);
+        if (!result.removed) {
+          throw new GatewayHttpError({
+            kind: 'invalid_request',
+            param: body.user_id ? 'user_id' : 'user_email',
+            message: `User=${body.user_id ?? body.user_email} is not a member of team=${body.team_id}`,
+          });
+        }
+        return result.team;
+      });
+      return teamJson(team);
     },
   );
 
@@ -388,9 +392,11 @@ export function registerTeamRoutes(api: AdminApi, deps: AppDeps): void {
         response: teamJsonSchema,
       },
       async ({ body }) => {
-        const row = await updateTeam(db, body.team_id, { blocked });
-        if (!row) throw teamNotFound(body.team_id);
-        await deps.lookups.teams.invalidate(body.team_id);
+        const row = await deps.lookups.change({ teams: [body.team_id] }, async (tx) => {
+          const updated = await updateTeam(tx, body.team_id, { blocked });
+          if (!updated) throw teamNotFound(body.team_id);
+          return updated;
+        });
         return teamJson(row);
       },
     );

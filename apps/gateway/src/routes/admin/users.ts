@@ -15,6 +15,7 @@ import {
   type UserRow,
   updateUser,
   users,
+  type VerificationTokenRow,
 } from '@gateway/db';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
@@ -22,7 +23,14 @@ import { GatewayHttpError } from '../../errors.ts';
 import { addDuration } from '../../services/duration.ts';
 import { displayKeyName, generateRawKey, hashKey } from '../../services/virtual-key.ts';
 import type { AdminApi } from './admin-api.ts';
-import { type KeyFields, keyFields, keyJsonSchema, toKeyJson, toKeyPatch } from './key-fields.ts';
+import {
+  isUniqueViolation,
+  type KeyFields,
+  keyFields,
+  keyJsonSchema,
+  toKeyJson,
+  toKeyPatch,
+} from './key-fields.ts';
 
 const roles = ['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer'] as const;
 
@@ -176,27 +184,54 @@ export function registerUserRoutes(api: AdminApi, deps: AppDeps): void {
           });
         }
       }
-      let user = await insertUser(db, { ...toUserPatch(body, now), userId, createdAt: now, updatedAt: now });
-      for (const m of memberships) {
-        await addTeamMembers(db, m.team_id, [{ role: m.user_role, user_id: userId }]);
-        await deps.lookups.teams.invalidate(m.team_id);
-      }
-      if (memberships.length > 0) user = (await findUser(db, userId)) ?? user;
-      let key: { key: string; key_name: string | null; expires: string | null; token: string } | undefined;
-      if (body.auto_create_key) {
-        const rawKey = generateRawKey();
-        const row = await insertKey(db, {
-          ...toKeyPatch(autoKeyFieldsOf(body), now),
-          models: body.models ?? [],
-          token: hashKey(rawKey),
-          keyName: displayKeyName(rawKey),
-          userId,
-          createdAt: now,
-          updatedAt: now,
-          createdBy: 'default_user_id',
-          updatedBy: 'default_user_id',
+      const rawKey = body.auto_create_key ? generateRawKey() : undefined;
+      const keyHash = rawKey ? hashKey(rawKey) : undefined;
+      let created: { user: UserRow; key: VerificationTokenRow | undefined };
+      try {
+        // One transaction: a user made by two concurrent calls with one id is made once, and
+        // the other call gets the 409 below instead of a half-made user.
+        created = await deps.lookups.change(
+          { users: [userId], teams: memberships.map((m) => m.team_id), keys: keyHash ? [keyHash] : [] },
+          async (tx) => {
+            let user = await insertUser(tx, {
+              ...toUserPatch(body, now),
+              userId,
+              createdAt: now,
+              updatedAt: now,
+            });
+            for (const m of memberships) {
+              await addTeamMembers(tx, m.team_id, [{ role: m.user_role, user_id: userId }]);
+            }
+            if (memberships.length > 0) user = (await findUser(tx, userId)) ?? user;
+            const key =
+              rawKey && keyHash
+                ? await insertKey(tx, {
+                    ...toKeyPatch(autoKeyFieldsOf(body), now),
+                    models: body.models ?? [],
+                    token: keyHash,
+                    keyName: displayKeyName(rawKey),
+                    userId,
+                    createdAt: now,
+                    updatedAt: now,
+                    createdBy: 'default_user_id',
+                    updatedBy: 'default_user_id',
+                  })
+                : undefined;
+            return { user, key };
+          },
+        );
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        throw new GatewayHttpError({
+          kind: 'conflict',
+          param: 'user_id',
+          message: `User with id ${userId} already exists`,
         });
-        const json = toKeyJson(row);
+      }
+      const user = created.user;
+      let key: { key: string; key_name: string | null; expires: string | null; token: string } | undefined;
+      if (rawKey && created.key) {
+        const json = toKeyJson(created.key);
         key = { key: rawKey, key_name: json.key_name, expires: json.expires, token: json.token };
       }
       return {
@@ -259,9 +294,11 @@ export function registerUserRoutes(api: AdminApi, deps: AppDeps): void {
       if (!existing) throw userNotFound(body.user_id ?? body.user_email!);
       const patch = toUserPatch(body, new Date());
       if (!body.user_id) delete patch.userEmail;
-      const row = await updateUser(db, existing.userId, patch);
-      if (!row) throw userNotFound(existing.userId);
-      await deps.lookups.users.invalidate(existing.userId);
+      const row = await deps.lookups.change({ users: [existing.userId] }, async (tx) => {
+        const updated = await updateUser(tx, existing.userId, patch);
+        if (!updated) throw userNotFound(existing.userId);
+        return updated;
+      });
       return userJson(row);
     },
   );
@@ -281,10 +318,9 @@ export function registerUserRoutes(api: AdminApi, deps: AppDeps): void {
       const keyHashes = (await Promise.all(body.user_ids.map((id) => keysOfUser(db, id))))
         .flat()
         .map((k) => k.token);
-      await deps.lookups.invalidateKeys(keyHashes);
-      await deleteUsers(db, body.user_ids);
-      await deps.lookups.invalidateKeys(keyHashes);
-      await deps.lookups.users.invalidate(...body.user_ids);
+      await deps.lookups.change({ users: body.user_ids, keys: keyHashes }, (tx) =>
+        deleteUsers(tx, body.user_ids),
+      );
       await deps.admission.forget(body.user_ids.map((id) => `user:${id}`));
       return { deleted_users: body.user_ids, deleted_keys: keyHashes.length };
     },

@@ -1,0 +1,90 @@
+import { type Database, pruneInvalidations, readInvalidations } from '@gateway/db';
+import type { Logger } from 'pino';
+import type { CachedLookup } from './cached-lookup.ts';
+
+/** How often every instance reads the log. */
+export const INVALIDATION_POLL_MS = 1_000;
+/**
+ * How long after a change commits every instance that reaches Postgres has applied it from the
+ * log: the poll that starts after the commit is at most one interval (plus a read) away.
+ */
+export const INVALIDATION_LOG_BOUND_MS = 2 * INVALIDATION_POLL_MS;
+/** A change whose transaction took longer than this to commit could be missed by a poll. */
+const LATE_COMMIT_MARGIN_MS = 10_000;
+const KEEP_ROWS_MS = 3600_000;
+const PRUNE_EVERY_MS = 600_000;
+
+/**
+ * Reads the admin changes' invalidation log (`gateway_cache_invalidations`) every second and
+ * drops what they made stale from this instance's memory and from Redis. The Redis channel
+ * tells instances within milliseconds; this is what makes a revocation reach every instance
+ * when that channel fails (Redis down or paused, a message lost while reconnecting), so a
+ * deleted key stops working everywhere within INVALIDATION_LOG_BOUND_MS whatever Redis does.
+ */
+export class InvalidationLog {
+  readonly #lookups = new Map<string, CachedLookup<unknown>>();
+  /** Ids of rows applied recently (a read overlaps the previous one by the commit margin). */
+  readonly #seen = new Map<number, number>();
+  #since: Date | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #lastPruneMs = 0;
+  #failing = false;
+  #stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    lookups: CachedLookup<unknown>[],
+    private readonly logger: Logger,
+    private readonly pollMs = INVALIDATION_POLL_MS,
+  ) {
+    for (const lookup of lookups) this.#lookups.set(lookup.namespace, lookup);
+  }
+
+  start(): void {
+    if (this.#timer || this.#stopped) return;
+    const tick = () => {
+      this.#running = this.pollOnce().finally(() => {
+        this.#running = undefined;
+        if (!this.#stopped) this.#timer = setTimeout(tick, this.pollMs).unref();
+      });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** One read of the log; failures are logged once per run of failures and retried next time. */
+  async pollOnce(): Promise<void> {
+    try {
+      const since = this.#since ? new Date(this.#since.getTime() - LATE_COMMIT_MARGIN_MS) : undefined;
+      const { rows, readAt } = await readInvalidations(this.db, since);
+      const fresh = rows.filter((row) => !this.#seen.has(row.id));
+      const byNamespace = new Map<string, string[]>();
+      for (const row of fresh) {
+        this.#seen.set(row.id, readAt.getTime());
+        const separator = row.entry.indexOf(':');
+        const namespace = row.entry.slice(0, separator);
+        byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), row.entry.slice(separator + 1)]);
+      }
+      for (const [namespace, ids] of byNamespace) await this.#lookups.get(namespace)?.applyLogged(ids);
+      for (const lookup of this.#lookups.values()) await lookup.retryUnconfirmed();
+      for (const [id, at] of this.#seen)
+        if (at < readAt.getTime() - 2 * LATE_COMMIT_MARGIN_MS) this.#seen.delete(id);
+      this.#since = readAt;
+      if (this.#failing) this.logger.info('cache invalidation log: reading again');
+      this.#failing = false;
+      if (readAt.getTime() - this.#lastPruneMs > PRUNE_EVERY_MS) {
+        this.#lastPruneMs = readAt.getTime();
+        await pruneInvalidations(this.db, new Date(readAt.getTime() - KEEP_ROWS_MS));
+      }
+    } catch (error) {
+      if (!this.#failing) this.logger.warn({ err: error }, 'cache invalidation log: read failed; retrying');
+      this.#failing = true;
+    }
+  }
+}
