@@ -28,6 +28,44 @@ const relayedPaths = [
   /^\/anthropic\/v1\/messages\/count_tokens$/,
   /^\/anthropic\/v1\/models(\/[^/]+)?$/,
 ];
+/**
+ * A model id in the path goes upstream with the operator's key: only the characters model ids
+ * use, so nothing encoded (`%2F`, `..`) can reach another endpoint.
+ */
+const SAFE_MODEL_ID = /^\/anthropic\/v1\/models\/[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}$/;
+/** The largest `max_tokens` accepted; larger values could not be reserved for exactly. */
+const MAX_TOKENS_LIMIT = 2 ** 31 - 1;
+
+function invalid(message: string, param?: string): GatewayHttpError {
+  return new GatewayHttpError({ kind: 'invalid_request', message, ...(param ? { param } : {}) });
+}
+
+/**
+ * What the gateway needs of a messages body to meter it, checked before anything goes
+ * upstream: a JSON object naming its model, a boolean `stream` (a `"true"` or `1` that an
+ * upstream coerces would stream past a reader expecting JSON), and a `max_tokens` it can
+ * reserve for. Everything else is Anthropic's to judge.
+ */
+function checkMessagesBody(
+  json: Record<string, unknown> | undefined,
+): asserts json is Record<string, unknown> {
+  if (!json) throw invalid('The request body must be a JSON object.');
+  if (typeof json.model !== 'string' || json.model.length === 0)
+    throw invalid('model: a model id (string) is required.', 'model');
+  if ('stream' in json && typeof json.stream !== 'boolean')
+    throw invalid('stream: must be true or false.', 'stream');
+  const maxTokens = json.max_tokens;
+  if (
+    maxTokens !== undefined &&
+    !(
+      typeof maxTokens === 'number' &&
+      Number.isInteger(maxTokens) &&
+      maxTokens >= 1 &&
+      maxTokens <= MAX_TOKENS_LIMIT
+    )
+  )
+    throw invalid(`max_tokens: must be an integer from 1 to ${MAX_TOKENS_LIMIT}.`, 'max_tokens');
+}
 
 /**
  * `/anthropic/*`: Anthropic's own API through the gateway (wire formats §5.5). The caller's
@@ -50,6 +88,9 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
       const event = c.get('event');
       const method = c.req.method;
       const url = new URL(c.req.url);
+      if (url.pathname.startsWith('/anthropic/v1/models/') && !SAFE_MODEL_ID.test(url.pathname)) {
+        throw invalid('The model id in the path holds characters no model id has.', 'model_id');
+      }
       if (!relayedPaths.some((pattern) => pattern.test(url.pathname))) {
         throw new GatewayHttpError({
           kind: 'forbidden',
@@ -68,6 +109,8 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
           // Not JSON: relayed as it is.
         }
       }
+      const metered = method === 'POST' && url.pathname.startsWith('/anthropic/v1/messages');
+      if (metered) checkMessagesBody(json);
       const headers = c.req.raw.headers;
       const caller = c.get('caller');
       const endUser = json ? resolveEndUser(headers, json, deps.endUserHeaders) : undefined;
@@ -88,21 +131,39 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
         body = JSON.stringify(json);
       }
 
+      // An operator prices a model the catalog does not know (yet) with a model_list entry.
+      const overrides = model && deps.router.deploymentFor('anthropic', model)?.priceOverrides;
       const price = (usage: UsageToPrice, at: Date) =>
-        priceUsage({ provider: 'anthropic', model: model ?? '', usage, at });
+        priceUsage({
+          provider: 'anthropic',
+          model: model ?? '',
+          usage,
+          at,
+          ...(overrides ? { overrides } : {}),
+        });
       let call: ModelCall | undefined;
       if (method === 'POST' && url.pathname === '/anthropic/v1/messages' && model) {
+        const scopes = admissionScopes(
+          caller,
+          team,
+          user,
+          customer,
+          model,
+          await budgetedTags(deps.lookups.tags, tags),
+        );
+        // The client picks any model id here: one nobody can price would spend nothing against
+        // a budget, so a budgeted caller may not use it.
+        const budgeted = scopes.filter((scope) => scope.budget).map((scope) => scope.id.split(':')[0]);
+        if (budgeted.length > 0 && !price({ inputTokens: 1, outputTokens: 1 }, event.startedAt).priced) {
+          throw invalid(
+            `model: ${model} has no known price, and this call counts against a budget (${[...new Set(budgeted)].join(', ')}) that it could not be held to. Use a model the price catalog knows, or ask the operator to price it (a model_list entry for anthropic/${model} with input_cost_per_token and output_cost_per_token).`,
+            'model',
+          );
+        }
         event.reservation = await admitCall({
           ledger: deps.admission,
           requestId: event.requestId,
-          scopes: admissionScopes(
-            caller,
-            team,
-            user,
-            customer,
-            model,
-            await budgetedTags(deps.lookups.tags, tags),
-          ),
+          scopes,
           estimate: () => ({
             inputTokens: inputTokensAtMost(
               promptCharacters(json),

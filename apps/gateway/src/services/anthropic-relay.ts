@@ -121,6 +121,9 @@ export async function relayAnthropic(c: Context<AppEnv>, options: RelayOptions):
 
   const price = (): PriceResult => options.price(call.usage, event.startedAt);
 
+  // The answer says how to read it, not the request: a body whose `stream` an upstream
+  // coerced still streams, and is metered as a stream.
+  call.stream = (headers['content-type'] ?? '').toLowerCase().includes('text/event-stream');
   if (!call.stream) {
     const raw = new Uint8Array(await new Response(body).arrayBuffer());
     try {
@@ -135,6 +138,10 @@ export async function relayAnthropic(c: Context<AppEnv>, options: RelayOptions):
     }
     clock.answered();
     call.price = price();
+    // LiteLLM's cost headers, as on every other model route.
+    if (call.price.priced) outHeaders.set('x-litellm-response-cost', call.price.costUsd);
+    const caller = c.get('caller');
+    if (caller.kind === 'virtual') outHeaders.set('x-litellm-key-spend', caller.key.spend);
     return new Response(raw, { status, headers: outHeaders });
   }
 

@@ -65,6 +65,14 @@ export class ModelRouter {
     return [...this.#groups.keys()].filter((name) => !name.includes('*'));
   }
 
+  /** The first deployment of this provider and upstream model (for its prices), if any. */
+  deploymentFor(provider: string, upstreamModel: string): Deployment | undefined {
+    for (const group of this.#groups.values())
+      for (const deployment of group.deployments)
+        if (deployment.provider === provider && deployment.upstreamModel === upstreamModel) return deployment;
+    return undefined;
+  }
+
   /** Every deployment, in config order. */
   deployments(): Deployment[] {
     return [...this.#groups.values()].flatMap((group) => group.deployments);

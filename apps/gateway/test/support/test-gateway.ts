@@ -62,6 +62,10 @@ export async function startTestGateway(
     redis?: { url: string; keyPrefix: string };
     /** Largest request body, bytes (default: the config's default). */
     maxRequestBytes?: number;
+    /** Where `/anthropic/*` goes (default: the mock's Anthropic API). */
+    anthropicPassthroughBase?: string;
+    /** More `model_list` entries, after the standard ones. */
+    extraDeployments?: (mock: MockProvider) => Deployment[];
   } = {},
 ): Promise<TestGateway> {
   const mock = await startMockProvider({ apiKey: 'sk-upstream-secret' });
@@ -125,6 +129,7 @@ export async function startTestGateway(
       { ...deployment('llama-generate', 'qwen2.5-coder'), provider: 'ollama', apiBase: mock.ollamaBaseUrl },
       deployment('text-embedding-3-small', 'text-embedding-3-small'),
       deployment('instruct', 'gpt-3.5-turbo-instruct'),
+      ...(options.extraDeployments?.(mock) ?? []),
     ],
     demo: false,
     // Short, so tests see rows quickly; the writer's batching is the same.
@@ -139,7 +144,10 @@ export async function startTestGateway(
     budgetResetIntervalMs: 200,
     alertWebhookUrl: options.alertWebhookUrl,
     metrics: { requireAuth: false, endUserLabels: true, ...options.metrics },
-    anthropicPassthrough: { apiBase: mock.anthropicBaseUrl, apiKey: 'sk-upstream-secret' },
+    anthropicPassthrough: {
+      apiBase: options.anthropicPassthroughBase ?? mock.anthropicBaseUrl,
+      apiKey: 'sk-upstream-secret',
+    },
     clientUpstreams: { allowAllKeys: false, allowlist: [mock.deepseekBaseUrl] },
     endUserHeaders: ['x-litellm-customer-id', 'x-litellm-end-user-id'],
     openRouterHeaders: {},
