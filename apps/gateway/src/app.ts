@@ -1,6 +1,14 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './app-env.ts';
-import { errorHeaders, GatewayHttpError, statusOf, toAnthropicErrorBody, toErrorBody } from './errors.ts';
+import {
+  databaseUnavailable,
+  errorHeaders,
+  GatewayHttpError,
+  isDatabaseUnavailable,
+  statusOf,
+  toAnthropicErrorBody,
+  toErrorBody,
+} from './errors.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { AdminApi } from './routes/admin/admin-api.ts';
 import { registerCustomerRoutes } from './routes/admin/customers.ts';
@@ -71,11 +79,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // The one place errors become responses, in the LiteLLM/OpenAI envelope.
   app.onError((cause, c) => {
     const event = c.get('event');
+    const unavailable = !(cause instanceof GatewayHttpError) && isDatabaseUnavailable(cause);
     const error =
       cause instanceof GatewayHttpError
         ? cause.error
-        : ({ kind: 'internal', message: cause instanceof Error ? cause.message : String(cause) } as const);
-    if (!(cause instanceof GatewayHttpError)) {
+        : unavailable
+          ? databaseUnavailable
+          : ({ kind: 'internal', message: cause instanceof Error ? cause.message : String(cause) } as const);
+    if (unavailable) deps.logger.warn({ err: cause, requestId: event.requestId }, 'database unreachable');
+    else if (!(cause instanceof GatewayHttpError)) {
       deps.logger.error({ err: cause, requestId: event.requestId }, 'unhandled error');
     }
     event.error = error;

@@ -151,3 +151,39 @@ export function toAnthropicErrorBody(error: GatewayError, callId: string): Anthr
     request_id: callId,
   };
 }
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+const UNREACHABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection ended|connection error/i;
+
+/**
+ * Whether an error (or one it was caused by) says the database could not be reached, rather
+ * than that a query was wrong: Postgres's connection-exception (08*) and shutdown (57P*) codes,
+ * too many connections, a refused or reset socket, or pg-pool's own connection messages.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (code.startsWith('08') || code.startsWith('57P') || code === '53300') return true;
+      if (UNREACHABLE_CODES.has(code)) return true;
+    }
+    if (typeof message === 'string' && UNREACHABLE_MESSAGE.test(message)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** What a route answers when the database is away: 503, as LiteLLM's `no_db_connection`. */
+export const databaseUnavailable: GatewayError = {
+  kind: 'service_unavailable',
+  type: 'no_db_connection',
+  message: 'Service Unavailable, the database is temporarily unreachable. Please retry shortly.',
+};

@@ -17,6 +17,7 @@ import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { resolveEndUser, resolveTags } from '../services/request-attribution.ts';
 import type { ModelCall } from '../services/request-event.ts';
+import { CONTROL_CHARACTER, findJsonOffence } from './parse-json-body.ts';
 
 /**
  * What the pass-through relays: per-request endpoints only. Batches, files and the like live in
@@ -50,8 +51,10 @@ function checkMessagesBody(
   json: Record<string, unknown> | undefined,
 ): asserts json is Record<string, unknown> {
   if (!json) throw invalid('The request body must be a JSON object.');
-  if (typeof json.model !== 'string' || json.model.length === 0)
-    throw invalid('model: a model id (string) is required.', 'model');
+  if (typeof json.model !== 'string' || json.model.length === 0 || json.model.length > 256)
+    throw invalid('model: a model id (a string of 1 to 256 characters) is required.', 'model');
+  if (CONTROL_CHARACTER.test(json.model))
+    throw invalid('model: a model id has no control characters.', 'model');
   if ('stream' in json && typeof json.stream !== 'boolean')
     throw invalid('stream: must be true or false.', 'stream');
   const maxTokens = json.max_tokens;
@@ -101,13 +104,17 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
       let body = method === 'GET' || method === 'HEAD' ? undefined : await clientRequest(c).text();
       let json: Record<string, unknown> | undefined;
       if (body) {
+        let parsed: unknown;
         try {
-          const parsed: unknown = JSON.parse(body);
-          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
-            json = parsed as Record<string, unknown>;
+          parsed = JSON.parse(body);
         } catch {
-          // Not JSON: relayed as it is.
+          // Not JSON: relayed as it is (a messages call is refused below).
         }
+        // Too deep to walk, or a name no header or row can hold: refused before it goes upstream.
+        const offence = findJsonOffence(parsed);
+        if (offence) throw invalid(`${offence.path || 'the body'} ${offence.problem}.`, offence.path);
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+          json = parsed as Record<string, unknown>;
       }
       const metered = method === 'POST' && url.pathname.startsWith('/anthropic/v1/messages');
       if (metered) checkMessagesBody(json);

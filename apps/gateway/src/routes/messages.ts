@@ -15,7 +15,14 @@ import { admissionHeaders } from '../services/admission.ts';
 import { relayAnthropic } from '../services/anthropic-relay.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
-import { callHeaders, prepareModelCall, priceCall, runChat, runChatStream } from '../services/model-call.ts';
+import {
+  callHeaders,
+  headerSafe,
+  prepareModelCall,
+  priceCall,
+  runChat,
+  runChatStream,
+} from '../services/model-call.ts';
 import { modelJson, parseJsonBody } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
@@ -86,7 +93,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         ...(deployment.numRetries !== undefined ? { retries: deployment.numRetries } : {}),
         extraHeaders: {
           ...admissionHeaders(event.reservation),
-          'x-litellm-model-group': deployment.modelName,
+          'x-litellm-model-group': headerSafe(deployment.modelName),
           'x-litellm-model-id': deployment.deploymentId,
           'x-litellm-model-api-base': deployment.apiBase,
         },

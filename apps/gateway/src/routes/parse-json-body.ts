@@ -3,15 +3,96 @@ import type { z } from 'zod';
 import type { AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 
-/** The request's JSON body; a body that is not JSON is a 400 in the caller's dialect. */
-export async function parseJsonBody(request: Pick<Request, 'text'>): Promise<unknown> {
-  const text = await request.text();
+/** How deep a request's JSON may nest (objects and arrays in one another). */
+export const MAX_JSON_DEPTH = 128;
+// Names reach headers (`x-gateway-dropped-params`), logs and rows: no control characters.
+export const CONTROL_CHARACTER = /\p{Cc}/u;
+
+export interface JsonOffence {
+  /** Where, as `a.0.b` (a name with control characters in it is shown JSON-quoted). */
+  path: string;
+  problem: string;
+}
+
+/**
+ * The first thing in a parsed JSON value that must not go further: nesting deeper than
+ * MAX_JSON_DEPTH (whatever walks or serialises it next would overflow the stack), an object key
+ * with a control character in it, and with `nulInStrings` a string holding NUL (Postgres text
+ * and jsonb cannot store it). Undefined when there is none. Recursion is bounded by the depth
+ * limit; string contents are only scanned with `nulInStrings`.
+ */
+export function findJsonOffence(value: unknown, nulInStrings = false): JsonOffence | undefined {
+  const visit = (
+    node: unknown,
+    depth: number,
+  ): { path: (string | number)[]; problem: string } | undefined => {
+    if (typeof node === 'string')
+      return nulInStrings && node.includes('\u0000')
+        ? { path: [], problem: 'holds a NUL character' }
+        : undefined;
+    if (node === null || typeof node !== 'object') return undefined;
+    if (depth >= MAX_JSON_DEPTH) return { path: [], problem: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const found = visit(node[i], depth + 1);
+        if (found) {
+          found.path.unshift(i);
+          return found;
+        }
+      }
+      return undefined;
+    }
+    for (const key in node) {
+      if (CONTROL_CHARACTER.test(key)) return { path: [key], problem: 'is a name with a control character' };
+      const found = visit((node as Record<string, unknown>)[key], depth + 1);
+      if (found) {
+        found.path.unshift(key);
+        return found;
+      }
+    }
+    return undefined;
+  };
+  const found = visit(value, 0);
+  if (!found) return undefined;
+  const path = found.path
+    .map((part) => (typeof part === 'string' && CONTROL_CHARACTER.test(part) ? JSON.stringify(part) : part))
+    .join('.');
+  return { path, problem: found.problem };
+}
+
+/**
+ * Parses a JSON body and checks it with findJsonOffence; not JSON, or an offence, is a 400
+ * (`invalid_request`, or the given kind) naming where.
+ */
+export function parseJsonText(
+  text: string,
+  options: { nulInStrings?: boolean; kind?: 'invalid_request' | 'validation_error' } = {},
+): unknown {
+  const kind = options.kind ?? 'invalid_request';
   if (text.trim() === '') return {};
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
-    throw new GatewayHttpError({ kind: 'invalid_request', message: 'Request body is not valid JSON.' });
+    throw new GatewayHttpError({ kind, message: 'Request body is not valid JSON.' });
   }
+  const offence = findJsonOffence(value, options.nulInStrings);
+  if (offence) {
+    throw new GatewayHttpError({
+      kind,
+      message: `Invalid request body: ${offence.path || 'the body'} ${offence.problem}.`,
+      ...(offence.path ? { param: offence.path } : {}),
+    });
+  }
+  return value;
+}
+
+/** The request's JSON body, checked by parseJsonText; a 400 in the caller's dialect otherwise. */
+export async function parseJsonBody(
+  request: Pick<Request, 'text'>,
+  options: Parameters<typeof parseJsonText>[1] = {},
+): Promise<unknown> {
+  return parseJsonText(await request.text(), options);
 }
 
 /**

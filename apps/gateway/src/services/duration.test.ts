@@ -42,3 +42,13 @@ describe('windowStart', () => {
     expect(windowStart(at, 'soon')).toBeUndefined();
   });
 });
+
+describe('addDuration bounds', () => {
+  it('refuses a duration that would end after the year 9999 instead of an invalid date', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    expect(addDuration(now, '99999999999999d')).toBeUndefined();
+    expect(addDuration(now, '99999999999mo')).toBeUndefined();
+    expect(addDuration(now, '3000000d')).toBeUndefined();
+    expect(addDuration(now, '2000000d')?.getUTCFullYear()).toBe(7501);
+  });
+});

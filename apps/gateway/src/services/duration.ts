@@ -1,22 +1,33 @@
 const unitSeconds: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 const pattern = /^(\d+)(s|m|h|d|w|mo)?$/;
 
+/** The last instant a duration may reach: Postgres and ISO 8601 both read four-digit years. */
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /**
  * Adds a LiteLLM duration string (`30s`, `30m`, `30h`, `30d`, `2w`, `1mo`; a bare integer is
  * seconds) to `from`. Months are calendar months. Returns undefined for a string that is not a
- * duration.
+ * duration, or one that ends after the year 9999.
  */
 export function addDuration(from: Date, duration: string): Date | undefined {
   const match = pattern.exec(duration.trim());
   if (!match) return undefined;
   const amount = Number(match[1]);
   const unit = match[2] ?? 's';
+  let result: Date;
   if (unit === 'mo') {
-    const result = new Date(from);
+    result = new Date(from);
     result.setUTCMonth(result.getUTCMonth() + amount);
-    return result;
+  } else {
+    result = new Date(from.getTime() + amount * unitSeconds[unit]! * 1000);
   }
-  return new Date(from.getTime() + amount * unitSeconds[unit]! * 1000);
+  const ms = result.getTime();
+  return Number.isFinite(ms) && ms <= LATEST_MS ? result : undefined;
+}
+
+/** Whether a string is a duration LiteLLM accepts (`30s`, `1d`, `2w`, `1mo`, seconds). */
+export function isDuration(duration: string): boolean {
+  return pattern.test(duration.trim());
 }
 
 /**

@@ -3,6 +3,7 @@ import { type SoftBudgetCrossing, settleCall } from './admission.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { type RequestEvent, toSpendRow } from './request-event.ts';
 import type { SpendQueue } from './spend-writer.ts';
+import { redactKeys } from './virtual-key.ts';
 
 export type FinishRequestEvent = (event: RequestEvent, status: number) => void;
 
@@ -44,7 +45,7 @@ export function createFinishRequestEvent(
     const fields = {
       requestId: event.requestId,
       method: event.method,
-      path: event.path,
+      path: redactKeys(event.path),
       status,
       outcome: event.outcome,
       durationMs: event.endedAt.getTime() - event.startedAt.getTime(),
@@ -71,7 +72,7 @@ export function createFinishRequestEvent(
             unpriced: price && !price.priced ? price.reason : undefined,
           }
         : {}),
-      ...(event.error ? { errorKind: event.error.kind, errorMessage: event.error.message } : {}),
+      ...(event.error ? { errorKind: event.error.kind, errorMessage: redactKeys(event.error.message) } : {}),
     };
     if (status >= 500) logger.error(fields, 'request');
     else logger.info(fields, 'request');

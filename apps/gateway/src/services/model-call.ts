@@ -419,6 +419,14 @@ export async function runChatStream(
 }
 
 /**
+ * A client-influenced text made fit for a header value: anything but printable ASCII is
+ * percent-encoded (Node refuses control characters and anything past Latin-1 in headers).
+ */
+export function headerSafe(text: string): string {
+  return /^[\x20-\x7e]*$/.test(text) ? text : text.replace(/[^\x20-\x7e]/gu, (c) => encodeURIComponent(c));
+}
+
+/**
  * LiteLLM's informational headers on model routes (contract §7); empty values are left out.
  * Every upstream header comes along prefixed `llm_provider-`, and the upstream's own
  * `x-ratelimit-*` headers as they are. Parameters the provider could not honour are listed in
@@ -436,12 +444,14 @@ export function callHeaders(
     if (name.startsWith('x-ratelimit-')) headers[name] = value;
   }
   const { deployment, call } = prepared;
-  if (info.droppedParams.length > 0) headers['x-gateway-dropped-params'] = info.droppedParams.join(', ');
+  if (info.droppedParams.length > 0)
+    headers['x-gateway-dropped-params'] = headerSafe(info.droppedParams.join(', '));
   // Our own remaining limits win over the upstream's x-ratelimit-* copied above.
   Object.assign(headers, admissionHeaders(prepared.reservation));
   headers['x-litellm-call-id'] = requestId;
   if (call.attemptedRetries) headers['x-litellm-attempted-retries'] = String(call.attemptedRetries);
-  headers['x-litellm-model-group'] = deployment.modelName;
+  // A wildcard route's model group is the name the client sent.
+  headers['x-litellm-model-group'] = headerSafe(deployment.modelName);
   headers['x-litellm-model-id'] = deployment.deploymentId;
   headers['x-litellm-model-api-base'] = deployment.apiBase;
   if (call.price?.priced) headers['x-litellm-response-cost'] = call.price.costUsd;

@@ -94,6 +94,11 @@ export function producedOutput(call: ModelCall): boolean {
   );
 }
 
+/** Postgres text and jsonb cannot hold NUL: a client-influenced string loses it on the way to a row. */
+const storable = (text: string): string => (text.includes('\u0000') ? text.replaceAll('\u0000', '') : text);
+const storableOrNull = (text: string | undefined): string | null =>
+  text === undefined ? null : storable(text);
+
 /**
  * The spend-log row of a request that reached a model, or undefined for one that did not
  * (auth failures, bad bodies). An upstream error before any output is billed as 0: the
@@ -146,9 +151,9 @@ export function toSpendRow(event: RequestEvent): NewSpendLogRow | undefined {
     endTime: endedAt,
     completionStartTime: call.firstTokenAt ?? endedAt,
     requestDurationMs: endedAt.getTime() - event.startedAt.getTime(),
-    model: call.responseModel ?? call.upstreamModel,
+    model: storable(call.responseModel ?? call.upstreamModel),
     modelId: call.deploymentId,
-    modelGroup: call.modelGroup,
+    modelGroup: storable(call.modelGroup),
     customLlmProvider: call.provider,
     apiBase: call.apiBase,
     user: event.userId ?? '',
@@ -163,15 +168,20 @@ export function toSpendRow(event: RequestEvent): NewSpendLogRow | undefined {
       user_api_key_team_id: event.teamId ?? null,
       user_api_key_user_id: event.userId ?? null,
       user_api_key_org_id: event.organizationId ?? null,
-      provider_response_id: call.providerResponseId ?? null,
+      provider_response_id: storableOrNull(call.providerResponseId),
       stream: call.stream,
-      ...(call.droppedParams?.length ? { dropped_params: call.droppedParams } : {}),
+      ...(call.droppedParams?.length ? { dropped_params: call.droppedParams.map(storable) } : {}),
       ...(call.attemptedRetries ? { attempted_retries: call.attemptedRetries } : {}),
       ...(usage.webSearchRequests ? { web_search_requests: usage.webSearchRequests } : {}),
       ...(event.outcome === 'client_closed' ? { client_closed: true } : {}),
       ...(call.estimatedUsage?.length ? { usage_estimated: call.estimatedUsage } : {}),
       ...(event.error
-        ? { error_information: { error_class: event.error.kind, error_message: event.error.message } }
+        ? {
+            error_information: {
+              error_class: event.error.kind,
+              error_message: storable(event.error.message),
+            },
+          }
         : {}),
     },
   };

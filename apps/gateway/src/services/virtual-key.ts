@@ -30,3 +30,15 @@ export function toKeyHash(rawOrHash: string): string {
 export function maskKey(rawKey: string): string {
   return rawKey.length <= 8 ? '****' : `${rawKey.slice(0, 4)}****${rawKey.slice(-4)}`;
 }
+
+/** Something shaped like a raw key: `sk-` and at least eight key characters. */
+const RAW_KEY = /sk-[A-Za-z0-9_-]{8,}/g;
+
+/**
+ * Text with every raw-key-shaped part replaced by its display name (`sk-...wxyz`): for paths,
+ * messages and anything else a log line takes from a request (`/key/{key}/regenerate` puts a
+ * key in the path).
+ */
+export function redactKeys(text: string): string {
+  return text.includes('sk-') ? text.replace(RAW_KEY, displayKeyName) : text;
+}

@@ -5,7 +5,7 @@ import type { AppDeps, AppEnv, Caller } from '../../app-env.ts';
 import { GatewayHttpError } from '../../errors.ts';
 import { authenticate, requireAdmin } from '../../middleware/authenticate.ts';
 import { clientRequest } from '../../middleware/client-request.ts';
-import { parseJsonBody } from '../parse-json-body.ts';
+import { CONTROL_CHARACTER, parseJsonBody } from '../parse-json-body.ts';
 
 /** One admin endpoint: where it is, who may call it, and its request and response schemas. */
 export interface AdminRouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
@@ -63,10 +63,22 @@ export class AdminApi {
     const guard =
       spec.access === 'admin' ? every(authenticate(this.deps), requireAdmin()) : authenticate(this.deps);
     const handle = async (c: Context<AppEnv>) => {
-      const body = (
-        spec.body ? validate(spec.body, await parseJsonBody(clientRequest(c)), 'body') : undefined
-      ) as Input<B>;
-      const query = (spec.query ? validate(spec.query, c.req.query(), 'query') : undefined) as Input<Q>;
+      // Admin bodies become rows: a NUL anywhere would be refused by Postgres as a 500.
+      const json = spec.body
+        ? await parseJsonBody(clientRequest(c), { nulInStrings: true, kind: 'validation_error' })
+        : undefined;
+      const body = (spec.body ? validate(spec.body, json, 'body') : undefined) as Input<B>;
+      const rawQuery = c.req.query();
+      for (const [name, value] of Object.entries(rawQuery)) {
+        if (CONTROL_CHARACTER.test(value) || CONTROL_CHARACTER.test(name)) {
+          throw new GatewayHttpError({
+            kind: 'validation_error',
+            param: name.replace(/\p{Cc}/gu, ''),
+            message: `Invalid query field ${JSON.stringify(name)}: control characters are not allowed`,
+          });
+        }
+      }
+      const query = (spec.query ? validate(spec.query, rawQuery, 'query') : undefined) as Input<Q>;
       const result = await handler({ c, caller: c.get('caller'), body, query });
       return result instanceof Response ? result : c.json(result as object);
     };

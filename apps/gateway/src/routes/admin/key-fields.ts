@@ -1,9 +1,10 @@
 import type { NewVerificationTokenRow, VerificationTokenRow } from '@gateway/db';
 import { z } from 'zod';
 import { GatewayHttpError } from '../../errors.ts';
-import { addDuration } from '../../services/duration.ts';
+import { addDuration, isDuration } from '../../services/duration.ts';
 
-const usdAmount = z.union([z.number(), z.literal('').transform(() => null)]).nullish();
+/** A USD amount small enough to count in nano-dollars (a negative one gets LiteLLM's message below). */
+const usdAmount = z.union([z.number().max(1e12), z.literal('').transform(() => null)]).nullish();
 const count = z.number().int().nonnegative().nullish();
 const durationString = z.string().nullish();
 
@@ -31,8 +32,18 @@ export const keyFields = {
   rpm_limit: count,
   metadata: z.record(z.string(), z.unknown()).nullish(),
   tags: z.array(z.string()).nullish(),
-  permissions: z.record(z.string(), z.unknown()).nullish(),
-  model_max_budget: z.record(z.string(), z.unknown()).nullish(),
+  /** Flags such as `allow_client_side_credentials`: true or false, nothing that merely looks like it. */
+  permissions: z.record(z.string(), z.boolean()).nullish(),
+  /** `{"<model>": {"budget_limit": 0.5, "time_period": "1d"}}`; the period defaults to 30 days. */
+  model_max_budget: z
+    .record(
+      z.string(),
+      z.looseObject({
+        budget_limit: z.number().min(0).max(1e12),
+        time_period: z.string().refine(isDuration, 'not a duration (30s, 30m, 30h, 1d, 2w, 1mo)').optional(),
+      }),
+    )
+    .nullish(),
   model_rpm_limit: z.record(z.string(), z.number().int().nonnegative()).nullish(),
   model_tpm_limit: z.record(z.string(), z.number().int().nonnegative()).nullish(),
   allowed_cache_controls: z.array(z.string()).nullish(),
