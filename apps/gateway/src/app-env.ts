@@ -31,8 +31,11 @@ export interface AppEnv {
 
 /** Everything the app needs, built once by main.ts (or by a test). createApp does no I/O. */
 export interface AppDeps {
-  /** Set once shutdown began: readiness fails while in-flight requests drain. */
-  lifecycle?: { draining: boolean };
+  /**
+   * `draining` is set once shutdown began (readiness fails while in-flight requests drain);
+   * `open` counts requests whose wide event is not closed yet (a stream's closes when it ends).
+   */
+  lifecycle?: { draining: boolean; open: number };
   /** SHA-256 hex of the master key. */
   masterKeyHash: string;
   database: DatabaseHandle;

@@ -41,10 +41,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     deps.spendQueue,
     deps.onSoftBudgetCrossed,
     deps.metrics,
+    deps.lifecycle,
   );
   const app = new Hono<AppEnv>();
 
-  app.use('*', requestContext(finish, deps.maxRequestBytes));
+  app.use('*', requestContext(finish, deps.maxRequestBytes, deps.lifecycle));
 
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(deps));

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type DatabaseHandle, openDatabase, writeSpendRowsJson } from '@gateway/db';
 import type { MockProvider } from '@gateway/mock-provider';
@@ -38,6 +39,15 @@ import { hashKey } from './services/virtual-key.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
 const SPEND_DRAIN_DEADLINE_MS = 5_000;
+/** After the connections closed, how long shutdown waits for cut streams to close their events. */
+const IN_FLIGHT_EVENTS_DEADLINE_MS = 2_000;
+
+/** Resolves once `done()` holds, or after `deadlineMs` (checked every 10 ms; shutdown only). */
+async function waitUntil(done: () => boolean, deadlineMs: number): Promise<void> {
+  for (const until = Date.now() + deadlineMs; !done() && Date.now() < until; ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 export interface RunningGateway {
   /** `http://host:port` as bound. */
@@ -196,7 +206,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   budgetResets.start();
 
   const metrics = new GatewayMetrics(spendQueue, config.metrics);
-  const lifecycle = { draining: false };
+  const lifecycle = { draining: false, open: 0 };
   const app = createApp({
     lifecycle,
     admission,
@@ -234,12 +244,29 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     started.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
+  // Responses still being written, so that shutdown can end their connections after them.
+  const responding = new Set<ServerResponse>();
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    // Once draining, every answer says `Connection: close` and its connection ends after it:
+    // a client that keeps its connection busy cannot hold the process for the grace period.
+    if (lifecycle.draining) res.shouldKeepAlive = false;
+    responding.add(res);
+    res.once('close', () => responding.delete(res));
+  });
+  /** Ends keep-alive for the answers in flight: before their headers, or after they finish. */
+  const closeAfterResponding = () => {
+    for (const res of responding) {
+      if (!res.headersSent) res.shouldKeepAlive = false;
+      else res.once('finish', () => res.socket?.end());
+    }
+  };
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 
   let stopping: Promise<number> | undefined;
   async function stop(): Promise<number> {
     // Not ready from now on (a load balancer stops sending), while in-flight requests finish.
     lifecycle.draining = true;
+    closeAfterResponding();
     // Write what is queued now, while in-flight requests finish: a SIGKILL may follow.
     void spendQueue.flush();
     // Keep serving while load balancers notice (Kubernetes removes the pod from its Service
@@ -253,6 +280,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
+    // Streams cut at the deadline close their wide events as their connections go: their
+    // spend rows must be queued before the last flush.
+    await waitUntil(() => lifecycle.open <= 0, IN_FLIGHT_EVENTS_DEADLINE_MS);
     await budgetResets.stop();
     await lookups.close();
     // No call arrives any more: calls admitted ahead are handed back.

@@ -11,9 +11,12 @@ import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 export function requestContext(
   finish: FinishRequestEvent,
   maxRequestBytes = Number.POSITIVE_INFINITY,
+  lifecycle?: { open: number },
 ): MiddlewareHandler<AppEnv> {
   return async function requestContextMiddleware(c, next) {
     const event = { requestId: randomUUID(), method: c.req.method, path: c.req.path, startedAt: new Date() };
+    // Closed by finish(), here or when a stream ends: shutdown waits for these.
+    if (lifecycle) lifecycle.open++;
     c.set('event', event);
     c.set('maxRequestBytes', maxRequestBytes);
     await next();

@@ -16,11 +16,13 @@ export function createFinishRequestEvent(
   spendQueue: Pick<SpendQueue, 'enqueue'>,
   onSoftBudgetCrossed: (crossing: SoftBudgetCrossing) => void = () => {},
   metrics?: Pick<GatewayMetrics, 'record'>,
+  lifecycle?: { open: number },
 ): FinishRequestEvent {
   const finished = new WeakSet<RequestEvent>();
   return function finishRequestEvent(event, status) {
     if (finished.has(event)) return;
     finished.add(event);
+    if (lifecycle) lifecycle.open--;
     event.endedAt ??= new Date();
     event.status = status;
     event.outcome ??= status < 400 ? 'success' : 'failure';

@@ -56,6 +56,8 @@ export async function startTestGateway(
     metrics?: Partial<GatewayConfig['metrics']>;
     migrateOnStart?: boolean;
     shutdownDelayMs?: number;
+    /** How long in-flight requests may finish after stop() (default 5 s). */
+    shutdownGraceMs?: number;
     /** Collects the gateway's log lines (level info) instead of silencing them. */
     logLines?: string[];
     /** This test's Redis and key prefix, when the test needs to read Redis itself. */
@@ -136,7 +138,7 @@ export async function startTestGateway(
     spendFlushIntervalMs: 50,
     maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     upstreamTimeoutMs: 10_000,
-    shutdownGraceMs: 5_000,
+    shutdownGraceMs: options.shutdownGraceMs ?? 5_000,
     migrateOnStart: options.migrateOnStart ?? true,
     shutdownDelayMs: options.shutdownDelayMs ?? 0,
     // Short, so tests can cross a rate-limit window's edge quickly.
