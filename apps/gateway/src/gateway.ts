@@ -33,6 +33,7 @@ import { GatewayMetrics } from './services/metrics.ts';
 import { ModelRouter } from './services/model-router.ts';
 import { RedisSpendBuffer } from './services/redis-spend-buffer.ts';
 import { createSoftBudgetAlerts } from './services/soft-budget-alerts.ts';
+import { readSpendQueueDurability } from './services/spend-queue-durability.ts';
 import { type SpendQueue, SpendWriter } from './services/spend-writer.ts';
 import { drainUsageEstimates } from './services/usage-estimate.ts';
 import { hashKey } from './services/virtual-key.ts';
@@ -176,6 +177,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       writer: spendWriter,
       logger,
       flushIntervalMs: config.spendFlushIntervalMs,
+      ...(config.spendClaimIdleMs ? { claimIdleMs: config.spendClaimIdleMs } : {}),
     });
     await buffer.start();
     spendQueue = buffer;
@@ -206,6 +208,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   budgetResets.start();
 
   const metrics = new GatewayMetrics(spendQueue, config.metrics);
+  if (redis) {
+    // Checked at start and after every reconnect (a Redis restarted with other settings).
+    const checkDurability = async () => {
+      const { durable, problems } = await readSpendQueueDurability(redis);
+      metrics.setSpendQueueDurable('redis', durable);
+      for (const problem of problems)
+        logger.warn(`SPEND QUEUE NOT DURABLE: ${problem}. Queued spend rows can be lost.`);
+    };
+    await checkDurability();
+    redis.on('ready', () => void checkDurability());
+  } else {
+    metrics.setSpendQueueDurable('memory', false);
+  }
   const lifecycle = { draining: false, open: 0 };
   const app = createApp({
     lifecycle,

@@ -6,6 +6,26 @@ import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 // Production shape: Postgres through a pg pool and Redis as the shared key cache.
 defineGatewaySuite('postgres+redis');
 
+describe('spend queue durability', () => {
+  it("warns loudly and reports 0 unless Redis keeps the stream on disk, as Redis's settings say", async () => {
+    const logLines: string[] = [];
+    const t = await startTestGateway('postgres+redis', { logLines });
+    try {
+      const [, appendonly] = (await t.gateway.redis!.config('GET', 'appendonly')) as string[];
+      const [, policy] = (await t.gateway.redis!.config('GET', 'maxmemory-policy')) as string[];
+      const durable = appendonly === 'yes' && (policy === 'noeviction' || policy!.startsWith('volatile-'));
+      const metrics = await fetch(`${t.gateway.url}/metrics`).then((r) => r.text());
+      expect(metrics).toContain(`litellm_spend_queue_durable{queue="redis"} ${durable ? 1 : 0}`);
+      const warned = logLines.filter((line) => line.includes('SPEND QUEUE NOT DURABLE'));
+      if (durable) expect(warned).toEqual([]);
+      else if (appendonly !== 'yes') expect(warned.join()).toContain('appendonly is \\"no\\"');
+      else expect(warned.join()).toContain('maxmemory-policy');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('key cache on Redis', () => {
   let t: TestGateway;
   beforeAll(async () => {

@@ -65,6 +65,8 @@ export interface GatewayConfig {
   rateLimitWindowMs: number;
   /** How often each instance looks for budgets whose period ended. */
   budgetResetIntervalMs: number;
+  /** Spend-stream entries another process read and left unacknowledged this long are taken over. */
+  spendClaimIdleMs?: number;
   /** How `/metrics` labels and buckets its series, and whether it asks for a key. */
   metrics: MetricsOptions & { requireAuth: boolean };
   /** Where soft-budget alerts are POSTed: `WEBHOOK_URL` when `general_settings.alerting` lists `webhook`. */
@@ -101,6 +103,7 @@ const envSchema = z.object({
   LITELLM_RATE_LIMIT_WINDOW_SIZE: z.coerce.number().positive().default(60),
   /** Ours: how often budgets are checked for a period's end, seconds (LiteLLM: ~10 minutes). */
   BUDGET_RESET_CHECK_SECONDS: z.coerce.number().positive().default(10),
+  SPEND_CLAIM_IDLE_SECONDS: z.coerce.number().positive().default(30),
   /** LiteLLM's webhook alerting target. */
   WEBHOOK_URL: z.string().url().optional(),
   /** Apply pending migrations at start (single node); clusters use `pnpm migrate` (a Job). */
@@ -210,6 +213,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     shutdownDelayMs: Math.round(e.SHUTDOWN_DELAY_SECONDS * 1000),
     rateLimitWindowMs: Math.round(e.LITELLM_RATE_LIMIT_WINDOW_SIZE * 1000),
     budgetResetIntervalMs: Math.round(e.BUDGET_RESET_CHECK_SECONDS * 1000),
+    spendClaimIdleMs: Math.round(e.SPEND_CLAIM_IDLE_SECONDS * 1000),
     alertWebhookUrl: general.alerting?.includes('webhook') ? e.WEBHOOK_URL : undefined,
     metrics: {
       requireAuth: general.require_auth_for_metrics_endpoint === true,

@@ -551,6 +551,19 @@ export class GatewayMetrics {
     return { rows: this.#rowsCounted, spend: this.#spendTotal };
   }
 
+  readonly #durable = new Gauge({
+    name: 'litellm_spend_queue_durable',
+    help: 'Ours: 1 when queued spend rows survive a restart of what holds them (a Redis stream with appendonly and a non-evicting policy), 0 when a restart or eviction can lose them (process memory, or Redis without persistence)',
+    labelNames: ['queue'],
+    registers: [this.registry],
+  });
+
+  /** Records whether the spend queue is durable (`litellm_spend_queue_durable`). */
+  setSpendQueueDurable(queue: 'redis' | 'memory', durable: boolean): void {
+    this.#durable.reset();
+    this.#durable.set({ queue }, durable ? 1 : 0);
+  }
+
   #queueGauges(spendQueue: Pick<SpendQueue, 'depths'>): void {
     // Both depths come from one read per scrape, shared by the two gauges.
     let depths: ReturnType<SpendQueue['depths']> | undefined;

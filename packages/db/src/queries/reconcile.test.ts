@@ -102,4 +102,23 @@ describe('reconcileSpend', () => {
     // 1e-9 (team) + 0.0000375 (tag b) + 0.000037501 (the user's lost daily row).
     expect(report.difference).toBe('0.000075002');
   });
+
+  it('finds rows that never arrived: holes in a process row numbering', async () => {
+    const numbered = (id: string, instance: string, seq: number) =>
+      row(id, { apiKey: 'hash-b', spend: null, metadata: { gateway_instance: instance, gateway_seq: seq } });
+    await writeSpendBatch(database.db, [
+      numbered('s1', 'proc-a', 1),
+      numbered('s2', 'proc-a', 2),
+      numbered('s5', 'proc-a', 5),
+      numbered('t1', 'proc-b', 1),
+      numbered('t2', 'proc-b', 2),
+    ]);
+    const report = await reconcileSpend(database.db);
+    expect(report.sequences).toEqual({
+      instances: 2,
+      missing: 2,
+      gaps: [{ instance: 'proc-a', rows: 3, firstSeq: 1, lastSeq: 5, missing: 2 }],
+    });
+    expect(report.ok).toBe(false);
+  });
 });

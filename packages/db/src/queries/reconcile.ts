@@ -45,8 +45,25 @@ export interface DailyCheck {
   mismatches: DailyMismatch[];
 }
 
+/** A gateway process whose spend rows have holes in their sequence: rows that never arrived. */
+export interface SequenceGap {
+  instance: string;
+  /** Rows of the process in the spend log. */
+  rows: number;
+  firstSeq: number;
+  lastSeq: number;
+  /** Sequence numbers between the first and the last with no row. */
+  missing: number;
+}
+
 export interface ReconcileReport {
   spendLogs: { rows: number; spend: string };
+  /**
+   * Every process numbers the rows it makes (`metadata.gateway_seq`, per
+   * `metadata.gateway_instance`); a hole between its first and last row is a call that ended
+   * but never reached the spend log (lost with a Redis that kept nothing on restart, say).
+   */
+  sequences: { instances: number; missing: number; gaps: SequenceGap[] };
   counters: CounterCheck[];
   daily: DailyCheck[];
   /** Sum of absolute spend differences over every check (decimal string); "0" when all agree. */
@@ -260,13 +277,46 @@ export async function reconcileSpend(db: Database, range: ReconcileRange = {}): 
     daily.push({ table: d.table, checked, mismatches });
   }
 
+  const sequences = await sequenceGaps(db);
+  if (sequences.missing > 0) ok = false;
+
   return {
     spendLogs: { rows: totals?.rows ?? 0, spend: totals?.spend ?? '0' },
+    sequences,
     counters,
     daily,
     difference: fromUnits(difference),
     ok,
   };
+}
+
+/** Holes in each process's row numbering, over the whole log (a day range would cut it). */
+async function sequenceGaps(db: Database): Promise<ReconcileReport['sequences']> {
+  const found = await rows<{ instance: string; rows: string; first: string; last: string }>(
+    db,
+    sql`select metadata->>'gateway_instance' as instance,
+          count(distinct (metadata->>'gateway_seq')::bigint)::text as rows,
+          min((metadata->>'gateway_seq')::bigint)::text as first,
+          max((metadata->>'gateway_seq')::bigint)::text as last
+        from "LiteLLM_SpendLogs" where metadata ? 'gateway_seq' and metadata ? 'gateway_instance'
+        group by 1`,
+  );
+  let missing = 0;
+  const gaps: SequenceGap[] = [];
+  for (const f of found) {
+    const gap = {
+      instance: f.instance,
+      rows: Number(f.rows),
+      firstSeq: Number(f.first),
+      lastSeq: Number(f.last),
+      missing: Number(f.last) - Number(f.first) + 1 - Number(f.rows),
+    };
+    if (gap.missing <= 0) continue;
+    missing += gap.missing;
+    gaps.push(gap);
+  }
+  gaps.sort((a, b) => b.missing - a.missing);
+  return { instances: found.length, missing, gaps: gaps.slice(0, SHOWN) };
 }
 
 // Exact decimal arithmetic on the sums Postgres returns: units of 1e-24 USD, far below any

@@ -174,7 +174,7 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
       path: '/spend/reconcile',
       tag: 'spend',
       summary:
-        'Compares the spend rows with the key, team, user, end-user and tag totals (all time), the daily aggregates (in the range) and this instance’s Prometheus spend counter; exact decimals',
+        'Compares the spend rows with the key, team, user, end-user and tag totals (all time), the daily aggregates (in the range) and this instance’s Prometheus spend counter, and finds rows that never arrived (holes in each process’s row numbering); exact decimals',
       access: 'admin',
       query: z.object({ start_date: date.optional(), end_date: date.optional() }),
       response: z.object({
@@ -183,6 +183,19 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         start_date: z.string().nullable(),
         end_date: z.string().nullable(),
         spend_logs: z.object({ rows: z.number(), spend: z.string() }),
+        sequences: z.object({
+          instances: z.number(),
+          missing: z.number(),
+          gaps: z.array(
+            z.object({
+              instance: z.string(),
+              rows: z.number(),
+              first_seq: z.number(),
+              last_seq: z.number(),
+              missing: z.number(),
+            }),
+          ),
+        }),
         prometheus: z.object({
           instance: z.string(),
           counted: z.object({ rows: z.number(), spend: z.string() }),
@@ -231,6 +244,15 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         start_date: q.start_date ?? null,
         end_date: q.end_date ?? null,
         spend_logs: report.spendLogs,
+        sequences: {
+          instances: report.sequences.instances,
+          missing: report.sequences.missing,
+          gaps: report.sequences.gaps.map(({ firstSeq, lastSeq, ...gap }) => ({
+            ...gap,
+            first_seq: firstSeq,
+            last_seq: lastSeq,
+          })),
+        },
         prometheus: {
           instance: deps.metrics.instanceId,
           counted,
