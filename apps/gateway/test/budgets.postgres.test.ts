@@ -112,6 +112,34 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     });
   });
 
+  it('50 parallel calls with a Chinese prompt overshoot a key budget by at most one call', async () => {
+    // 1,000 characters, each a token (as providers count Chinese): characters / 3 would reserve
+    // a third of what each call costs.
+    const chinese = '预算的保留必须是任何文本的上限无论用哪种文字'.repeat(46).slice(0, 1_000);
+    const content = `${chinese} [mock:prompt_tokens=1000] [mock:reply_tokens=20] [mock:latency_ms=300]`;
+    const probe = await chat(a, await a.createKey(), { content });
+    const perCall = probe.cost!;
+    const budget = perCall * 10n;
+    const key = await a.createKey({ max_budget: nanosToUsd(budget) });
+    await settleCaches();
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => chat(i % 2 ? b : a, key, { content })),
+    );
+    const admitted = answers.filter((x) => x.status === 200).length;
+    await flush(a, b);
+    const [row] = await a.query<{ spend: string }>(
+      'select spend::text as spend from "LiteLLM_VerificationToken" where token = $1',
+      [hashKey(key)],
+    );
+    const spent = toNanoUsd(row!.spend);
+    console.log(
+      `Chinese prompt, key budget $${nanosToUsd(budget)}: ${admitted} admitted, overshoot $${nanosToUsd(spent - budget)} (one call: $${nanosToUsd(perCall)})`,
+    );
+    expect(admitted).toBeGreaterThanOrEqual(2);
+    expect(spent).toBe(perCall * BigInt(admitted));
+    expect(spent - budget).toBeLessThanOrEqual(perCall);
+  });
+
   it('refuses a spent key with the contract body, on both instances, but never a call that costs nothing', {
     repeats: 4,
   }, async () => {

@@ -7,8 +7,10 @@ describe('mock directives', () => {
       readDirectives([
         'a [mock:cached_tokens=5] [mock:cache_write_tokens=30]',
         '[mock:cache_write_1h_tokens=20] [mock:tool_call=get_weather] [mock:error=529]',
+        '[mock:prompt_tokens=1500]',
       ]),
     ).toEqual({
+      promptTokens: 1500,
       cachedTokens: 5,
       cacheWriteTokens: 30,
       cacheWrite1hTokens: 20,

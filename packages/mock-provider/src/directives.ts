@@ -16,6 +16,9 @@
  *   (`cache_creation.ephemeral_1h_input_tokens`), so `cache_creation_input_tokens` = 5m + 1h writes.
  * - `[mock:error=STATUS]`: answer with that HTTP status in the vendor's error shape (Ollama:
  *   `{"error": "..."}`, a 404 saying the model was not found; OpenRouter: `{"error": {"code", "message"}}`).
+ * - `[mock:prompt_tokens=N]`: report N prompt tokens instead of the mock's estimate (about four
+ *   characters a token, which undercounts scripts where a character is a token or more); on the
+ *   OpenAI-format, Anthropic and Ollama chat routes. Anthropic: cache reads and writes are parts of it.
  * - `[mock:reply_tokens=N]`: reply with N tokens (default 20), one stream chunk each (legacy
  *   completions: capped by `max_tokens`, which defaults to 16 there as at OpenAI).
  * - `[mock:chunk_delay_ms=N]`: pause N ms between stream chunks.
@@ -37,6 +40,7 @@ export interface MockDirectives {
   cacheWriteTokens?: number;
   cacheWrite1hTokens?: number;
   errorStatus?: number;
+  promptTokens?: number;
   replyTokens?: number;
   chunkDelayMs?: number;
   latencyMs?: number;
@@ -50,6 +54,7 @@ const numberFields = {
   cache_write_tokens: 'cacheWriteTokens',
   cache_write_1h_tokens: 'cacheWrite1hTokens',
   error: 'errorStatus',
+  prompt_tokens: 'promptTokens',
   reply_tokens: 'replyTokens',
   chunk_delay_ms: 'chunkDelayMs',
   latency_ms: 'latencyMs',

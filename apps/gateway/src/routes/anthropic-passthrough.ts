@@ -10,7 +10,9 @@ import {
   admitCall,
   budgetedTags,
   DEFAULT_MAX_OUTPUT_TOKENS,
+  documentPages,
   inputTokensAtMost,
+  type PromptSize,
 } from '../services/admission.ts';
 import { relayAnthropic } from '../services/anthropic-relay.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
@@ -172,10 +174,7 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
           requestId: event.requestId,
           scopes,
           estimate: () => ({
-            inputTokens: inputTokensAtMost(
-              promptCharacters(json),
-              Array.isArray(json?.messages) ? json.messages.length : 1,
-            ),
+            inputTokens: inputTokensAtMost(promptSize(json ?? {})),
             outputTokens:
               typeof json?.max_tokens === 'number'
                 ? json.max_tokens
@@ -213,22 +212,40 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
   return app;
 }
 
-/** Characters of text in an Anthropic Messages body: system and message text, tool inputs. */
-function promptCharacters(json: Record<string, unknown> | undefined): number {
-  if (!json) return 0;
-  let characters = 0;
+/**
+ * What an Anthropic Messages body sends the model, for its token bound: system and message text,
+ * tool definitions and inputs, images and document pages (priced by size, not base64 text).
+ */
+function promptSize(json: Record<string, unknown>): PromptSize {
+  const texts: string[] = [];
+  let images = 0;
+  let pages = 0;
   const visit = (value: unknown): void => {
-    if (typeof value === 'string') characters += value.length;
+    if (typeof value === 'string') texts.push(value);
     else if (Array.isArray(value)) for (const item of value) visit(item);
     else if (value && typeof value === 'object') {
       const block = value as Record<string, unknown>;
-      // Images and documents are priced by their size in pixels or pages, not their base64 text.
-      if (block.type === 'image' || block.type === 'document') return;
+      if (block.type === 'image') {
+        images++;
+        return;
+      }
+      if (block.type === 'document') {
+        const source = block.source as { type?: unknown; data?: unknown } | undefined;
+        // Plain-text documents are text; PDFs are counted by their pages.
+        if (source?.type === 'text' && typeof source.data === 'string') texts.push(source.data);
+        else pages += documentPages(typeof source?.data === 'string' ? source.data : undefined);
+        return;
+      }
       for (const [field, inner] of Object.entries(block)) if (field !== 'cache_control') visit(inner);
     }
   };
   visit(json.system);
   visit(json.messages);
   visit(json.tools);
-  return characters;
+  return {
+    text: texts.join('\n'),
+    messages: Array.isArray(json.messages) ? json.messages.length : 1,
+    images,
+    documentPages: pages,
+  };
 }

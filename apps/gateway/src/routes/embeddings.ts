@@ -17,7 +17,7 @@ function embeddingInputTokensAtMost(input: unknown): number {
   const items = Array.isArray(input) ? input : [input];
   let tokens = 0;
   for (const item of items) {
-    if (typeof item === 'string') tokens += inputTokensAtMost(item.length, 1);
+    if (typeof item === 'string') tokens += inputTokensAtMost({ text: item, messages: 1 });
     else if (typeof item === 'number') tokens += 1;
     else if (Array.isArray(item)) tokens += item.length;
   }

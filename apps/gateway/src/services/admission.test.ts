@@ -4,8 +4,14 @@ import type { Deployment } from '../config/gateway-config.ts';
 import {
   admitCall,
   DEFAULT_MAX_OUTPUT_TOKENS,
+  DOCUMENT_PAGE_TOKENS_AT_MOST,
+  documentPages,
+  IMAGE_TOKENS_AT_MOST,
+  inputTokensAtMost,
   pythonFloat,
+  textTokensAtMost,
   UNPRICED_RESERVATION_NANOS,
+  UNREAD_DOCUMENT_PAGES,
 } from './admission.ts';
 import { admissionLedgerContract } from './admission-ledger.contract.ts';
 import { InProcessAdmissionLedger } from './admission-ledger.ts';
@@ -171,5 +177,51 @@ describe('maxOutputTokensOf', () => {
     expect(maxOutputTokensOf(deployment('gpt-4o', 'openai', 1_000))).toBe(1_000);
     expect(maxOutputTokensOf(deployment('gpt-4o-2024-08-06', 'openai'))).toBe(16_384);
     expect(maxOutputTokensOf(deployment('my-local-model', 'ollama'))).toBe(DEFAULT_MAX_OUTPUT_TOKENS);
+  });
+});
+
+describe('the input token bound', () => {
+  // o200k, the tokenizer of OpenAI's current models: the bound must hold for it on any script.
+  const texts = {
+    english: 'The quick brown fox jumps over the lazy dog while the budget holds.'.repeat(20),
+    chinese: '预算的保留必须是任何文本的上限，无论使用哪种文字。'.repeat(40),
+    japanese: 'すべてのテキストに対して予算の予約は上限でなければなりません。'.repeat(30),
+    emoji: '😀🎉🚀🔥👩‍💻'.repeat(60),
+    arabic: 'يجب أن يكون حجز الميزانية حدًا أعلى لأي نص.'.repeat(30),
+    mixed: 'const 名前 = "値"; // コメント 🚀\n'.repeat(40),
+  };
+
+  it.each(Object.entries(texts))('never undercounts %s text', async (_name, text) => {
+    const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
+    expect(textTokensAtMost(text)).toBeGreaterThanOrEqual(countTokens(text));
+  });
+
+  it('counts non-ASCII text by its UTF-8 bytes and ASCII by a third of its length', () => {
+    expect(textTokensAtMost('abcdef')).toBe(2);
+    expect(textTokensAtMost('中文')).toBe(6);
+    expect(textTokensAtMost('ab中')).toBeCloseTo(2 / 3 + 3);
+    expect(textTokensAtMost('😀')).toBe(4);
+  });
+
+  it('adds images and document pages at their most', () => {
+    expect(inputTokensAtMost({ text: '', messages: 1, images: 2, documentPages: 3 })).toBe(
+      4 + 2 * IMAGE_TOKENS_AT_MOST + 3 * DOCUMENT_PAGE_TOKENS_AT_MOST,
+    );
+  });
+
+  it('counts the pages of a PDF given as base64, and assumes some for one it cannot read', () => {
+    const pdf = [
+      '%PDF-1.4',
+      '1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj',
+      '2 0 obj << /Type /Pages /Kids [3 0 R 4 0 R 5 0 R] /Count 3 >> endobj',
+      '3 0 obj << /Type /Page /Parent 2 0 R >> endobj',
+      '4 0 obj << /Type/Page /Parent 2 0 R >> endobj',
+      '5 0 obj << /Type /Page /Parent 2 0 R >> endobj',
+      '%%EOF',
+    ].join('\n');
+    const base64 = Buffer.from(pdf, 'latin1').toString('base64');
+    expect(documentPages(base64)).toBe(3);
+    expect(documentPages(`data:application/pdf;base64,${base64}`)).toBe(3);
+    expect(documentPages(undefined)).toBe(UNREAD_DOCUMENT_PAGES);
   });
 });

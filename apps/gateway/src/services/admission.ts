@@ -20,9 +20,72 @@ export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
 /** What a call that cannot be priced before it runs reserves: enough to be refused by a spent budget. */
 export const UNPRICED_RESERVATION_NANOS = 1;
 
-/** Input tokens a prompt of this many characters can hardly exceed (few tokens are under three characters). */
-export function inputTokensAtMost(characters: number, messages: number): number {
-  return Math.ceil(characters / 3) + messages * 4;
+/**
+ * Tokens an image can cost on the providers we price: Anthropic resizes to ~1.15 megapixels
+ * (~1,600 tokens), OpenAI's tile models stop at 1,445 and its patch models at ~2,500.
+ */
+export const IMAGE_TOKENS_AT_MOST = 2_500;
+/** A PDF page: Anthropic bills its text and an image of it, up to ~3,000 tokens a page. */
+export const DOCUMENT_PAGE_TOKENS_AT_MOST = 3_000;
+/** Pages assumed for a document the gateway cannot read (a URL or a provider file id). */
+export const UNREAD_DOCUMENT_PAGES = 10;
+
+// Any character outside 7-bit ASCII.
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * Input tokens a text can hardly exceed. ASCII: a third of its length (few tokens are under
+ * three characters of English or code). Anything else: its UTF-8 bytes, a true upper bound for
+ * byte-level tokenizers, where no token is shorter than a byte (a Chinese character or an
+ * emoji can be a token or more, so characters / 3 undercounts them).
+ */
+export function textTokensAtMost(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length / 3;
+  let ascii = 0;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) ascii++;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      // A surrogate pair is one code point of four bytes.
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return ascii / 3 + bytes;
+}
+
+/** What a prompt holds, for its token bound: text, framing per message, images, document pages. */
+export interface PromptSize {
+  text: string;
+  messages: number;
+  images?: number;
+  documentPages?: number;
+}
+
+/** Input tokens a prompt can hardly exceed: its text's bound, plus framing, images and pages. */
+export function inputTokensAtMost(prompt: PromptSize): number {
+  return Math.ceil(
+    textTokensAtMost(prompt.text) +
+      prompt.messages * 4 +
+      (prompt.images ?? 0) * IMAGE_TOKENS_AT_MOST +
+      (prompt.documentPages ?? 0) * DOCUMENT_PAGE_TOKENS_AT_MOST,
+  );
+}
+
+const PAGE_OBJECT = /\/Type\s*\/Page(?![a-zA-Z])/g;
+
+/**
+ * Pages of a document given as a `data:` URL or bare base64 (a PDF's `/Type /Page` objects);
+ * UNREAD_DOCUMENT_PAGES for one the gateway cannot read. At least one.
+ */
+export function documentPages(base64OrDataUrl: string | undefined): number {
+  if (!base64OrDataUrl) return UNREAD_DOCUMENT_PAGES;
+  const comma = base64OrDataUrl.startsWith('data:') ? base64OrDataUrl.indexOf(',') : -1;
+  const bytes = Buffer.from(base64OrDataUrl.slice(comma + 1), 'base64').toString('latin1');
+  const pages = bytes.match(PAGE_OBJECT)?.length ?? 0;
+  return Math.max(1, pages);
 }
 
 /** An amount as LiteLLM prints it: Python's float repr (`10.0`, `0.000123`, `1.53e-05`). */

@@ -32,7 +32,7 @@ import type { TeamRecord, UserRecord } from './lookups.ts';
 import { type EventReader, meterStream } from './meter-stream.ts';
 import { resolveEndUser, resolveTags } from './request-attribution.ts';
 import { attemptClock, type ModelCall, producedOutput, type RequestEvent } from './request-event.ts';
-import { chatRequestText, completeUsage } from './usage-estimate.ts';
+import { chatRequestMedia, chatRequestText, completeUsage } from './usage-estimate.ts';
 
 /** A model call ready to go: where, with what, recorded on the request's wide event. */
 export interface PreparedCall {
@@ -65,9 +65,8 @@ export async function prepareModelCall(
     rawBody,
     callType,
     (deployment) => {
-      const prompt = chatRequestText(request);
       return {
-        inputTokens: inputTokensAtMost(prompt.text.length, prompt.messages),
+        inputTokens: inputTokensAtMost({ ...chatRequestText(request), ...chatRequestMedia(request) }),
         outputTokens: request.maxOutputTokens ?? maxOutputTokensOf(deployment),
       };
     },

@@ -1,4 +1,5 @@
 import type { ChatRequest, Usage } from '@gateway/providers';
+import { documentPages as countDocumentPages } from './admission.ts';
 import { type ModelCall, producedOutput } from './request-event.ts';
 
 type CountTokens = (text: string) => number;
@@ -71,6 +72,27 @@ export interface PromptText {
 
 function countPrompt(prompt: PromptText, count: CountTokens): number {
   return count(prompt.text) + prompt.messages * TOKENS_PER_MESSAGE + REPLY_PRIMING_TOKENS;
+}
+
+/** Images and document pages a chat request sends, for its token bound. */
+export function chatRequestMedia(request: ChatRequest): { images: number; documentPages: number } {
+  let images = 0;
+  let documentPages = 0;
+  for (const message of request.messages) {
+    for (const part of message.content) {
+      if (part.type === 'image') images++;
+      else if (part.type === 'file') documentPages += countDocumentPages(part.data);
+      else if (part.type === 'native') {
+        const block = part.block as { type?: unknown; source?: { data?: unknown } };
+        if (block.type === 'image') images++;
+        else if (block.type === 'document')
+          documentPages += countDocumentPages(
+            typeof block.source?.data === 'string' ? block.source.data : undefined,
+          );
+      }
+    }
+  }
+  return { images, documentPages };
 }
 
 /** The text a chat request sends the model: roles, text parts, tool calls and tool definitions. */

@@ -179,7 +179,10 @@ export function planMessage(request: MockMessagesRequest): PlannedMessage {
     blocks,
     stopReason: truncated ? 'max_tokens' : madeToolCall ? 'tool_use' : 'end_turn',
     usage: {
-      input_tokens: Math.max(countPromptTokens(texts) - cacheRead - write5m - write1h, 0),
+      input_tokens: Math.max(
+        (directives.promptTokens ?? countPromptTokens(texts)) - cacheRead - write5m - write1h,
+        0,
+      ),
       cache_creation_input_tokens: write5m + write1h,
       cache_read_input_tokens: cacheRead,
       cache_creation: { ephemeral_5m_input_tokens: write5m, ephemeral_1h_input_tokens: write1h },

@@ -96,7 +96,7 @@ export function planOllamaChat(request: MockOllamaChatRequest): PlannedOllamaCha
       replyTokens: directives.replyTokens ?? DEFAULT_REPLY_TOKENS,
       toolCall,
     }),
-    promptEvalCount: countPromptTokens(texts),
+    promptEvalCount: directives.promptTokens ?? countPromptTokens(texts),
     ...(errorStatus !== undefined ? { errorStatus } : {}),
     ...(errorMessage !== undefined ? { errorMessage } : {}),
     ...(directives.chunkDelayMs !== undefined ? { chunkDelayMs: directives.chunkDelayMs } : {}),

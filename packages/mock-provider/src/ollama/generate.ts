@@ -52,7 +52,7 @@ export function planOllamaGenerate(request: MockOllamaGenerateRequest): PlannedO
       replyTokens: directives.replyTokens ?? DEFAULT_REPLY_TOKENS,
       suffix: request.suffix,
     }),
-    promptEvalCount: countPromptTokens(texts),
+    promptEvalCount: directives.promptTokens ?? countPromptTokens(texts),
     ...(directives.errorStatus !== undefined
       ? {
           errorStatus: directives.errorStatus,

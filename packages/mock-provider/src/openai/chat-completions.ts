@@ -119,7 +119,7 @@ export function planCompletion(request: MockChatRequest): PlannedCompletion {
   const toolCall = tool.ok && tool.call && tool.call.fragments.length <= cap ? tool.call : undefined;
   const count = toolCall ? 0 : Math.min(wanted, cap);
   const completionTokens = toolCall ? toolCall.fragments.length : count;
-  const promptTokens = countPromptTokens(texts);
+  const promptTokens = directives.promptTokens ?? countPromptTokens(texts);
   const errorStatus = tool.ok ? directives.errorStatus : 400;
   return {
     id: `chatcmpl-${randomBytes(12).toString('base64url')}`,
