@@ -31,6 +31,7 @@ import {
 import { createLookups } from './services/lookups.ts';
 import { GatewayMetrics } from './services/metrics.ts';
 import { ModelRouter } from './services/model-router.ts';
+import { RedisOutage } from './services/redis-outage.ts';
 import { RedisSpendBuffer } from './services/redis-spend-buffer.ts';
 import { createSoftBudgetAlerts } from './services/soft-budget-alerts.ts';
 import { readSpendQueueDurability } from './services/spend-queue-durability.ts';
@@ -124,11 +125,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       // a reconnect would apply it twice.
       autoResendUnfulfilledCommands: false,
     });
-    redis.on('error', (error) => logger.warn({ err: error }, 'redis error'));
     await redis
       .connect()
       .catch((error) => logger.warn({ err: error }, 'redis unreachable at start; continuing'));
   }
+
+  // Redis failures make one log line per outage; each fallback is counted.
+  const redisOutage = new RedisOutage(redis, logger);
+  redis?.on('error', (error) => redisOutage.failed('connection', error));
 
   const pools = new UpstreamPools({
     headersTimeoutMs: config.upstreamTimeoutMs,
@@ -177,6 +181,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       writer: spendWriter,
       logger,
       flushIntervalMs: config.spendFlushIntervalMs,
+      outage: redisOutage,
       ...(config.spendClaimIdleMs ? { claimIdleMs: config.spendClaimIdleMs } : {}),
     });
     await buffer.start();
@@ -185,8 +190,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     spendWriter.start();
   }
 
-  const onRedisError = (error: unknown) =>
-    logger.warn({ err: error }, 'redis unavailable; using the database');
+  const onRedisError = (error: unknown) => redisOutage.failed('cache', error);
   const bus: InvalidationBus = redis
     ? await RedisInvalidationBus.connect(redis, `${config.redisKeyPrefix}invalidate`, onRedisError)
     : new LocalInvalidationBus();
@@ -196,7 +200,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const timings = { windowMs: config.rateLimitWindowMs, reservationTtlMs: 15 * 60_000 };
   const localAdmission = new InProcessAdmissionLedger(timings);
   const sharedAdmission = redis
-    ? new RedisAdmissionLedger(redis, localAdmission, logger, timings, { admitAhead: true })
+    ? new RedisAdmissionLedger(redis, localAdmission, logger, timings, {
+        admitAhead: true,
+        outage: redisOutage,
+      })
     : undefined;
   const admission = sharedAdmission ?? localAdmission;
   const budgetResets = new BudgetResetJob({
@@ -208,6 +215,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   budgetResets.start();
 
   const metrics = new GatewayMetrics(spendQueue, config.metrics);
+  metrics.watchRedisOutage(redisOutage);
   if (redis) {
     // Checked at start and after every reconnect (a Redis restarted with other settings).
     const checkDurability = async () => {
@@ -252,8 +260,21 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
-      resolve(started),
+    const requestTimeoutMs = config.requestTimeoutMs ?? 60_000;
+    const started = serve(
+      {
+        fetch: app.fetch,
+        port: config.port,
+        hostname: config.host,
+        // A client trickling its request (Node waits 300 s by default) holds a connection and
+        // its buffers: it is cut with a 408 once the request has not all arrived in time.
+        serverOptions: {
+          requestTimeout: requestTimeoutMs,
+          headersTimeout: Math.min(60_000, requestTimeoutMs),
+          connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeoutMs / 4)),
+        },
+      },
+      () => resolve(started),
     );
     // A port in use (EADDRINUSE) must fail the start, not crash later as an unhandled event.
     started.once('error', reject);
@@ -308,6 +329,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await pools.close();
     await mock?.close();
     await bus.close();
+    redisOutage.stop();
     await redis?.quit().catch(() => {});
     await database.close();
     return unwritten;

@@ -15,6 +15,7 @@ describe('Redis cut under load', () => {
   let t: TestGateway;
   let proxy: TcpProxy;
   let redisTarget: { url: string; keyPrefix: string };
+  const logLines: string[] = [];
 
   beforeAll(async () => {
     const target = await testRedis();
@@ -24,6 +25,7 @@ describe('Redis cut under load', () => {
     t = await startTestGateway('postgres+redis', {
       redisUrl: `redis://127.0.0.1:${proxy.port}`,
       redis: target,
+      logLines,
     });
   });
   afterAll(async () => {
@@ -72,8 +74,19 @@ describe('Redis cut under load', () => {
     // Still enforced, by this instance's own counters.
     expect(limitedDuring.filter((x) => x.status === 200)).toHaveLength(3);
 
+    // One line for the outage, whatever the number of calls that fell back; counted instead.
+    const duringOutage = await fetch(`${t.gateway.url}/metrics`).then((r) => r.text());
+    expect(duringOutage).toContain('litellm_redis_outage 1');
+    const fellBack = [
+      ...duringOutage.matchAll(/^litellm_redis_fallbacks_total\{operation="[^"]+"\} (\d+)/gm),
+    ];
+    expect(fellBack.reduce((sum, m) => sum + Number(m[1]), 0)).toBeGreaterThan(30);
+
     proxy.restore();
     await vi.waitFor(() => expect(t.gateway.redis!.status).toBe('ready'), { timeout: 10_000, interval: 50 });
+    await vi.waitFor(() => expect(logLines.some((l) => l.includes('redis available again'))).toBe(true));
+    expect(logLines.filter((l) => l.includes('redis unavailable')).length).toBe(1);
+    expect(logLines.filter((l) => l.includes('"level":40')).length).toBeLessThanOrEqual(3);
     const after = await Promise.all(Array.from({ length: 10 }, () => chat(key)));
     expect(after.every((x) => x.status === 200)).toBe(true);
 

@@ -123,3 +123,38 @@ describe('request size limit', () => {
     expect((await generate({ pad: 'small' })).status).toBe(200);
   });
 });
+
+describe('slow request bodies', () => {
+  let t: TestGateway;
+  let key: string;
+  beforeAll(async () => {
+    t = await startTestGateway('pglite', { requestTimeoutMs: 1_000 });
+    key = await t.createKey();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('cuts a request whose body trickles in past REQUEST_TIMEOUT_SECONDS with a 408', async () => {
+    const { createConnection } = await import('node:net');
+    const url = new URL(t.gateway.url);
+    const socket = createConnection({ host: url.hostname, port: Number(url.port) });
+    const started = Date.now();
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+    });
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`,
+    );
+    // A byte now and then, never the whole body.
+    const drip = setInterval(() => socket.write(' '), 200);
+    await closed;
+    clearInterval(drip);
+    const tookMs = Date.now() - started;
+    expect(received).toMatch(/^HTTP\/1\.1 408/);
+    expect(tookMs).toBeGreaterThanOrEqual(900);
+    expect(tookMs).toBeLessThan(3_000);
+  });
+});

@@ -67,6 +67,8 @@ export interface GatewayConfig {
   budgetResetIntervalMs: number;
   /** Spend-stream entries another process read and left unacknowledged this long are taken over. */
   spendClaimIdleMs?: number;
+  /** A request whose headers and body have not all arrived after this long is cut (408). */
+  requestTimeoutMs?: number;
   /** How `/metrics` labels and buckets its series, and whether it asks for a key. */
   metrics: MetricsOptions & { requireAuth: boolean };
   /** Where soft-budget alerts are POSTed: `WEBHOOK_URL` when `general_settings.alerting` lists `webhook`. */
@@ -104,6 +106,7 @@ const envSchema = z.object({
   /** Ours: how often budgets are checked for a period's end, seconds (LiteLLM: ~10 minutes). */
   BUDGET_RESET_CHECK_SECONDS: z.coerce.number().positive().default(10),
   SPEND_CLAIM_IDLE_SECONDS: z.coerce.number().positive().default(30),
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
   /** LiteLLM's webhook alerting target. */
   WEBHOOK_URL: z.string().url().optional(),
   /** Apply pending migrations at start (single node); clusters use `pnpm migrate` (a Job). */
@@ -214,6 +217,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     rateLimitWindowMs: Math.round(e.LITELLM_RATE_LIMIT_WINDOW_SIZE * 1000),
     budgetResetIntervalMs: Math.round(e.BUDGET_RESET_CHECK_SECONDS * 1000),
     spendClaimIdleMs: Math.round(e.SPEND_CLAIM_IDLE_SECONDS * 1000),
+    requestTimeoutMs: Math.round(e.REQUEST_TIMEOUT_SECONDS * 1000),
     alertWebhookUrl: general.alerting?.includes('webhook') ? e.WEBHOOK_URL : undefined,
     metrics: {
       requireAuth: general.require_auth_for_metrics_endpoint === true,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisOutage } from './redis-outage.ts';
 import { TurnBatch } from './turn-batch.ts';
 
 /**
@@ -666,15 +667,23 @@ export class RedisAdmissionLedger implements AdmissionLedger {
   #sweeper: NodeJS.Timeout | undefined;
   readonly #instance = randomUUID();
   #ticketsIssued = 0;
+  readonly #outage: RedisOutage | undefined;
+
+  /** A Redis failure that fell back: counted in the outage, else logged. */
+  #fellBack(operation: string, error: unknown, message: string, fields: Record<string, unknown> = {}): void {
+    if (this.#outage) this.#outage.failed(operation, error);
+    else this.logger.warn({ err: error, ...fields }, message);
+  }
 
   constructor(
     redis: Redis,
     private readonly fallback: InProcessAdmissionLedger,
     private readonly logger: Logger,
     private readonly timings: LedgerTimings = DEFAULT_TIMINGS,
-    options: { admitAhead?: boolean } = {},
+    options: { admitAhead?: boolean; outage?: RedisOutage } = {},
   ) {
     this.#ahead = options.admitAhead ?? false;
+    this.#outage = options.outage;
     redis.defineCommand('gatewayAdmit', { lua: ADMIT_SCRIPT });
     redis.defineCommand('gatewaySettle', { lua: SETTLE_SCRIPT });
     redis.defineCommand('gatewayAddSpend', { lua: ADD_SPEND_SCRIPT });
@@ -723,8 +732,9 @@ export class RedisAdmissionLedger implements AdmissionLedger {
     try {
       reply = await checked;
     } catch (error) {
-      this.logger.warn(
-        { err: error },
+      this.#fellBack(
+        'admission',
+        error,
         'budget and limit check on Redis failed; using this instance’s counters',
       );
       this.#onFallback = true;
@@ -895,7 +905,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       },
       (error: unknown) => {
         this.#catchingUp = undefined;
-        this.logger.warn({ err: error }, 'budget counters: catching up on Redis failed; trying again later');
+        this.#fellBack('catch up', error, 'budget counters: catching up on Redis failed; trying again later');
       },
     );
   }
@@ -997,7 +1007,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       const after = await batch.add({ keys, args });
       return reservation.scopeIds.map((_, i) => (Number(after[i]) >= 0 ? Number(after[i]) : undefined));
     } catch (error) {
-      this.logger.warn({ err: error }, 'budget settle on Redis failed; it is sent again when Redis answers');
+      this.#fellBack('settle', error, 'budget settle on Redis failed; it is sent again when Redis answers');
       this.#sendLater({ keys, args });
       return reservation.scopeIds.map(() => undefined);
     }
@@ -1015,7 +1025,7 @@ export class RedisAdmissionLedger implements AdmissionLedger {
       for (const id of scopeIds) await this.#redis.hdel(keysOf(id)[0], 'spent');
     } catch (error) {
       // The change is made in the database already; the counters follow it within a day idle.
-      this.logger.warn({ err: error, scopeIds }, 'budget counters: could not drop them on Redis');
+      this.#fellBack('forget', error, 'budget counters: could not drop them on Redis', { scopeIds });
     }
   }
 }

@@ -4,6 +4,7 @@ import { addUsd } from '@gateway/pricing';
 import type { GatewayError } from '@gateway/providers';
 import { Counter, Gauge, type Histogram, Registry } from 'prom-client';
 import { statusOf } from '../errors.ts';
+import type { RedisOutage } from './redis-outage.ts';
 import type { RequestEvent } from './request-event.ts';
 import type { SpendQueue } from './spend-writer.ts';
 
@@ -557,6 +558,28 @@ export class GatewayMetrics {
     labelNames: ['queue'],
     registers: [this.registry],
   });
+
+  /** Exports a Redis outage's state and fallbacks (`litellm_redis_outage`, `litellm_redis_fallbacks_total`). */
+  watchRedisOutage(outage: RedisOutage): void {
+    new Gauge({
+      name: 'litellm_redis_outage',
+      help: 'Ours: 1 while Redis is failing and this instance falls back (database lookups, its own counters, spend rows in memory)',
+      registers: [this.registry],
+      collect() {
+        this.set(outage.ongoing ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'litellm_redis_fallbacks_total',
+      help: 'Ours: Redis operations that failed and fell back, by operation (cache, admission, settle, spend append, connection, …)',
+      labelNames: ['operation'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [operation, count] of outage.fallbacks) this.inc({ operation }, count);
+      },
+    });
+  }
 
   /** Records whether the spend queue is durable (`litellm_spend_queue_durable`). */
   setSpendQueueDurable(queue: 'redis' | 'memory', durable: boolean): void {

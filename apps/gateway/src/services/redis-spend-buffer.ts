@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { NewSpendLogRow } from '@gateway/db';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisOutage } from './redis-outage.ts';
 import type { SpendQueue, SpendWriter } from './spend-writer.ts';
 import { TurnBatch } from './turn-batch.ts';
 
@@ -22,6 +23,8 @@ export interface RedisSpendBufferOptions {
   /** Entries another consumer read but did not acknowledge for this long are taken over, ms. */
   claimIdleMs?: number;
   maxBackoffMs?: number;
+  /** Counts Redis failures as one outage instead of a log line each. */
+  outage?: RedisOutage;
 }
 
 type StreamEntry = [id: string, fields: string[]];
@@ -104,7 +107,8 @@ export class RedisSpendBuffer implements SpendQueue {
       .add(row)
       .catch((error) => {
         // Redis is away: keep the row in this process rather than lose it.
-        this.options.logger.warn({ err: error }, 'spend stream append failed; row kept in memory');
+        if (this.options.outage) this.options.outage.failed('spend append', error);
+        else this.options.logger.warn({ err: error }, 'spend stream append failed; row kept in memory');
         this.options.writer.enqueue(row);
       })
       .finally(() => this.#appends.delete(append));
@@ -199,7 +203,8 @@ export class RedisSpendBuffer implements SpendQueue {
         written = await this.#serialised(() => this.#readAndWrite('wait'));
       } catch (error) {
         this.#failures += 1;
-        this.options.logger.warn({ err: error }, 'spend stream read failed');
+        if (this.options.outage) this.options.outage.failed('spend read', error);
+        else this.options.logger.warn({ err: error }, 'spend stream read failed');
       }
       if (!this.#running) return;
       if (this.#failures > failuresBefore) {

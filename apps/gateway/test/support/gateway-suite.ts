@@ -519,6 +519,9 @@ export function defineGatewaySuite(backend: Backend): void {
       const cost = byKey[0].spend;
       expect(cost).toBeGreaterThan(0);
       expect(await json(`/spend/logs?request_id=${callId}`)).toEqual(byKey);
+      // The response id the client saw finds the row too.
+      expect(data.id).not.toBe(callId);
+      expect(await json(`/spend/logs?request_id=${data.id}`)).toEqual(byKey);
       expect(await json(`/spend/logs?end_user=${encodeURIComponent(`spend-logs-user-${backend}`)}`)).toEqual(
         byKey,
       );

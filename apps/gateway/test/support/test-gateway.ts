@@ -64,6 +64,8 @@ export async function startTestGateway(
     redis?: { url: string; keyPrefix: string };
     /** Largest request body, bytes (default: the config's default). */
     maxRequestBytes?: number;
+    /** A request not all received after this long is cut (default: the config's 60 s). */
+    requestTimeoutMs?: number;
     /** Where `/anthropic/*` goes (default: the mock's Anthropic API). */
     anthropicPassthroughBase?: string;
     /** More `model_list` entries, after the standard ones. */
@@ -137,6 +139,7 @@ export async function startTestGateway(
     // Short, so tests see rows quickly; the writer's batching is the same.
     spendFlushIntervalMs: 50,
     maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     upstreamTimeoutMs: 10_000,
     shutdownGraceMs: options.shutdownGraceMs ?? 5_000,
     migrateOnStart: options.migrateOnStart ?? true,

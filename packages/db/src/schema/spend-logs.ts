@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { instant, usd } from './columns.ts';
 
@@ -65,6 +66,8 @@ export const spendLogs = pgTable(
     index('LiteLLM_SpendLogs_session_id_idx').on(t.sessionId),
     // /spend/logs?api_key= and per-key reconciliation.
     index('LiteLLM_SpendLogs_api_key_startTime_idx').on(t.apiKey, t.startTime),
+    // /spend/logs?request_id= with the response id a client saw (the provider's).
+    index('LiteLLM_SpendLogs_provider_response_id_idx').on(sql`(${t.metadata}->>'provider_response_id')`),
   ],
 );
 

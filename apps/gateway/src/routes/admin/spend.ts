@@ -67,6 +67,7 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         user_id: z.string().optional(),
         /** Ours (LiteLLM has it on `/spend/logs/ui`): rows of one end user. */
         end_user: z.string().optional(),
+        /** The call id (`x-litellm-call-id`) or the provider's response id the client saw. */
         request_id: z.string().optional(),
         start_date: date.optional(),
         end_date: date.optional(),
@@ -112,7 +113,15 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         return summarize(rows, q.start_date, q.end_date);
       }
       if (q.request_id) {
-        return toJson(await query(`select * from "LiteLLM_SpendLogs" where request_id = $1`, [q.request_id]));
+        // The gateway's call id (x-litellm-call-id), or the response id the client saw (the provider's).
+        return toJson(
+          await query(
+            `select * from "LiteLLM_SpendLogs" where request_id = $1
+             union all
+             select * from "LiteLLM_SpendLogs" where metadata->>'provider_response_id' = $1 and request_id <> $1`,
+            [q.request_id],
+          ),
+        );
       }
       if (q.api_key) {
         return toJson(

@@ -1,0 +1,1 @@
+CREATE INDEX "LiteLLM_SpendLogs_provider_response_id_idx" ON "LiteLLM_SpendLogs" USING btree (("metadata"->>'provider_response_id'));
