@@ -35,6 +35,7 @@ import { RedisOutage } from './services/redis-outage.ts';
 import { RedisSpendBuffer } from './services/redis-spend-buffer.ts';
 import { createSoftBudgetAlerts } from './services/soft-budget-alerts.ts';
 import { readSpendQueueDurability } from './services/spend-queue-durability.ts';
+import { SpendRetentionJob } from './services/spend-retention-job.ts';
 import { type SpendQueue, SpendWriter } from './services/spend-writer.ts';
 import { drainUsageEstimates } from './services/usage-estimate.ts';
 import { hashKey } from './services/virtual-key.ts';
@@ -213,6 +214,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     intervalMs: config.budgetResetIntervalMs,
   });
   budgetResets.start();
+  const retention = config.spendRetention
+    ? new SpendRetentionJob({ db: database.db, logger, ...config.spendRetention })
+    : undefined;
+  retention?.start();
 
   const metrics = new GatewayMetrics(spendQueue, config.metrics);
   metrics.watchRedisOutage(redisOutage);
@@ -256,6 +261,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       apiKey: config.anthropicPassthrough.apiKey,
     },
     cacheKind: redis ? 'redis' : null,
+    ...(retention ? { retention } : {}),
     version: GATEWAY_VERSION,
   });
 
@@ -320,6 +326,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     // spend rows must be queued before the last flush.
     await waitUntil(() => lifecycle.open <= 0, IN_FLIGHT_EVENTS_DEADLINE_MS);
     await budgetResets.stop();
+    await retention?.stop();
     await lookups.close();
     // No call arrives any more: calls admitted ahead are handed back.
     await sharedAdmission?.handBackTickets();

@@ -45,6 +45,10 @@ export const configFileSchema = z.looseObject({
       /** Seconds between spend batch writes (LiteLLM default 10; ours 1). */
       proxy_batch_write_at: z.coerce.number().positive().optional(),
       max_request_size_mb: z.coerce.number().positive().optional(),
+      /** Spend rows older than this (`30d`, `12w`, `6mo`) are deleted (LiteLLM's setting). */
+      maximum_spend_logs_retention_period: z.string().optional(),
+      /** How often retention runs (LiteLLM's setting; default `1d`). */
+      maximum_spend_logs_retention_interval: z.string().optional(),
       /** Let every key send `api_base`/`api_key` in request bodies (LiteLLM's name). */
       allow_client_side_credentials: z.boolean().optional(),
       /** URL prefixes a caller-chosen `api_base` must start with. */

@@ -57,6 +57,27 @@ describe('loadGatewayConfig', () => {
     ]);
   });
 
+  it('reads spend-log retention, and refuses a period that is not a duration', () => {
+    const base = 'model_list: []\ngeneral_settings:\n  maximum_spend_logs_retention_period: 30d\n';
+    expect(loadGatewayConfig({ CONFIG_FILE: writeConfig(base) }).spendRetention).toEqual({
+      periodMs: 30 * 86_400_000,
+      intervalMs: 86_400_000,
+    });
+    expect(
+      loadGatewayConfig({
+        CONFIG_FILE: writeConfig(`${base}  maximum_spend_logs_retention_interval: 6h\n`),
+      }).spendRetention,
+    ).toEqual({ periodMs: 30 * 86_400_000, intervalMs: 6 * 3_600_000 });
+    expect(
+      loadGatewayConfig({ CONFIG_FILE: writeConfig('model_list: []\n') }).spendRetention,
+    ).toBeUndefined();
+    expect(() =>
+      loadGatewayConfig({
+        CONFIG_FILE: writeConfig('general_settings:\n  maximum_spend_logs_retention_period: forever\n'),
+      }),
+    ).toThrow('general_settings.maximum_spend_logs_retention_period: "forever" is not a duration');
+  });
+
   it('reads LiteLLM end-user headers from user_header_mappings and user_header_name', () => {
     expect(loadGatewayConfig({ ...env, CONFIG_FILE: writeConfig(yaml) }).endUserHeaders).toEqual([
       'x-litellm-customer-id',

@@ -69,6 +69,8 @@ export interface GatewayConfig {
   spendClaimIdleMs?: number;
   /** A request whose headers and body have not all arrived after this long is cut (408). */
   requestTimeoutMs?: number;
+  /** Spend-row retention (`maximum_spend_logs_retention_period` / `_interval`); none by default. */
+  spendRetention?: { periodMs: number; intervalMs: number };
   /** How `/metrics` labels and buckets its series, and whether it asks for a key. */
   metrics: MetricsOptions & { requireAuth: boolean };
   /** Where soft-budget alerts are POSTed: `WEBHOOK_URL` when `general_settings.alerting` lists `webhook`. */
@@ -206,6 +208,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     ),
     demo: file === undefined,
     spendFlushIntervalMs: Math.round((general.proxy_batch_write_at ?? 1) * 1000),
+    ...retentionOf(general),
     maxRequestBytes:
       general.max_request_size_mb === undefined
         ? DEFAULT_MAX_REQUEST_BYTES
@@ -300,4 +303,28 @@ function endUserHeadersOf(general: ConfigFile['general_settings']): string[] {
     .map((mapping) => mapping.header_name);
   if (general.user_header_name) names.push(general.user_header_name);
   return [...new Set(names.map((name) => name.toLowerCase()))];
+}
+
+/** A LiteLLM duration as milliseconds (months as 30 days), or a ConfigError naming the field. */
+function durationMs(field: string, value: string): number {
+  const match = /^(\d+)(s|m|h|d|w|mo)?$/.exec(value.trim());
+  const unitMs = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8, mo: 2.592e9 } as const;
+  if (!match || Number(match[1]) <= 0) {
+    throw new ConfigError(
+      `general_settings.${field}: "${value}" is not a duration (30s, 30m, 12h, 30d, 4w, 6mo)`,
+    );
+  }
+  return Number(match[1]) * unitMs[(match[2] ?? 's') as keyof typeof unitMs];
+}
+
+function retentionOf(general: ConfigFile['general_settings']): Pick<GatewayConfig, 'spendRetention'> {
+  const period = general.maximum_spend_logs_retention_period;
+  if (!period) return {};
+  const interval = general.maximum_spend_logs_retention_interval ?? '1d';
+  return {
+    spendRetention: {
+      periodMs: durationMs('maximum_spend_logs_retention_period', period),
+      intervalMs: durationMs('maximum_spend_logs_retention_interval', interval),
+    },
+  };
 }

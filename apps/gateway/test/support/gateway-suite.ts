@@ -538,6 +538,50 @@ export function defineGatewaySuite(backend: Backend): void {
       expect((await admin('/spend/logs?start_date=2026-01-01')).status).toBe(400);
     });
 
+    it('/spend/logs and /spend/logs/ui answer a page at a time, newest first, never overlapping', async () => {
+      const { key, token } = await generateKey({ key_alias: `paged-${backend}` });
+      for (let i = 0; i < 5; i++) {
+        await client(key).chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: `page ${i}` }],
+        });
+      }
+      await spendRows(token, 5);
+      // biome-ignore lint/suspicious/noExplicitAny: reads arbitrary JSON
+      const json = async (path: string): Promise<any> => (await admin(path)).json();
+      const first = await admin(`/spend/logs?api_key=${token}&page_size=2`);
+      expect(first.headers.get('link')).toBe(`</spend/logs?api_key=${token}&page_size=2&page=2>; rel="next"`);
+      const pages = [
+        await first.json(),
+        await json(`/spend/logs?api_key=${token}&page_size=2&page=2`),
+        await json(`/spend/logs?api_key=${token}&page_size=2&page=3`),
+      ];
+      expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+      const ids = pages.flat().map((row: { request_id: string }) => row.request_id);
+      expect(new Set(ids).size).toBe(5);
+      const times = pages.flat().map((row: { startTime: string }) => row.startTime);
+      expect([...times].sort().reverse()).toEqual(times);
+      const last = await admin(`/spend/logs?api_key=${token}&page_size=2&page=3`);
+      expect(last.headers.get('link')).toBeNull();
+      expect((await admin('/spend/logs?page_size=1001')).status).toBe(422);
+
+      const ui = await json(
+        `/spend/logs/ui?key_alias=${encodeURIComponent(`paged-${backend}`)}&page_size=2&page=2`,
+      );
+      expect(ui).toMatchObject({ total: 5, page: 2, page_size: 2, total_pages: 3 });
+      expect(ui.data.map((row: { request_id: string }) => row.request_id)).toEqual(ids.slice(2, 4));
+      const today = new Date().toISOString().slice(0, 10);
+      expect(
+        await json(`/spend/logs/ui?api_key=${key}&status_filter=success&start_date=${today}%2000:00:00`),
+      ).toMatchObject({ total: 5 });
+      expect(
+        await json(`/spend/logs/ui?api_key=${key}&start_date=2020-01-01&end_date=2020-01-02`),
+      ).toMatchObject({
+        total: 0,
+        data: [],
+      });
+    });
+
     it('is live and ready while the database answers', async () => {
       expect(await (await fetch(`${t.gateway.url}/health/liveliness`)).json()).toBe("I'm alive!");
       const ready = await fetch(`${t.gateway.url}/health/readiness`);

@@ -5,6 +5,12 @@ import { type Database, queryRows as rows } from '../client.ts';
 export interface ReconcileRange {
   startDate?: string | undefined;
   endDate?: string | undefined;
+  /**
+   * With retention on, the oldest instant whose rows are all still kept: days before it are
+   * left out of the daily checks, and row numbering is checked only on rows ended an hour
+   * after it (a call that started before it may be pruned while its neighbours are kept).
+   */
+  retainedFrom?: Date | undefined;
 }
 
 export interface CounterMismatch {
@@ -151,7 +157,17 @@ function dayFilter(day: SQL, range: ReconcileRange): SQL {
  * range. The writer updates all of them in the transaction that inserts the rows, so any
  * difference means a lost or doubled update, or a manual change to a counter.
  */
-export async function reconcileSpend(db: Database, range: ReconcileRange = {}): Promise<ReconcileReport> {
+export async function reconcileSpend(db: Database, wanted: ReconcileRange = {}): Promise<ReconcileReport> {
+  // Days retention has started to prune are no longer whole: the daily checks start after them.
+  const firstWholeDay = wanted.retainedFrom
+    ? new Date(wanted.retainedFrom.getTime() + 86_400_000).toISOString().slice(0, 10)
+    : undefined;
+  const range: ReconcileRange = {
+    ...wanted,
+    ...(firstWholeDay && (!wanted.startDate || wanted.startDate < firstWholeDay)
+      ? { startDate: firstWholeDay }
+      : {}),
+  };
   let difference = 0n;
   let ok = true;
   const addDifference = (expected: string | null, actual: string | null) => {
@@ -172,8 +188,13 @@ export async function reconcileSpend(db: Database, range: ReconcileRange = {}): 
     const spendColumn = sql.raw(`c."${e.spendColumn}"`);
     const rowId = sql.raw(e.rowId);
     const join = 'join' in e ? e.join : sql``;
-    const expected = sql`select ${rowId} as id, sum(r.spend) as spend from "LiteLLM_SpendLogs" r ${join}
-      where r.spend is not null and ${rowId} is not null and ${rowId} <> '' group by 1`;
+    // The rows still in the log, plus what retention removed (gateway_pruned_spend).
+    const expected = sql`select id, sum(spend) as spend from (
+        select ${rowId} as id, sum(r.spend) as spend from "LiteLLM_SpendLogs" r ${join}
+          where r.spend is not null and ${rowId} is not null and ${rowId} <> '' group by 1
+        union all
+        select p.id, p.spend from gateway_pruned_spend p where p.entity = ${e.entity}) as both_sums
+      group by id`;
     const [{ checked } = { checked: 0 }] = await rows<{ checked: number }>(
       db,
       sql`select count(*)::int as checked from ${table}`,
@@ -277,7 +298,10 @@ export async function reconcileSpend(db: Database, range: ReconcileRange = {}): 
     daily.push({ table: d.table, checked, mismatches });
   }
 
-  const sequences = await sequenceGaps(db);
+  const sequences = await sequenceGaps(
+    db,
+    wanted.retainedFrom ? new Date(wanted.retainedFrom.getTime() + 3600_000) : undefined,
+  );
   if (sequences.missing > 0) ok = false;
 
   return {
@@ -290,8 +314,14 @@ export async function reconcileSpend(db: Database, range: ReconcileRange = {}): 
   };
 }
 
-/** Holes in each process's row numbering, over the whole log (a day range would cut it). */
-async function sequenceGaps(db: Database): Promise<ReconcileReport['sequences']> {
+/**
+ * Holes in each process's row numbering, over the whole log (a day range would cut it), or over
+ * the rows that ended after `endedAfter` (numbers follow the order calls ended in).
+ */
+async function sequenceGaps(
+  db: Database,
+  endedAfter: Date | undefined,
+): Promise<ReconcileReport['sequences']> {
   const found = await rows<{ instance: string; rows: string; first: string; last: string }>(
     db,
     sql`select metadata->>'gateway_instance' as instance,
@@ -299,6 +329,7 @@ async function sequenceGaps(db: Database): Promise<ReconcileReport['sequences']>
           min((metadata->>'gateway_seq')::bigint)::text as first,
           max((metadata->>'gateway_seq')::bigint)::text as last
         from "LiteLLM_SpendLogs" where metadata ? 'gateway_seq' and metadata ? 'gateway_instance'
+          ${endedAfter ? sql`and "endTime" >= ${endedAfter.toISOString()}::timestamptz` : sql``}
         group by 1`,
   );
   let missing = 0;

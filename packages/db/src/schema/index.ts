@@ -3,6 +3,7 @@ export * from './cache-invalidation.ts';
 export * from './daily-spend.ts';
 export * from './deprecated-verification-token.ts';
 export * from './end-user.ts';
+export * from './pruned-spend.ts';
 export * from './spend-logs.ts';
 export * from './tag.ts';
 export * from './team.ts';

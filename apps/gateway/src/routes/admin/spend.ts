@@ -1,19 +1,53 @@
-import { reconcileSpend, spendLogs, spendOfInstance, sqlRowToJson } from '@gateway/db';
+import {
+  type DaySpend,
+  findKeysByAliases,
+  pageSpendLogs,
+  reconcileSpend,
+  rowToJson,
+  type SpendLogFilter,
+  spendByDay,
+  spendLogs,
+  spendOfInstance,
+} from '@gateway/db';
 import { addUsd } from '@gateway/pricing';
+import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../../app-env.ts';
+import type { AppDeps, AppEnv } from '../../app-env.ts';
 import { GatewayHttpError } from '../../errors.ts';
 import { toKeyHash } from '../../services/virtual-key.ts';
 import { type AdminApi, queryBoolean } from './admin-api.ts';
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
-/** Without a filter LiteLLM returns every row; we return the newest ones, a page at most. */
-const UNFILTERED_LIMIT = 100;
+/** `/spend/logs/ui` dates: `YYYY-MM-DD HH:MM:SS` (UTC) as LiteLLM's UI sends them, or a day. */
+const dateTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$/, 'expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS');
+/**
+ * LiteLLM answers `/spend/logs` with every matching row, which on a log of millions builds an
+ * answer of hundreds of megabytes: rows come a page at a time instead.
+ */
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1_000;
+/** Deep offsets scan every row before them: past this, narrow the filter or the dates. */
+const MAX_PAGE = 10_000;
+const MAX_SUMMARY_DAYS = 366;
+
+/** A `/spend/logs/ui` date as an instant: a bare end day counts to its end. */
+function toInstant(text: string, end: boolean): Date {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const day = new Date(`${text}T00:00:00Z`);
+    if (end) day.setUTCDate(day.getUTCDate() + 1);
+    return day;
+  }
+  const at = new Date(`${text.replace(' ', 'T')}Z`);
+  // An end time is inclusive to the second.
+  return end ? new Date(at.getTime() + 1000) : at;
+}
 
 const spendRowSchema = z.record(z.string(), z.unknown());
 
 /** Day-by-day totals between two dates, days without spend included (contract §2.12). */
-function summarize(rows: Record<string, unknown>[], start: string, end: string) {
+function summarize(rows: DaySpend[], start: string, end: string) {
   const days = new Map<
     string,
     { spend: number; keys: Map<string, number>; users: Map<string, number>; models: Map<string, number> }
@@ -31,9 +65,9 @@ function summarize(rows: Record<string, unknown>[], start: string, end: string) 
     });
   }
   for (const row of rows) {
-    const day = days.get(String(row.day));
+    const day = days.get(row.day);
     if (!day) continue;
-    const spend = Number(row.spend ?? 0);
+    const spend = Number(row.spend);
     day.spend += spend;
     const add = (map: Map<string, number>, name: unknown) => {
       if (typeof name === 'string' && name) map.set(name, (map.get(name) ?? 0) + spend);
@@ -55,12 +89,30 @@ function summarize(rows: Record<string, unknown>[], start: string, end: string) 
 export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
   const query = deps.database.query;
 
+  /** One page of rows as the admin API shows them, with a `link` to the next when there is one. */
+  const pageOf = async (
+    c: Context<AppEnv>,
+    filter: SpendLogFilter,
+    page: number,
+    pageSize: number,
+  ): Promise<Record<string, unknown>[]> => {
+    const { rows, hasMore } = await pageSpendLogs(deps.database.db, filter, { page, pageSize });
+    if (hasMore) {
+      const next = new URL(c.req.url);
+      next.searchParams.set('page', String(page + 1));
+      next.searchParams.set('page_size', String(pageSize));
+      c.header('link', `<${next.pathname}${next.search}>; rel="next"`);
+    }
+    return rows.map((row) => rowToJson(spendLogs, row));
+  };
+
   api.route(
     {
       method: 'get',
       path: '/spend/logs',
       tag: 'spend',
-      summary: 'Spend rows by key, user or request id, or day-by-day totals between two dates',
+      summary:
+        'Spend rows by key, user, end user or request id, newest first, a page at a time (a `link` header names the next page); or day-by-day totals between two dates',
       access: 'admin',
       query: z.object({
         api_key: z.string().optional(),
@@ -72,11 +124,19 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         start_date: date.optional(),
         end_date: date.optional(),
         summarize: queryBoolean.default(true),
+        /** Ours: LiteLLM answers every row at once, which a large log cannot. */
+        page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1),
+        page_size: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
       }),
       response: z.array(spendRowSchema),
     },
-    async ({ query: q }) => {
-      const toJson = (rows: Record<string, unknown>[]) => rows.map((row) => sqlRowToJson(spendLogs, row));
+    async ({ c, query: q }) => {
+      const filter: SpendLogFilter = {
+        apiKey: q.api_key ? toKeyHash(q.api_key) : undefined,
+        user: q.user_id,
+        endUser: q.end_user,
+        requestId: q.request_id,
+      };
       if (q.start_date || q.end_date) {
         if (!q.start_date || !q.end_date) {
           throw new GatewayHttpError({
@@ -85,68 +145,90 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
             message: 'Please provide start_date and end_date',
           });
         }
-        const filters: string[] = [`"startTime" >= $1::date`, `"startTime" < $2::date + 1`];
-        const params: unknown[] = [q.start_date, q.end_date];
-        if (q.api_key) {
-          params.push(toKeyHash(q.api_key));
-          filters.push(`api_key = $${params.length}`);
+        const from = new Date(`${q.start_date}T00:00:00Z`);
+        const to = new Date(`${q.end_date}T00:00:00Z`);
+        to.setUTCDate(to.getUTCDate() + 1);
+        if (q.summarize) {
+          if (to.getTime() - from.getTime() > MAX_SUMMARY_DAYS * 86_400_000) {
+            throw new GatewayHttpError({
+              kind: 'invalid_request',
+              param: 'end_date',
+              message: `A day-by-day summary covers at most ${MAX_SUMMARY_DAYS} days.`,
+            });
+          }
+          const sums = await spendByDay(deps.database.db, { ...filter, from, to });
+          return summarize(sums, q.start_date, q.end_date);
         }
-        if (q.user_id) {
-          params.push(q.user_id);
-          filters.push(`"user" = $${params.length}`);
-        }
-        if (q.end_user) {
-          params.push(q.end_user);
-          filters.push(`end_user = $${params.length}`);
-        }
-        const where = filters.join(' and ');
-        if (!q.summarize) {
-          return toJson(
-            await query(`select * from "LiteLLM_SpendLogs" where ${where} order by "startTime" desc`, params),
-          );
-        }
-        const rows = await query(
-          `select to_char("startTime" at time zone 'UTC', 'YYYY-MM-DD') as day, api_key, "user", model, spend::text as spend
-           from "LiteLLM_SpendLogs" where ${where}`,
-          params,
-        );
-        return summarize(rows, q.start_date, q.end_date);
+        return pageOf(c, { ...filter, from, to }, q.page, q.page_size);
       }
-      if (q.request_id) {
-        // The gateway's call id (x-litellm-call-id), or the response id the client saw (the provider's).
-        return toJson(
-          await query(
-            `select * from "LiteLLM_SpendLogs" where request_id = $1
-             union all
-             select * from "LiteLLM_SpendLogs" where metadata->>'provider_response_id' = $1 and request_id <> $1`,
-            [q.request_id],
-          ),
-        );
+      return pageOf(c, filter, q.page, q.page_size);
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/spend/logs/ui',
+      tag: 'spend',
+      summary: "Spend rows a page at a time with filters and a total, in LiteLLM's paged shape",
+      access: 'admin',
+      query: z.object({
+        api_key: z.string().optional(),
+        user_id: z.string().optional(),
+        request_id: z.string().optional(),
+        team_id: z.string().optional(),
+        end_user: z.string().optional(),
+        key_alias: z.string().optional(),
+        model: z.string().optional(),
+        status_filter: z.enum(['success', 'failure']).optional(),
+        min_spend: z.coerce.number().optional(),
+        max_spend: z.coerce.number().optional(),
+        start_date: dateTime.optional(),
+        end_date: dateTime.optional(),
+        page: z.coerce.number().int().min(1).max(MAX_PAGE).default(1),
+        page_size: z.coerce.number().int().min(1).max(100).default(50),
+      }),
+      response: z.object({
+        data: z.array(spendRowSchema),
+        total: z.number(),
+        page: z.number(),
+        page_size: z.number(),
+        total_pages: z.number(),
+      }),
+    },
+    async ({ query: q }) => {
+      let apiKey = q.api_key ? toKeyHash(q.api_key) : undefined;
+      if (q.key_alias) {
+        const [key] = await findKeysByAliases(deps.database.db, [q.key_alias]);
+        if (!key) return { data: [], total: 0, page: q.page, page_size: q.page_size, total_pages: 0 };
+        if (apiKey && apiKey !== key.token)
+          return { data: [], total: 0, page: q.page, page_size: q.page_size, total_pages: 0 };
+        apiKey = key.token;
       }
-      if (q.api_key) {
-        return toJson(
-          await query(`select * from "LiteLLM_SpendLogs" where api_key = $1 order by "startTime" desc`, [
-            toKeyHash(q.api_key),
-          ]),
-        );
-      }
-      if (q.user_id) {
-        return toJson(
-          await query(`select * from "LiteLLM_SpendLogs" where "user" = $1 order by "startTime" desc`, [
-            q.user_id,
-          ]),
-        );
-      }
-      if (q.end_user) {
-        return toJson(
-          await query(`select * from "LiteLLM_SpendLogs" where end_user = $1 order by "startTime" desc`, [
-            q.end_user,
-          ]),
-        );
-      }
-      return toJson(
-        await query(`select * from "LiteLLM_SpendLogs" order by "startTime" desc limit ${UNFILTERED_LIMIT}`),
+      const { rows, total = 0 } = await pageSpendLogs(
+        deps.database.db,
+        {
+          apiKey,
+          user: q.user_id,
+          requestId: q.request_id,
+          teamId: q.team_id,
+          endUser: q.end_user,
+          model: q.model,
+          status: q.status_filter,
+          minSpend: q.min_spend,
+          maxSpend: q.max_spend,
+          from: q.start_date ? toInstant(q.start_date, false) : undefined,
+          to: q.end_date ? toInstant(q.end_date, true) : undefined,
+        },
+        { page: q.page, pageSize: q.page_size, withTotal: true },
       );
+      return {
+        data: rows.map((row) => rowToJson(spendLogs, row)),
+        total,
+        page: q.page,
+        page_size: q.page_size,
+        total_pages: Math.ceil(total / q.page_size),
+      };
     },
   );
 
@@ -163,10 +245,10 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
       ),
     },
     async () => {
+      // From the daily tag aggregate (one row per tag, day, key and model), not the spend rows.
       const rows = await query<{ tag: string; log_count: number; total_spend: string | null }>(
-        `select tag.name as tag, count(*)::int as log_count, sum(spend)::text as total_spend
-         from "LiteLLM_SpendLogs" cross join lateral jsonb_array_elements_text(request_tags) as tag(name)
-         group by tag.name order by sum(spend) desc nulls last`,
+        `select tag, sum(api_requests)::int as log_count, sum(spend)::text as total_spend
+         from "LiteLLM_DailyTagSpend" group by tag order by sum(spend) desc nulls last`,
       );
       return rows.map((row) => ({
         individual_request_tag: row.tag,
@@ -242,11 +324,19 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
       // The spend counter of this process against the rows it wrote up to the same row (each
       // carries its order), once what it queued is written (for a few seconds at most).
       const counted = deps.metrics.counted;
+      const retainedFrom = deps.retention?.retainedFrom();
       await deps.spendQueue.flush(5_000);
-      const report = await reconcileSpend(deps.database.db, { startDate: q.start_date, endDate: q.end_date });
+      const report = await reconcileSpend(deps.database.db, {
+        startDate: q.start_date,
+        endDate: q.end_date,
+        retainedFrom,
+      });
       const written = await spendOfInstance(deps.database.db, deps.metrics.instanceId, counted.rows);
       const prometheusDifference = addUsd(counted.spend, `-${written.spend}`).replace(/^-/, '');
-      const prometheusOk = prometheusDifference === '0' && counted.rows === written.rows;
+      // Retention may have pruned rows of a process older than the retention period.
+      const prometheusCompared = !retainedFrom || performance.timeOrigin > retainedFrom.getTime();
+      const prometheusOk =
+        !prometheusCompared || (prometheusDifference === '0' && counted.rows === written.rows);
       return {
         ok: report.ok && prometheusOk,
         difference: addUsd(report.difference, prometheusDifference),

@@ -1,0 +1,74 @@
+import { type Database, pruneSpendLogs } from '@gateway/db';
+import type { Logger } from 'pino';
+
+/** Rows deleted per statement: each is a short transaction that never holds the table long. */
+const BATCH_ROWS = 5_000;
+/** A pause between batches, so retention yields to the spend writer and the reports. */
+const PAUSE_MS = 50;
+
+/**
+ * `general_settings.maximum_spend_logs_retention_period`: spend rows older than the period are
+ * deleted every `maximum_spend_logs_retention_interval`, in bounded batches, one instance at a
+ * time (the others find the lock held and skip). What each batch removes is added to
+ * `gateway_pruned_spend`, so reconciliation still balances; the daily aggregates and every
+ * spend counter are kept.
+ */
+export class SpendRetentionJob {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<number> | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly options: { db: Database; logger: Logger; periodMs: number; intervalMs: number },
+  ) {}
+
+  /** The oldest instant whose rows are all kept (now less the period). */
+  retainedFrom(now = new Date()): Date {
+    return new Date(now.getTime() - this.options.periodMs);
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    // A first pass shortly after start, then one per interval.
+    this.#timer = setTimeout(() => {
+      void this.runOnce();
+      this.#timer = setInterval(() => void this.runOnce(), this.options.intervalMs);
+      this.#timer.unref();
+    }, 5_000);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  /** One pass: batches until nothing older is left. Resolves to the rows deleted. */
+  runOnce(): Promise<number> {
+    this.#running ??= this.#pass().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #pass(): Promise<number> {
+    const { db, logger } = this.options;
+    const before = this.retainedFrom();
+    let total = 0;
+    try {
+      while (!this.#stopped) {
+        const deleted = await pruneSpendLogs(db, before, BATCH_ROWS);
+        if (deleted === undefined) break;
+        total += deleted;
+        if (deleted < BATCH_ROWS) break;
+        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+      }
+      if (total > 0) logger.info({ deleted: total, before }, 'spend log retention: old rows deleted');
+    } catch (error) {
+      logger.warn({ err: error, deleted: total }, 'spend log retention failed; trying again next interval');
+    }
+    return total;
+  }
+}

@@ -1,0 +1,100 @@
+import { and, count, desc, eq, gte, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../client.ts';
+import { type SpendLogRow, spendLogs } from '../schema/spend-logs.ts';
+
+/** Which spend rows: every field given narrows the set; `to` is exclusive. */
+export interface SpendLogFilter {
+  apiKey?: string | undefined;
+  user?: string | undefined;
+  endUser?: string | undefined;
+  teamId?: string | undefined;
+  /** The call id, or the provider's response id the client saw. */
+  requestId?: string | undefined;
+  model?: string | undefined;
+  status?: 'success' | 'failure' | undefined;
+  minSpend?: number | undefined;
+  maxSpend?: number | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+function whereOf(f: SpendLogFilter): SQL | undefined {
+  const t = spendLogs;
+  return and(
+    f.apiKey !== undefined ? eq(t.apiKey, f.apiKey) : undefined,
+    f.user !== undefined ? eq(t.user, f.user) : undefined,
+    f.endUser !== undefined ? eq(t.endUser, f.endUser) : undefined,
+    f.teamId !== undefined ? eq(t.teamId, f.teamId) : undefined,
+    f.requestId !== undefined
+      ? or(eq(t.requestId, f.requestId), sql`(${t.metadata}->>'provider_response_id') = ${f.requestId}`)
+      : undefined,
+    f.model !== undefined ? or(eq(t.model, f.model), eq(t.modelGroup, f.model)) : undefined,
+    f.status !== undefined ? eq(t.status, f.status) : undefined,
+    f.minSpend !== undefined ? gte(t.spend, String(f.minSpend)) : undefined,
+    f.maxSpend !== undefined ? lte(t.spend, String(f.maxSpend)) : undefined,
+    f.from !== undefined ? gte(t.startTime, f.from) : undefined,
+    f.to !== undefined ? lt(t.startTime, f.to) : undefined,
+  );
+}
+
+/**
+ * One page of spend rows, newest first (ties by request id, so pages never overlap). Reads one
+ * row more than the page to say whether another follows, and counts the whole set only when
+ * asked (`withTotal`), which on a large log costs a scan of every matching row; the count
+ * stops at `countCap` (then `totalCapped` is true).
+ */
+export async function pageSpendLogs(
+  db: Database,
+  filter: SpendLogFilter,
+  page: { page: number; pageSize: number; withTotal?: boolean; countCap?: number },
+): Promise<{ rows: SpendLogRow[]; hasMore: boolean; total?: number; totalCapped?: boolean }> {
+  const where = whereOf(filter);
+  const found = await db
+    .select()
+    .from(spendLogs)
+    .where(where)
+    .orderBy(desc(spendLogs.startTime), desc(spendLogs.requestId))
+    .limit(page.pageSize + 1)
+    .offset((page.page - 1) * page.pageSize);
+  const hasMore = found.length > page.pageSize;
+  const rows = hasMore ? found.slice(0, page.pageSize) : found;
+  if (!page.withTotal) return { rows, hasMore };
+  const cap = page.countCap ?? 1_000_000;
+  const capped = db
+    .select({ one: sql`1` })
+    .from(spendLogs)
+    .where(where)
+    .limit(cap + 1)
+    .as('capped');
+  const [counted] = await db.select({ total: count() }).from(capped);
+  const total = Math.min(Number(counted?.total ?? 0), cap);
+  return { rows, hasMore, total, totalCapped: Number(counted?.total ?? 0) > cap };
+}
+
+/** A day's spend of one key, user and model (the `/spend/logs` summary's unit). */
+export interface DaySpend {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  api_key: string;
+  user: string | null;
+  model: string;
+  /** Exact decimal. */
+  spend: string;
+}
+
+/** Spend summed per UTC day, key, user and model, by Postgres (no row leaves the database). */
+export async function spendByDay(db: Database, filter: SpendLogFilter): Promise<DaySpend[]> {
+  const t = spendLogs;
+  const day = sql<string>`to_char(${t.startTime} at time zone 'UTC', 'YYYY-MM-DD')`;
+  return db
+    .select({
+      day,
+      api_key: t.apiKey,
+      user: t.user,
+      model: t.model,
+      spend: sql<string>`coalesce(sum(${t.spend}), 0)::text`,
+    })
+    .from(t)
+    .where(whereOf(filter))
+    .groupBy(day, t.apiKey, t.user, t.model);
+}
