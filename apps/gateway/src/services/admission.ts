@@ -30,8 +30,8 @@ export const DOCUMENT_PAGE_TOKENS_AT_MOST = 3_000;
 /** Pages assumed for a document the gateway cannot read (a URL or a provider file id). */
 export const UNREAD_DOCUMENT_PAGES = 10;
 
-// Any character outside 7-bit ASCII.
-const NON_ASCII = /[^\x00-\x7f]/;
+// Any UTF-16 code unit outside 7-bit ASCII (surrogates included).
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * Input tokens a text can hardly exceed. ASCII: a third of its length (few tokens are under
