@@ -61,7 +61,14 @@ async function prepareDatabase(): Promise<void> {
         (await c.query<{ n: number }>('select count(*)::int as n from "LiteLLM_SpendLogs"')).rows[0]?.n,
     );
     if (n === ROWS) {
-      console.log(`reusing ${name} (${n} spend rows)`);
+      console.log(`reusing ${name} (${n} spend rows); applying new migrations`);
+      const started = Date.now();
+      const { openDatabase } = await import('../../packages/db/src/client.ts');
+      const handle = await openDatabase({ kind: 'postgres', url: url.toString() });
+      await handle.migrate();
+      await handle.close();
+      await withClient(url.toString(), (c) => c.query('vacuum analyze'));
+      console.log(`  migrated in ${since(started)} s`);
       return;
     }
     throw new Error(`${name} holds ${n} rows, not ${ROWS}: run with --fresh`);
@@ -127,6 +134,17 @@ async function prepareDatabase(): Promise<void> {
       );
       console.log(`  ${table} (${since(started)} s)`);
     }
+    // The complete aggregate, as migration 0007 backfills it.
+    await c.query(`insert into "gateway_daily_spend" (date, api_key, "user", team_id, end_user, model, model_group,
+        custom_llm_provider, prompt_tokens, completion_tokens, total_tokens, cache_read_input_tokens,
+        cache_creation_input_tokens, spend, api_requests, successful_requests, failed_requests)
+      select to_char(r."startTime" at time zone 'UTC', 'YYYY-MM-DD'), r.api_key, coalesce(r."user", ''),
+        coalesce(r.team_id, ''), coalesce(r.end_user, ''), coalesce(r.model, ''), max(r.model_group),
+        coalesce(r.custom_llm_provider, ''), coalesce(sum(r.prompt_tokens), 0), coalesce(sum(r.completion_tokens), 0),
+        coalesce(sum(r.total_tokens), 0), 0, 0, coalesce(sum(r.spend), 0), count(*),
+        count(*) filter (where r.status = 'success'), count(*) filter (where r.status <> 'success')
+      from "LiteLLM_SpendLogs" r group by 1, 2, 3, 4, 5, 6, 8`);
+    console.log(`  gateway_daily_spend (${since(started)} s)`);
     await c.query(`update "LiteLLM_VerificationToken" k set spend = s.total, lifetime_spend = s.total
       from (select api_key, sum(spend) as total from "LiteLLM_SpendLogs" group by api_key) s where k.token = s.api_key`);
     await c.query('vacuum analyze');
@@ -209,6 +227,10 @@ async function main(): Promise<void> {
     [
       '/customer/daily/activity 30 days',
       `/customer/daily/activity?start_date=${daysAgo(30)}&end_date=${today}`,
+    ],
+    [
+      '/customer/daily/activity 30 days, 7 a page',
+      `/customer/daily/activity?start_date=${daysAgo(30)}&end_date=${today}&page_size=7`,
     ],
   ];
   const results: { name: string; status: number; bytes: number; medianMs: number; maxMs: number }[] = [];

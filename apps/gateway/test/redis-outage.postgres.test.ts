@@ -61,7 +61,7 @@ describe('Redis cut under load', () => {
     expect(before.every((x) => x.status === 200)).toBe(true);
 
     proxy.cut();
-    const during = [];
+    const during: Awaited<ReturnType<typeof chat>>[] = [];
     for (let i = 0; i < 30; i++) during.push(await chat(key));
     const limitedDuring = await Promise.all(Array.from({ length: 6 }, () => chat(limited)));
     const slowest = Math.max(...during.map((x) => x.ms));
@@ -98,6 +98,22 @@ describe('Redis cut under load', () => {
           `select count(*)::int as rows, count(distinct request_id)::int as distinct from "LiteLLM_SpendLogs" where request_id = any($1::text[])`,
           [ids],
         );
+        if (row?.rows !== ids.length) {
+          // Which calls, and where their rows wait: names the stage a failure lost them in.
+          const written = new Set(
+            (
+              await t.query<{ request_id: string }>(
+                'select request_id from "LiteLLM_SpendLogs" where request_id = any($1::text[])',
+                [ids],
+              )
+            ).map((r) => r.request_id),
+          );
+          const phase = (list: { id: string | null }[]) => list.filter((x) => !written.has(x.id!)).length;
+          const depths = await t.gateway.spendQueue.depths();
+          throw new Error(
+            `${ids.length - written.size} rows missing: ${phase(before)} before, ${phase(during)} during, ${phase(after)} after the cut; queue depths ${JSON.stringify(depths)}`,
+          );
+        }
         expect(row).toEqual({ rows: ids.length, distinct: ids.length });
       },
       { timeout: 20_000, interval: 250 },

@@ -551,6 +551,26 @@ describe('daily activity', () => {
     }
   });
 
+  it('breakdown_limit keeps the largest entries per day of each breakdown, day totals whole', async () => {
+    for (const { path } of cases) {
+      const whole = activityAsNanos((await call(`${path}?${inRange()}`)).body);
+      const limited = activityAsNanos((await call(`${path}?${inRange('&breakdown_limit=1')}`)).body);
+      expect(limited.metadata, path).toEqual(whole.metadata);
+      for (const [i, day] of limited.results.entries()) {
+        const full = whole.results[i]!;
+        expect(day.metrics, path).toEqual(full.metrics);
+        for (const dimension of ['models', 'providers', 'api_keys', 'entities'] as const) {
+          const kept = Object.entries(day.breakdown[dimension]);
+          const all = Object.entries(full.breakdown[dimension]);
+          expect(kept.length, `${path} ${dimension}`).toBe(Math.min(1, all.length));
+          if (kept.length === 0) continue;
+          const top = Math.max(...all.map(([, v]) => Number(v.metrics.spend)));
+          expect(Number(kept[0]![1].metrics.spend), `${path} ${dimension}`).toBe(top);
+        }
+      }
+    }
+  });
+
   it('each endpoint filters by its entity parameter', async () => {
     for (const { path, entitiesOf, filter, kept } of cases) {
       const reply = await call(`${path}?${inRange(filter())}`);

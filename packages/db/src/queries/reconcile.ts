@@ -125,10 +125,16 @@ const ENTITIES = [
 ] as const;
 
 const DAILY = [
-  { table: 'LiteLLM_DailyUserSpend', column: 'user_id', rowId: 'r."user"' },
-  { table: 'LiteLLM_DailyTeamSpend', column: 'team_id', rowId: 'r.team_id' },
-  { table: 'LiteLLM_DailyEndUserSpend', column: 'end_user_id', rowId: 'r.end_user' },
-  { table: 'LiteLLM_DailyTagSpend', column: 'tag', rowId: 'tag.name', join: TAG_JOIN },
+  { table: 'LiteLLM_DailyUserSpend', entity: 'a."user_id"', rowId: 'r."user"' },
+  { table: 'LiteLLM_DailyTeamSpend', entity: 'a."team_id"', rowId: 'r.team_id' },
+  { table: 'LiteLLM_DailyEndUserSpend', entity: 'a."end_user_id"', rowId: 'r.end_user' },
+  { table: 'LiteLLM_DailyTagSpend', entity: 'a."tag"', rowId: 'tag.name', join: TAG_JOIN },
+  // Every row: its entity is the owner, team and end user together (never empty).
+  {
+    table: 'gateway_daily_spend',
+    entity: `a."user" || '/' || a.team_id || '/' || a.end_user`,
+    rowId: `coalesce(r."user", '') || '/' || coalesce(r.team_id, '') || '/' || coalesce(r.end_user, '')`,
+  },
 ] as const;
 
 const DAILY_FIELDS = [
@@ -228,7 +234,7 @@ export async function reconcileSpend(db: Database, wanted: ReconcileRange = {}):
     const table = sql.raw(`"${d.table}"`);
     const rowId = sql.raw(d.rowId);
     const join = 'join' in d ? d.join : sql``;
-    const entityColumn = sql.raw(`a."${d.column}"`);
+    const entityColumn = sql.raw(d.entity);
     const found = await rows<Record<string, string | null>>(
       db,
       sql`with e as (

@@ -1,5 +1,6 @@
 import { and, count, desc, eq, gte, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../client.ts';
+import { dailySpend } from '../schema/daily-spend.ts';
 import { type SpendLogRow, spendLogs } from '../schema/spend-logs.ts';
 
 /** Which spend rows: every field given narrows the set; `to` is exclusive. */
@@ -82,19 +83,35 @@ export interface DaySpend {
   spend: string;
 }
 
-/** Spend summed per UTC day, key, user and model, by Postgres (no row leaves the database). */
-export async function spendByDay(db: Database, filter: SpendLogFilter): Promise<DaySpend[]> {
-  const t = spendLogs;
-  const day = sql<string>`to_char(${t.startTime} at time zone 'UTC', 'YYYY-MM-DD')`;
-  return db
+/**
+ * Spend summed per UTC day, key, user and model from the complete daily aggregate (so a month of
+ * millions of rows is a few thousand aggregate rows). `from` and `to` are whole UTC days here.
+ * Filters on key, user and end user only: the aggregate keeps nothing else a summary filters by.
+ */
+export async function spendByDay(
+  db: Database,
+  filter: Pick<SpendLogFilter, 'apiKey' | 'user' | 'endUser'> & { from: Date; to: Date },
+): Promise<DaySpend[]> {
+  const t = dailySpend;
+  const day = (at: Date) => at.toISOString().slice(0, 10);
+  const rows = await db
     .select({
-      day,
+      day: t.date,
       api_key: t.apiKey,
       user: t.user,
       model: t.model,
       spend: sql<string>`coalesce(sum(${t.spend}), 0)::text`,
     })
     .from(t)
-    .where(whereOf(filter))
-    .groupBy(day, t.apiKey, t.user, t.model);
+    .where(
+      and(
+        gte(t.date, day(filter.from)),
+        lt(t.date, day(filter.to)),
+        filter.apiKey !== undefined ? eq(t.apiKey, filter.apiKey) : undefined,
+        filter.user !== undefined ? eq(t.user, filter.user) : undefined,
+        filter.endUser !== undefined ? eq(t.endUser, filter.endUser) : undefined,
+      ),
+    )
+    .groupBy(t.date, t.apiKey, t.user, t.model);
+  return rows.map((row) => ({ ...row, user: row.user === '' ? null : row.user }));
 }

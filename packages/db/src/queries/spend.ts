@@ -61,6 +61,32 @@ function dailyUpsert(name: string, table: string, entityColumn: string, entity: 
 
 const tagged = 'cross join lateral jsonb_array_elements_text(r.request_tags) as tag(name)';
 
+/** The complete daily aggregate (`gateway_daily_spend`): every row, per day, key, owner, team, end user, model and provider. */
+const DAILY_ALL_UPSERT = `daily_all as (
+    insert into "gateway_daily_spend" (date, api_key, "user", team_id, end_user, model, model_group,
+      custom_llm_provider, prompt_tokens, completion_tokens, total_tokens, cache_read_input_tokens,
+      cache_creation_input_tokens, spend, api_requests, successful_requests, failed_requests)
+    select to_char(r."startTime" at time zone 'UTC', 'YYYY-MM-DD'), r.api_key, coalesce(r."user", ''),
+      coalesce(r.team_id, ''), coalesce(r.end_user, ''), coalesce(r.model, ''), max(r.model_group),
+      coalesce(r.custom_llm_provider, ''), coalesce(sum(r.prompt_tokens), 0), coalesce(sum(r.completion_tokens), 0),
+      coalesce(sum(r.total_tokens), 0), coalesce(sum(r.cache_read_input_tokens), 0),
+      coalesce(sum(r.cache_creation_input_tokens), 0), coalesce(sum(r.spend), 0), count(*),
+      count(*) filter (where r.status = 'success'), count(*) filter (where r.status <> 'success')
+    from inserted r
+    group by 1, 2, 3, 4, 5, 6, 8
+    on conflict on constraint "gateway_daily_spend_day_key" do update set
+      prompt_tokens = "gateway_daily_spend".prompt_tokens + excluded.prompt_tokens,
+      completion_tokens = "gateway_daily_spend".completion_tokens + excluded.completion_tokens,
+      total_tokens = "gateway_daily_spend".total_tokens + excluded.total_tokens,
+      cache_read_input_tokens = "gateway_daily_spend".cache_read_input_tokens + excluded.cache_read_input_tokens,
+      cache_creation_input_tokens = "gateway_daily_spend".cache_creation_input_tokens + excluded.cache_creation_input_tokens,
+      spend = "gateway_daily_spend".spend + excluded.spend,
+      api_requests = "gateway_daily_spend".api_requests + excluded.api_requests,
+      successful_requests = "gateway_daily_spend".successful_requests + excluded.successful_requests,
+      failed_requests = "gateway_daily_spend".failed_requests + excluded.failed_requests,
+      updated_at = now()
+    returning 1)`;
+
 /**
  * One statement: insert the batch, skipping request ids already written, and add the cost of
  * the rows it inserted (and only those) to everyone they are attributed to (contract §4.5):
@@ -103,7 +129,8 @@ tags as (
 ${dailyUpsert('daily_users', 'LiteLLM_DailyUserSpend', 'user_id', 'r."user"')},
 ${dailyUpsert('daily_teams', 'LiteLLM_DailyTeamSpend', 'team_id', 'r.team_id')},
 ${dailyUpsert('daily_end_users', 'LiteLLM_DailyEndUserSpend', 'end_user_id', 'r.end_user')},
-${dailyUpsert('daily_tags', 'LiteLLM_DailyTagSpend', 'tag', 'tag.name', tagged)}
+${dailyUpsert('daily_tags', 'LiteLLM_DailyTagSpend', 'tag', 'tag.name', tagged)},
+${DAILY_ALL_UPSERT}
 select count(*)::int as inserted from inserted`;
 
 /**

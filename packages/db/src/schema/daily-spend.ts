@@ -46,3 +46,49 @@ export const dailyUserSpend = dailySpendTable('LiteLLM_DailyUserSpend', 'user_id
 export const dailyTeamSpend = dailySpendTable('LiteLLM_DailyTeamSpend', 'team_id');
 export const dailyEndUserSpend = dailySpendTable('LiteLLM_DailyEndUserSpend', 'end_user_id');
 export const dailyTagSpend = dailySpendTable('LiteLLM_DailyTagSpend', 'tag');
+
+/**
+ * The gateway's own complete daily aggregate (not a LiteLLM table): every spend row counted once
+ * per UTC day, key, owner, team, end user, model and provider. LiteLLM's tables above skip rows
+ * without their entity (no user, team, end user or tag), so totals and reports over many days
+ * could only sum the raw rows; they read this instead. Empty text stands for "none", so the
+ * unique key compares plainly.
+ */
+export const dailySpend = pgTable(
+  'gateway_daily_spend',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** UTC day, `YYYY-MM-DD`. */
+    date: text('date').notNull(),
+    apiKey: text('api_key').notNull(),
+    user: text('user').notNull().default(''),
+    teamId: text('team_id').notNull().default(''),
+    endUser: text('end_user').notNull().default(''),
+    model: text('model').notNull().default(''),
+    modelGroup: text('model_group'),
+    customLlmProvider: text('custom_llm_provider').notNull().default(''),
+    promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+    completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
+    totalTokens: bigint('total_tokens', { mode: 'number' }).notNull().default(0),
+    cacheReadInputTokens: bigint('cache_read_input_tokens', { mode: 'number' }).notNull().default(0),
+    cacheCreationInputTokens: bigint('cache_creation_input_tokens', { mode: 'number' }).notNull().default(0),
+    spend: usd('spend').notNull().default('0'),
+    apiRequests: bigint('api_requests', { mode: 'number' }).notNull().default(0),
+    successfulRequests: bigint('successful_requests', { mode: 'number' }).notNull().default(0),
+    failedRequests: bigint('failed_requests', { mode: 'number' }).notNull().default(0),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // The upsert target; date first, so day ranges (every report) read a slice of it.
+    unique('gateway_daily_spend_day_key').on(
+      t.date,
+      t.apiKey,
+      t.user,
+      t.teamId,
+      t.endUser,
+      t.model,
+      t.customLlmProvider,
+    ),
+  ],
+);

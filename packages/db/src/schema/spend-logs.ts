@@ -66,6 +66,8 @@ export const spendLogs = pgTable(
     index('LiteLLM_SpendLogs_session_id_idx').on(t.sessionId),
     // /spend/logs?api_key= and per-key reconciliation.
     index('LiteLLM_SpendLogs_api_key_startTime_idx').on(t.apiKey, t.startTime),
+    // /spend/logs/ui?team_id= (LiteLLM's UI filters by team).
+    index('LiteLLM_SpendLogs_team_id_startTime_idx').on(t.teamId, t.startTime),
     // /spend/logs?request_id= with the response id a client saw (the provider's).
     index('LiteLLM_SpendLogs_provider_response_id_idx').on(sql`(${t.metadata}->>'provider_response_id')`),
   ],

@@ -142,24 +142,57 @@ const spendReportSchema = z.union([
   ...(Object.keys(extensionGroups) as ExtensionGroup[]).map(extensionReportSchema),
 ]);
 
+/**
+ * Where a report reads: the complete daily aggregate (`gateway_daily_spend`, one row per day,
+ * key, owner, team, end user, model and provider), or the spend rows themselves where a grouping
+ * needs what the aggregate does not keep (tags). Both are aliased `sl`, with the same columns
+ * summed, so one query serves either.
+ */
+interface ReportSource {
+  from: string;
+  /** The UTC day, `YYYY-MM-DD`. */
+  day: string;
+  /** Spend rows counted. */
+  requests: string;
+  /** The inclusive day range over `$1` and `$2`. */
+  range: string[];
+}
+
+const FROM_DAILY: ReportSource = {
+  from: '"gateway_daily_spend" sl',
+  day: 'sl.date',
+  requests: 'coalesce(sum(sl.api_requests), 0)',
+  // `date` is `YYYY-MM-DD` text, so text order is day order.
+  range: ['sl.date >= $1', 'sl.date <= $2'],
+};
+
+const FROM_ROWS: ReportSource = {
+  from: '"LiteLLM_SpendLogs" sl',
+  day: SPEND_LOG_DAY,
+  requests: 'count(*)',
+  // The end date is inclusive, up to midnight after it, as in /spend/logs. LiteLLM filters
+  // `BETWEEN start::date AND end::date`, which drops all of the end day but its first instant;
+  // a report for 2025-12-01..2025-12-01 would be empty there.
+  range: [
+    `sl."startTime" >= $1::date::timestamp at time zone 'UTC'`,
+    `sl."startTime" < ($2::date + 1)::timestamp at time zone 'UTC'`,
+  ],
+};
+
 interface ReportFilters {
+  source: ReportSource;
   where: string;
   params: unknown[];
 }
 
-/** The WHERE clause over `"LiteLLM_SpendLogs" sl` for a report's date range and filters. */
+/** The WHERE clause over the source `sl` for a report's date range and filters. */
 function toReportFilters(
+  source: ReportSource,
   range: { start: string; end: string },
   query: { api_key?: string; internal_user_id?: string; team_id?: string; customer_id?: string },
 ): ReportFilters {
   const params: unknown[] = [range.start, range.end];
-  // The end date is inclusive, up to midnight after it, as in /spend/logs. LiteLLM filters
-  // `BETWEEN start::date AND end::date`, which drops all of the end day but its first instant;
-  // a report for 2025-12-01..2025-12-01 would be empty there.
-  const filters = [
-    `sl."startTime" >= $1::date::timestamp at time zone 'UTC'`,
-    `sl."startTime" < ($2::date + 1)::timestamp at time zone 'UTC'`,
-  ];
+  const filters = [...source.range];
   const add = (column: string, value: string | undefined) => {
     if (!value) return;
     params.push(value);
@@ -169,7 +202,7 @@ function toReportFilters(
   add('sl."user"', query.internal_user_id);
   add('sl.team_id', query.team_id);
   add('sl.end_user', query.customer_id);
-  return { where: filters.join(' and '), params };
+  return { source, where: filters.join(' and '), params };
 }
 
 /** The map's value for `key`, made by `make` on first use. */
@@ -188,9 +221,9 @@ const toGroupByDay = (day: string) => `${day}T00:00:00+00:00`;
 async function reportByTeamOrCustomer(
   query: Query,
   by: 'team' | 'customer',
-  { where, params }: ReportFilters,
+  { source, where, params }: ReportFilters,
 ) {
-  const group = by === 'team' ? `coalesce(tt.team_alias, 'Unassigned Team')` : 'sl.end_user';
+  const group = by === 'team' ? `coalesce(tt.team_alias, 'Unassigned Team')` : `nullif(sl.end_user, '')`;
   const join = by === 'team' ? 'left join "LiteLLM_TeamTable" tt on tt.team_id = sl.team_id' : '';
   const rows = await query<{
     day: string;
@@ -204,9 +237,9 @@ async function reportByTeamOrCustomer(
     `select g.day, g.name, g.model, g.api_key, g.spend_usd::text as spend, g.tokens::float8 as total_tokens,
        (sum(g.spend_usd) over per_group)::text as group_spend
      from (
-       select ${SPEND_LOG_DAY} as day, ${group} as name, sl.model, sl.api_key,
+       select ${source.day} as day, ${group} as name, sl.model, sl.api_key,
          coalesce(sum(sl.spend), 0) as spend_usd, coalesce(sum(sl.total_tokens), 0) as tokens
-       from "LiteLLM_SpendLogs" sl ${join}
+       from ${source.from} ${join}
        where ${where}
        group by 1, 2, 3, 4
      ) g
@@ -250,7 +283,7 @@ async function reportByTeamOrCustomer(
 /** Per key and model, keys ordered by cost (most first); key totals summed by Postgres. */
 async function reportByApiKey(
   query: Query,
-  { where, params }: ReportFilters,
+  { source, where, params }: ReportFilters,
 ): Promise<z.output<typeof apiKeyReportSchema>> {
   const rows = await query<{
     api_key: string;
@@ -269,7 +302,7 @@ async function reportByApiKey(
      from (
        select sl.api_key, sl.model, coalesce(sum(sl.spend), 0) as cost_usd,
          coalesce(sum(sl.prompt_tokens), 0) as input, coalesce(sum(sl.completion_tokens), 0) as output
-       from "LiteLLM_SpendLogs" sl
+       from ${source.from}
        where ${where}
        group by 1, 2
      ) m
@@ -297,7 +330,11 @@ async function reportByApiKey(
 }
 
 /** Per day and group value, for one of our groupings; groups ordered by spend (most first). */
-async function reportByExtensionGroup(query: Query, group: ExtensionGroup, { where, params }: ReportFilters) {
+async function reportByExtensionGroup(
+  query: Query,
+  group: ExtensionGroup,
+  { source, where, params }: ReportFilters,
+) {
   const { expression, join, list } = extensionGroups[group];
   const rows = await query<{
     day: string;
@@ -307,10 +344,10 @@ async function reportByExtensionGroup(query: Query, group: ExtensionGroup, { whe
     total_output_tokens: number;
     api_requests: number;
   }>(
-    `select ${SPEND_LOG_DAY} as day, ${expression} as name, coalesce(sum(sl.spend), 0)::text as total_spend,
+    `select ${source.day} as day, ${expression} as name, coalesce(sum(sl.spend), 0)::text as total_spend,
        coalesce(sum(sl.prompt_tokens), 0)::float8 as total_input_tokens,
-       coalesce(sum(sl.completion_tokens), 0)::float8 as total_output_tokens, count(*)::int as api_requests
-     from "LiteLLM_SpendLogs" sl ${join}
+       coalesce(sum(sl.completion_tokens), 0)::float8 as total_output_tokens, ${source.requests}::int as api_requests
+     from ${source.from} ${join}
      where ${where}
      group by 1, 2
      order by 1, coalesce(sum(sl.spend), 0) desc, 2 nulls last`,
@@ -393,9 +430,21 @@ const toMetrics = ({ spend, ...counts }: MetricsRow): Metrics => ({ spend: toUsd
 
 type BreakdownDimension = 'models' | 'providers' | 'api_keys' | 'entities';
 
+/** Breakdown entries kept per day and dimension by default (`breakdown_limit`). */
+const DEFAULT_BREAKDOWN_LIMIT = 100;
+
 const pageFields = {
   page: z.coerce.number().int().min(1).default(1),
   page_size: z.coerce.number().int().min(1).max(1000).default(50).describe('Days per page'),
+  breakdown_limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(DEFAULT_BREAKDOWN_LIMIT)
+    .describe(
+      'Ours: entries kept per day in each breakdown, largest spend first (a day of 10,000 end users would otherwise answer 10,000 of them); day totals always cover every row',
+    ),
 };
 
 /** Comma-separated ids; blanks dropped, and none at all means no filter. */
@@ -416,6 +465,7 @@ interface DailyActivityQuery {
   end_date?: string | undefined;
   page: number;
   page_size: number;
+  breakdown_limit: number;
   entityIds: string[] | undefined;
 }
 
@@ -476,7 +526,14 @@ const dailyActivityEndpoints: DailyActivityEndpoint[] = [
 async function dailyActivity(
   query: Query,
   endpoint: DailyActivityEndpoint,
-  input: { start: string; end: string; entityIds: string[] | undefined; page: number; pageSize: number },
+  input: {
+    start: string;
+    end: string;
+    entityIds: string[] | undefined;
+    page: number;
+    pageSize: number;
+    breakdownLimit: number;
+  },
 ): Promise<z.output<typeof dailyActivitySchema>> {
   const entity = `"${endpoint.entityColumn}"`;
   const params: unknown[] = [input.start, input.end];
@@ -503,27 +560,43 @@ async function dailyActivity(
 
   const results = new Map<string, z.output<typeof dailyActivitySchema>['results'][number]>();
   if (pageDays.length > 0) {
-    // One pass: the day totals and each breakdown, every sum done by Postgres.
-    const rows = await query<
-      MetricsRow & { date: string; dimension: BreakdownDimension | 'day'; name: string | null }
-    >(
-      `select date,
-         case when grouping(model) = 0 then 'models'
-           when grouping(custom_llm_provider) = 0 then 'providers'
-           when grouping(api_key) = 0 then 'api_keys'
-           when grouping(${entity}) = 0 then 'entities'
-           else 'day' end as dimension,
-         case when grouping(model) = 0 then model
-           when grouping(custom_llm_provider) = 0 then custom_llm_provider
-           when grouping(api_key) = 0 then api_key
-           when grouping(${entity}) = 0 then ${entity} end as name,
-         ${DAILY_METRICS}
-       from ${table}
-       where ${where} and date = any($${params.length + 1}::text[])
-       group by grouping sets ((date), (date, model), (date, custom_llm_provider), (date, api_key), (date, ${entity}))
-       order by 1 desc, coalesce(sum(spend), 0) desc, 3`,
-      [...params, pageDays],
+    // The day totals and each breakdown's largest entries (by spend), one query per dimension,
+    // side by side on the pool: one grouping-sets pass sorted every group of every dimension
+    // together (1.9 s for 10,000 end users over 30 days), each alone is hashed.
+    const dimensions: [BreakdownDimension | 'day', string | undefined][] = [
+      ['day', undefined],
+      ['models', 'model'],
+      ['providers', 'custom_llm_provider'],
+      ['api_keys', 'api_key'],
+      ['entities', entity],
+    ];
+    const perDimension = await Promise.all(
+      dimensions.map(([dimension, column]) =>
+        query<MetricsRow & { date: string; dimension: BreakdownDimension | 'day'; name: string | null }>(
+          column === undefined
+            ? `select date, 'day' as dimension, null as name, ${DAILY_METRICS}
+               from ${table} where ${where} and date = any($${params.length + 1}::text[]) group by date`
+            : `select date, dimension, name, spend, prompt_tokens, completion_tokens, cache_read_input_tokens,
+                 cache_creation_input_tokens, total_tokens, api_requests, successful_requests, failed_requests
+               from (
+                 select date, '${dimension}' as dimension, ${column} as name, ${DAILY_METRICS},
+                   row_number() over (partition by date order by coalesce(sum(spend), 0) desc, ${column}) as rank
+                 from ${table} where ${where} and date = any($${params.length + 1}::text[])
+                 group by date, ${column}
+               ) ranked
+               where rank <= ${input.breakdownLimit}`,
+          [...params, pageDays],
+        ),
+      ),
     );
+    const rows = perDimension
+      .flat()
+      .sort(
+        (a, b) =>
+          b.date.localeCompare(a.date) ||
+          Number(b.spend) - Number(a.spend) ||
+          (a.name ?? '').localeCompare(b.name ?? ''),
+      );
     for (const date of pageDays) {
       results.set(date, {
         date,
@@ -622,7 +695,7 @@ async function addBreakdownMetadata(
 
 /**
  * The global spend views (contract §2.12), master key only: `GET /global/spend`,
- * `GET /global/spend/report` (from `LiteLLM_SpendLogs`) and the daily activity endpoints (from
+ * `GET /global/spend/report` (from `gateway_daily_spend`; tags from `LiteLLM_SpendLogs`) and the daily activity endpoints (from
  * the `LiteLLM_Daily*Spend` tables). All money is summed by Postgres as `numeric` and rendered
  * as a JSON number once. Missing dates are a 400 `Please provide start_date and end_date`.
  */
@@ -642,10 +715,11 @@ export function registerSpendReportRoutes(api: AdminApi, deps: AppDeps): void {
       }),
     },
     async () => {
-      // As LiteLLM's MonthlyGlobalSpend view: rows since the start of the day 30 days ago.
+      // As LiteLLM's MonthlyGlobalSpend view: rows since the start of the day 30 days ago, here
+      // summed from the complete daily aggregate.
       const [row] = await query<{ spend: string }>(
-        `select coalesce(sum(spend), 0)::text as spend from "LiteLLM_SpendLogs"
-         where "startTime" >= ((now() at time zone 'UTC')::date - 30)::timestamp at time zone 'UTC'`,
+        `select coalesce(sum(spend), 0)::text as spend from "gateway_daily_spend"
+         where date >= to_char((now() at time zone 'UTC')::date - 30, 'YYYY-MM-DD')`,
       );
       return { spend: toUsdNumber(row?.spend ?? null), max_budget: null };
     },
@@ -676,7 +750,8 @@ export function registerSpendReportRoutes(api: AdminApi, deps: AppDeps): void {
       response: spendReportSchema,
     },
     async ({ query: q }) => {
-      const filters = toReportFilters(requireDateRange(q), q);
+      // Tags are kept per spend row only; every other grouping reads the daily aggregate.
+      const filters = toReportFilters(q.group_by === 'tag' ? FROM_ROWS : FROM_DAILY, requireDateRange(q), q);
       // Not enterprise-gated here, unlike LiteLLM.
       if (q.group_by === 'team' || q.group_by === 'customer' || q.group_by === 'api_key') {
         // As in LiteLLM, an `api_key` or `internal_user_id` filter turns its groupings into the
@@ -707,6 +782,7 @@ export function registerSpendReportRoutes(api: AdminApi, deps: AppDeps): void {
           entityIds: q.entityIds,
           page: q.page,
           pageSize: q.page_size,
+          breakdownLimit: q.breakdown_limit,
         });
       },
     );

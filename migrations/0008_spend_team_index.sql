@@ -1,0 +1,1 @@
+CREATE INDEX "LiteLLM_SpendLogs_team_id_startTime_idx" ON "LiteLLM_SpendLogs" USING btree ("team_id","startTime");
