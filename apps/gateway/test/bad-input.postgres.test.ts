@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import { startProxyFor, type UrlProxy } from './support/tcp-proxy.ts';
 import { MASTER_KEY, startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 /**
@@ -241,20 +241,14 @@ describe('bad input gets a 4xx in the caller dialect', () => {
 });
 
 describe('admin routes while Postgres is away', () => {
-  let proxy: TcpProxy;
+  let proxy: UrlProxy;
   let cut: TestGateway;
   beforeAll(async () => {
-    const base = new URL(t.databaseUrl!);
-    proxy = await startTcpProxy({ host: base.hostname, port: Number(base.port || 5432) });
+    proxy = await startProxyFor(t.databaseUrl!);
     cut = await startTestGateway('postgres', {
       shareWith: t,
       migrateOnStart: false,
-      gatewayDatabaseUrl: (url) => {
-        const through = new URL(url);
-        through.hostname = '127.0.0.1';
-        through.port = String(proxy.port);
-        return through.toString();
-      },
+      gatewayDatabaseUrl: proxy.through,
     });
   });
   afterAll(async () => {

@@ -58,6 +58,16 @@ async function flush(...gateways: TestGateway[]): Promise<void> {
 }
 
 const nanosToUsd = (nanos: bigint) => Number(nanos) / 1e9;
+
+/** A key's spend in the database once both instances wrote their rows, in nano-USD. */
+async function keySpendNanos(key: string, a: TestGateway, b: TestGateway): Promise<bigint> {
+  await flush(a, b);
+  const [row] = await a.query<{ spend: string }>(
+    'select spend::text as spend from "LiteLLM_VerificationToken" where token = $1',
+    [hashKey(key)],
+  );
+  return toNanoUsd(row!.spend);
+}
 // New keys and teams are invalidated again 300 ms after creation; calls wait that out so the
 // instances do not reload them mid-test.
 const settleCaches = () => new Promise((r) => setTimeout(r, 500));
@@ -90,12 +100,7 @@ describe('budgets across two instances (Postgres and Redis)', () => {
     const admitted = answers.filter((x) => x.status === 200).length;
     const refused = answers.filter((x) => x.status === 429);
     expect(admitted + refused.length).toBe(100);
-    await flush(a, b);
-    const [row] = await a.query<{ spend: string }>(
-      'select spend::text as spend from "LiteLLM_VerificationToken" where token = $1',
-      [hashKey(key)],
-    );
-    const spent = toNanoUsd(row!.spend);
+    const spent = await keySpendNanos(key, a, b);
     console.log(
       `key budget $${nanosToUsd(budget)}: ${admitted} admitted, ${refused.length} refused, spent $${nanosToUsd(spent)}, overshoot $${nanosToUsd(spent - budget)} (one call: $${nanosToUsd(oneCall)})`,
     );
@@ -126,12 +131,7 @@ describe('budgets across two instances (Postgres and Redis)', () => {
       Array.from({ length: 50 }, (_, i) => chat(i % 2 ? b : a, key, { content })),
     );
     const admitted = answers.filter((x) => x.status === 200).length;
-    await flush(a, b);
-    const [row] = await a.query<{ spend: string }>(
-      'select spend::text as spend from "LiteLLM_VerificationToken" where token = $1',
-      [hashKey(key)],
-    );
-    const spent = toNanoUsd(row!.spend);
+    const spent = await keySpendNanos(key, a, b);
     console.log(
       `Chinese prompt, key budget $${nanosToUsd(budget)}: ${admitted} admitted, overshoot $${nanosToUsd(spent - budget)} (one call: $${nanosToUsd(perCall)})`,
     );

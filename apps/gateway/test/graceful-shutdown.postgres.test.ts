@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildGatewayAside } from '../scripts/build.ts';
 import { hashKey } from '../src/services/virtual-key.ts';
 import { createTestDatabase, type TestDatabase, testRedis } from './support/backing-services.ts';
-import { startBuiltGateway } from './support/built-gateway.ts';
+import { startBuiltGateway, writeMockConfig } from './support/built-gateway.ts';
 
 const gatewayDir = fileURLToPath(new URL('..', import.meta.url));
 const MASTER = 'sk-shutdown-test-master-key';
@@ -34,20 +34,11 @@ describe('graceful shutdown of the built gateway', () => {
     mock = await startMockProvider({ chunkDelayMs: 50 });
     database = await createTestDatabase();
     dir = mkdtempSync(join(tmpdir(), 'gw-shutdown-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      [
-        'model_list:',
-        '  - model_name: gpt-4o-mini',
-        '    litellm_params:',
-        '      model: openai/gpt-4o-mini',
-        `      api_base: ${mock.openaiBaseUrl}`,
-        '      api_key: sk-mock',
-        'general_settings:',
-        `  master_key: ${MASTER}`,
-        '  proxy_batch_write_at: 3600',
-      ].join('\n'),
-    );
+    writeMockConfig(dir, {
+      openaiBaseUrl: mock.openaiBaseUrl,
+      masterKey: MASTER,
+      generalSettings: ['proxy_batch_write_at: 3600'],
+    });
   });
   afterAll(async () => {
     child?.kill('SIGKILL');

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildGatewayAside } from '../scripts/build.ts';
 import { createTestDatabase, type TestDatabase, testRedis } from './support/backing-services.ts';
-import { startBuiltGateway } from './support/built-gateway.ts';
+import { startBuiltGateway, writeMockConfig } from './support/built-gateway.ts';
 
 const gatewayDir = fileURLToPath(new URL('..', import.meta.url));
 const MASTER = 'sk-process-faults-master-key';
@@ -39,19 +39,7 @@ describe('the gateway process stopped or killed under load', () => {
     mock = await startMockProvider({ chunkDelayMs: 2 });
     database = await createTestDatabase();
     dir = mkdtempSync(join(tmpdir(), 'gw-faults-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      [
-        'model_list:',
-        '  - model_name: gpt-4o-mini',
-        '    litellm_params:',
-        '      model: openai/gpt-4o-mini',
-        `      api_base: ${mock.openaiBaseUrl}`,
-        '      api_key: sk-mock',
-        'general_settings:',
-        `  master_key: ${MASTER}`,
-      ].join('\n'),
-    );
+    writeMockConfig(dir, { openaiBaseUrl: mock.openaiBaseUrl, masterKey: MASTER });
     client = new pg.Client({ connectionString: database.url });
     await client.connect();
   });

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import { startProxyFor, type UrlProxy } from './support/tcp-proxy.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 /**
@@ -12,7 +12,7 @@ import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 describe('spend rows lost with a Redis restarted without persistence', () => {
   let owner: TestGateway;
   let t: TestGateway;
-  let toPostgres: TcpProxy;
+  let toPostgres: UrlProxy;
   let redis: { url: string; keyPrefix: string };
 
   beforeAll(async () => {
@@ -21,17 +21,11 @@ describe('spend rows lost with a Redis restarted without persistence', () => {
     owner = await startTestGateway('postgres+redis');
     await owner.gateway.stop();
     redis = owner.redis!;
-    const base = new URL(owner.databaseUrl!);
-    toPostgres = await startTcpProxy({ host: base.hostname, port: Number(base.port || 5432) });
+    toPostgres = await startProxyFor(owner.databaseUrl!);
     t = await startTestGateway('postgres+redis', {
       shareWith: owner,
       migrateOnStart: false,
-      gatewayDatabaseUrl: (url) => {
-        const through = new URL(url);
-        through.hostname = '127.0.0.1';
-        through.port = String(toPostgres.port);
-        return through.toString();
-      },
+      gatewayDatabaseUrl: toPostgres.through,
     });
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toNanoUsd } from './support/money.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import { startProxyFor, type UrlProxy } from './support/tcp-proxy.ts';
 import { type Backend, startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 /**
@@ -125,18 +125,10 @@ describe('1,000 concurrent requests', () => {
 for (const backend of ['postgres+redis', 'postgres'] as Backend[]) {
   describe(`Postgres connection cut under load (${backend})`, () => {
     let t: TestGateway;
-    let proxy: TcpProxy;
+    let proxy: UrlProxy;
     beforeAll(async () => {
-      const base = new URL(process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432/');
-      proxy = await startTcpProxy({ host: base.hostname, port: Number(base.port || 5432) });
-      t = await startTestGateway(backend, {
-        gatewayDatabaseUrl: (url) => {
-          const through = new URL(url);
-          through.hostname = '127.0.0.1';
-          through.port = String(proxy.port);
-          return through.toString();
-        },
-      });
+      proxy = await startProxyFor(process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432/');
+      t = await startTestGateway(backend, { gatewayDatabaseUrl: proxy.through });
     });
     afterAll(async () => {
       proxy?.restore();

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRODUCTION_NODE_FLAGS } from '../../scripts/build.ts';
 
@@ -35,4 +36,31 @@ export async function startBuiltGateway(
     child.once('exit', (code) => reject(new Error(`gateway exited early (${code}): ${output}`)));
   });
   return { child, url, output: () => output };
+}
+
+/**
+ * Writes `config.yaml` into `dir` for a built gateway in front of the mock: one model,
+ * `gpt-4o-mini`, on the mock's OpenAI API, this master key, and any further `general_settings`
+ * lines. Returns the file's path.
+ */
+export function writeMockConfig(
+  dir: string,
+  options: { openaiBaseUrl: string; masterKey: string; generalSettings?: string[] },
+): string {
+  const path = join(dir, 'config.yaml');
+  writeFileSync(
+    path,
+    [
+      'model_list:',
+      '  - model_name: gpt-4o-mini',
+      '    litellm_params:',
+      '      model: openai/gpt-4o-mini',
+      `      api_base: ${options.openaiBaseUrl}`,
+      '      api_key: sk-mock',
+      'general_settings:',
+      `  master_key: ${options.masterKey}`,
+      ...(options.generalSettings ?? []).map((line) => `  ${line}`),
+    ].join('\n'),
+  );
+  return path;
 }

@@ -63,3 +63,23 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       }),
   };
 }
+
+/** A proxy to the server a URL names, and `through(url)`: a URL of that server, via the proxy. */
+export interface UrlProxy extends TcpProxy {
+  through(url: string): string;
+}
+
+/** Starts a TcpProxy in front of the host and port of `url` (Postgres's default port when none). */
+export async function startProxyFor(url: string, defaultPort = 5432): Promise<UrlProxy> {
+  const target = new URL(url);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || defaultPort) });
+  return {
+    ...proxy,
+    through(url) {
+      const via = new URL(url);
+      via.hostname = '127.0.0.1';
+      via.port = String(proxy.port);
+      return via.toString();
+    },
+  };
+}

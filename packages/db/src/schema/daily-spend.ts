@@ -1,6 +1,23 @@
 import { bigint, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { instant, usd } from './columns.ts';
 
+/** The counters every daily aggregate keeps (contract §3.8), and its row times. */
+function dailyCounters() {
+  const count = (name: string) => bigint(name, { mode: 'number' }).notNull().default(0);
+  return {
+    promptTokens: count('prompt_tokens'),
+    completionTokens: count('completion_tokens'),
+    cacheReadInputTokens: count('cache_read_input_tokens'),
+    cacheCreationInputTokens: count('cache_creation_input_tokens'),
+    spend: usd('spend').notNull().default('0'),
+    apiRequests: count('api_requests'),
+    successfulRequests: count('successful_requests'),
+    failedRequests: count('failed_requests'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  };
+}
+
 /**
  * LiteLLM's daily aggregate tables share one shape: an entity column plus per day, key, model
  * and provider counters. Upserts on the unique tuple increment the counters.
@@ -20,18 +37,7 @@ function dailySpendTable<const TName extends string, const TEntity extends strin
       model: text('model'),
       modelGroup: text('model_group'),
       customLlmProvider: text('custom_llm_provider'),
-      promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
-      completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
-      cacheReadInputTokens: bigint('cache_read_input_tokens', { mode: 'number' }).notNull().default(0),
-      cacheCreationInputTokens: bigint('cache_creation_input_tokens', { mode: 'number' })
-        .notNull()
-        .default(0),
-      spend: usd('spend').notNull().default('0'),
-      apiRequests: bigint('api_requests', { mode: 'number' }).notNull().default(0),
-      successfulRequests: bigint('successful_requests', { mode: 'number' }).notNull().default(0),
-      failedRequests: bigint('failed_requests', { mode: 'number' }).notNull().default(0),
-      createdAt: instant('created_at').notNull().defaultNow(),
-      updatedAt: instant('updated_at').notNull().defaultNow(),
+      ...dailyCounters(),
     },
     (t) => [
       // The upsert target; NULL model/provider values must still collide.
@@ -67,17 +73,8 @@ export const dailySpend = pgTable(
     model: text('model').notNull().default(''),
     modelGroup: text('model_group'),
     customLlmProvider: text('custom_llm_provider').notNull().default(''),
-    promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
-    completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
     totalTokens: bigint('total_tokens', { mode: 'number' }).notNull().default(0),
-    cacheReadInputTokens: bigint('cache_read_input_tokens', { mode: 'number' }).notNull().default(0),
-    cacheCreationInputTokens: bigint('cache_creation_input_tokens', { mode: 'number' }).notNull().default(0),
-    spend: usd('spend').notNull().default('0'),
-    apiRequests: bigint('api_requests', { mode: 'number' }).notNull().default(0),
-    successfulRequests: bigint('successful_requests', { mode: 'number' }).notNull().default(0),
-    failedRequests: bigint('failed_requests', { mode: 'number' }).notNull().default(0),
-    createdAt: instant('created_at').notNull().defaultNow(),
-    updatedAt: instant('updated_at').notNull().defaultNow(),
+    ...dailyCounters(),
   },
   (t) => [
     // The upsert target; date first, so day ranges (every report) read a slice of it.
