@@ -73,10 +73,12 @@ async function prepareDatabase(): Promise<void> {
     }
     throw new Error(`${name} holds ${n} rows, not ${ROWS}: run with --fresh`);
   }
-  // The schema as the gateway migrates it.
+  // The schema as the gateway migrates it, and a partition for each day the rows fall on.
   const { openDatabase } = await import('../../packages/db/src/client.ts');
+  const { ensureSpendPartitions } = await import('../../packages/db/src/queries/retention.ts');
   const handle = await openDatabase({ kind: 'postgres', url: url.toString() });
   await handle.migrate();
+  await ensureSpendPartitions(handle.db, new Date(Date.now() - (DAYS + 1) * 86_400_000), DAYS + 3);
   await handle.close();
   await withClient(url.toString(), async (c) => {
     await c.query('set synchronous_commit = off');

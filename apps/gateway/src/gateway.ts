@@ -34,6 +34,7 @@ import { ModelRouter } from './services/model-router.ts';
 import { RedisOutage } from './services/redis-outage.ts';
 import { RedisSpendBuffer } from './services/redis-spend-buffer.ts';
 import { createSoftBudgetAlerts } from './services/soft-budget-alerts.ts';
+import { SpendPartitionJob } from './services/spend-partition-job.ts';
 import { readSpendQueueDurability } from './services/spend-queue-durability.ts';
 import { SpendRetentionJob } from './services/spend-retention-job.ts';
 import { type SpendQueue, SpendWriter } from './services/spend-writer.ts';
@@ -214,6 +215,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     intervalMs: config.budgetResetIntervalMs,
   });
   budgetResets.start();
+  // Today's spend-log partition and the week's ahead exist before the first row is written.
+  const partitions = new SpendPartitionJob({ db: database.db, logger });
+  await partitions.runOnce();
+  partitions.start();
   const retention = config.spendRetention
     ? new SpendRetentionJob({ db: database.db, logger, ...config.spendRetention })
     : undefined;
@@ -327,6 +332,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await waitUntil(() => lifecycle.open <= 0, IN_FLIGHT_EVENTS_DEADLINE_MS);
     await budgetResets.stop();
     await retention?.stop();
+    await partitions.stop();
     await lookups.close();
     // No call arrives any more: calls admitted ahead are handed back.
     await sharedAdmission?.handBackTickets();

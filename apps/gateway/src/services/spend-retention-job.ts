@@ -1,4 +1,4 @@
-import { type Database, pruneSpendLogs } from '@gateway/db';
+import { type Database, dropSpendPartitionsBefore, pruneSpendLogs } from '@gateway/db';
 import type { Logger } from 'pino';
 
 /** Rows deleted per statement: each is a short transaction that never holds the table long. */
@@ -8,10 +8,11 @@ const PAUSE_MS = 50;
 
 /**
  * `general_settings.maximum_spend_logs_retention_period`: spend rows older than the period are
- * deleted every `maximum_spend_logs_retention_interval`, in bounded batches, one instance at a
- * time (the others find the lock held and skip). What each batch removes is added to
- * `gateway_pruned_spend`, so reconciliation still balances; the daily aggregates and every
- * spend counter are kept.
+ * removed every `maximum_spend_logs_retention_interval`, one instance at a time (the others find
+ * the lock held and skip): whole day partitions are dropped, and what no whole day covers (rows
+ * from before partitioning, the default partition) is deleted in bounded batches. What goes is
+ * added to `gateway_pruned_spend` first, so reconciliation still balances; the daily aggregates
+ * and every spend counter are kept.
  */
 export class SpendRetentionJob {
   #timer: NodeJS.Timeout | undefined;
@@ -58,6 +59,9 @@ export class SpendRetentionJob {
     const before = this.retainedFrom();
     let total = 0;
     try {
+      const dropped = await dropSpendPartitionsBefore(db, before);
+      if (dropped === undefined) return 0;
+      total += dropped;
       while (!this.#stopped) {
         const deleted = await pruneSpendLogs(db, before, BATCH_ROWS);
         if (deleted === undefined) break;

@@ -98,7 +98,7 @@ const WRITE_BATCH_HEAD =
   'with inserted as (\n' +
   `  insert into "LiteLLM_SpendLogs" (${columnList})\n  select\n    ${valueList}\n  from jsonb_array_elements(`;
 const WRITE_BATCH_TAIL = `::jsonb) as e(j)
-  on conflict (request_id) do nothing
+  on conflict (request_id, "startTime") do nothing
   returning *),
 keys as (
   update "LiteLLM_VerificationToken" k set spend = k.spend + s.total, lifetime_spend = k.lifetime_spend + s.total, last_active = now()

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { instant, usd } from './columns.ts';
 
 /** How a row's cost was computed, so it can be recomputed or audited later. */
@@ -20,11 +20,13 @@ export interface SpendPricing {
  * request could not be priced (never a silent 0), token counts are NULL when the provider did
  * not report them, and `request_id` is the gateway's call id (the provider's response id is in
  * `metadata.provider_response_id`) so that a retried write can never count a request twice.
+ * The table is partitioned by UTC day of `startTime` (see `spend-partitions.ts`): drizzle-kit
+ * does not model partitions, so migration 0009 was written by hand.
  */
 export const spendLogs = pgTable(
   'LiteLLM_SpendLogs',
   {
-    requestId: text('request_id').primaryKey(),
+    requestId: text('request_id').notNull(),
     callType: text('call_type').notNull(),
     /** SHA-256 hex of the virtual key (or of the master key). */
     apiKey: text('api_key').notNull().default(''),
@@ -58,6 +60,9 @@ export const spendLogs = pgTable(
     status: text('status').notNull(),
   },
   (t) => [
+    // Partitioned by day on startTime (migration 0009), so the key must hold it; a row sent
+    // again is the same JSON, start time included, so it still collides and is written once.
+    primaryKey({ columns: [t.requestId, t.startTime] }),
     // /spend/logs date ranges and the global activity views.
     index('LiteLLM_SpendLogs_startTime_idx').on(t.startTime),
     index('LiteLLM_SpendLogs_startTime_request_id_idx').on(t.startTime, t.requestId),

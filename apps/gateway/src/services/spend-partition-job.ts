@@ -1,0 +1,53 @@
+import { type Database, ensureSpendPartitions } from '@gateway/db';
+import type { Logger } from 'pino';
+
+/** Days of spend-log partitions kept ready ahead of today (a day behind is made too). */
+const DAYS_AHEAD = 7;
+const EVERY_MS = 3600_000;
+
+/**
+ * Keeps the spend log's day partitions made ahead of time: at start (before serving) and every
+ * hour, on every instance (making one that exists is a no-op). A row whose day has no partition
+ * still lands, in the default partition, and moves into its day's partition when that is made.
+ */
+export class SpendPartitionJob {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(private readonly options: { db: Database; logger: Logger }) {}
+
+  start(): void {
+    this.#timer ??= setInterval(() => void this.runOnce(), EVERY_MS);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
+  /** One pass (yesterday to a week ahead); failures are logged and tried again next hour. */
+  runOnce(): Promise<void> {
+    this.#running ??= this.#pass().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #pass(): Promise<void> {
+    try {
+      const made = await ensureSpendPartitions(
+        this.options.db,
+        new Date(Date.now() - 86_400_000),
+        DAYS_AHEAD + 2,
+      );
+      if (made.length > 0) this.options.logger.info({ made }, 'spend log partitions made');
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error },
+        'spend log partitions: could not make them; trying again in an hour',
+      );
+    }
+  }
+}
