@@ -5,6 +5,8 @@ import {
   errorHeaders,
   GatewayHttpError,
   isDatabaseUnavailable,
+  isStatementTimeout,
+  reportTimedOut,
   statusOf,
   toAnthropicErrorBody,
   toErrorBody,
@@ -80,14 +82,19 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // The one place errors become responses, in the LiteLLM/OpenAI envelope.
   app.onError((cause, c) => {
     const event = c.get('event');
-    const unavailable = !(cause instanceof GatewayHttpError) && isDatabaseUnavailable(cause);
-    const error =
-      cause instanceof GatewayHttpError
-        ? cause.error
-        : unavailable
-          ? databaseUnavailable
+    const ours = cause instanceof GatewayHttpError;
+    const unavailable = !ours && isDatabaseUnavailable(cause);
+    const timedOut = !ours && isStatementTimeout(cause);
+    const error = ours
+      ? cause.error
+      : unavailable
+        ? databaseUnavailable
+        : timedOut
+          ? reportTimedOut
           : ({ kind: 'internal', message: cause instanceof Error ? cause.message : String(cause) } as const);
     if (unavailable) deps.logger.warn({ err: cause, requestId: event.requestId }, 'database unreachable');
+    else if (timedOut)
+      deps.logger.warn({ err: cause, requestId: event.requestId }, 'report cancelled: too slow');
     else if (!(cause instanceof GatewayHttpError)) {
       deps.logger.error({ err: cause, requestId: event.requestId }, 'unhandled error');
     }

@@ -187,3 +187,20 @@ export const databaseUnavailable: GatewayError = {
   type: 'no_db_connection',
   message: 'Service Unavailable, the database is temporarily unreachable. Please retry shortly.',
 };
+
+/** Whether Postgres cancelled the statement for running past its time limit (57014). */
+export function isStatementTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
+    if ((e as { code?: unknown }).code === '57014') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** What a report answers when Postgres cancelled it for taking too long. */
+export const reportTimedOut: GatewayError = {
+  kind: 'service_unavailable',
+  type: 'report_timeout',
+  message:
+    'The report ran longer than REPORT_TIMEOUT_SECONDS allows and was cancelled: narrow the dates or filters.',
+};

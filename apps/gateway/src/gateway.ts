@@ -109,7 +109,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
   const database = await openDatabase(
     config.database.kind === 'postgres'
-      ? { kind: 'postgres', url: config.database.url, poolMax: config.database.poolMax }
+      ? {
+          kind: 'postgres',
+          url: config.database.url,
+          poolMax: config.database.poolMax,
+          ...(config.reportTimeoutMs ? { reportStatementTimeoutMs: config.reportTimeoutMs } : {}),
+        }
       : { kind: 'pglite', dataDir: config.database.dataDir },
   );
   await prepareSchema(database, config.migrateOnStart, logger);

@@ -17,13 +17,31 @@ export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
 }
 
 export type DatabaseOptions =
-  | { kind: 'postgres'; url: string; poolMax?: number; connectionTimeoutMs?: number }
+  | {
+      kind: 'postgres';
+      url: string;
+      poolMax?: number;
+      connectionTimeoutMs?: number;
+      /** Connections of the pool the spend reports use (default 3). */
+      reportPoolMax?: number;
+      /** How long a report statement may run before Postgres cancels it (default 300 s). */
+      reportStatementTimeoutMs?: number;
+    }
   /** `dataDir` is a folder for a persistent database, or `memory://` for a throwaway one. */
   | { kind: 'pglite'; dataDir: string };
 
 export interface DatabaseHandle {
   db: Database;
   kind: DatabaseOptions['kind'];
+  /**
+   * The same database through a pool of its own (Postgres): spend pages, reports and
+   * reconciliation read through it, so a burst of them can never hold every connection the
+   * key lookups and the spend writer need; its statements are cancelled after a time limit.
+   */
+  reports: {
+    db: Database;
+    query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  };
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   /** Raw parameterised SQL, for scripts and tests; application code uses drizzle queries. */
@@ -109,9 +127,24 @@ export async function openDatabase(
     pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzlePg({ client: pool, schema }) as unknown as Database;
     db.transaction = poolTransaction(pool);
+    const reportPool = new pg.Pool({
+      connectionString: options.url,
+      max: options.reportPoolMax ?? 3,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+      statement_timeout: options.reportStatementTimeoutMs ?? 300_000,
+    });
+    reportPool.on('error', () => {});
+    reportPool.on('connect', (client) => client.on('error', () => {}));
+    const reportDb = drizzlePg({ client: reportPool, schema }) as unknown as Database;
+    reportDb.transaction = poolTransaction(reportPool);
     return {
       db,
       kind: 'postgres',
+      reports: {
+        db: reportDb,
+        query: async <T>(text: string, params: unknown[] = []) =>
+          (await reportPool.query(text, params)).rows as T[],
+      },
       ping: async () => {
         await pool.query('select 1');
       },
@@ -130,7 +163,9 @@ export async function openDatabase(
       },
       migrationStatus: () =>
         migrationStatusOf(async (text) => (await pool.query(text)).rows, migrationsFolder),
-      close: () => pool.end(),
+      close: async () => {
+        await Promise.all([pool.end(), reportPool.end()]);
+      },
     };
   }
 
@@ -144,13 +179,16 @@ export async function openDatabase(
   ]);
   const client = await PGlite.create(options.dataDir);
   const db = drizzlePglite({ client, schema }) as unknown as Database;
+  const query = async <T>(text: string, params: unknown[] = []) => (await client.query<T>(text, params)).rows;
   return {
     db,
     kind: 'pglite',
+    // One process, one connection: the reports share it.
+    reports: { db, query },
     ping: async () => {
       await db.execute(sql`select 1`);
     },
-    query: async <T>(text: string, params: unknown[] = []) => (await client.query<T>(text, params)).rows,
+    query,
     migrate: async () => {
       await migratePglite(drizzlePglite({ client }), { migrationsFolder });
     },

@@ -69,6 +69,8 @@ export interface GatewayConfig {
   spendClaimIdleMs?: number;
   /** A request whose headers and body have not all arrived after this long is cut (408). */
   requestTimeoutMs?: number;
+  /** How long a spend report's statement may run before Postgres cancels it (default 300 s). */
+  reportTimeoutMs?: number;
   /** Spend-row retention (`maximum_spend_logs_retention_period` / `_interval`); none by default. */
   spendRetention?: { periodMs: number; intervalMs: number };
   /** How `/metrics` labels and buckets its series, and whether it asks for a key. */
@@ -109,6 +111,7 @@ const envSchema = z.object({
   BUDGET_RESET_CHECK_SECONDS: z.coerce.number().positive().default(10),
   SPEND_CLAIM_IDLE_SECONDS: z.coerce.number().positive().default(30),
   REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
+  REPORT_TIMEOUT_SECONDS: z.coerce.number().positive().default(300),
   /** LiteLLM's webhook alerting target. */
   WEBHOOK_URL: z.string().url().optional(),
   /** Apply pending migrations at start (single node); clusters use `pnpm migrate` (a Job). */
@@ -221,6 +224,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     budgetResetIntervalMs: Math.round(e.BUDGET_RESET_CHECK_SECONDS * 1000),
     spendClaimIdleMs: Math.round(e.SPEND_CLAIM_IDLE_SECONDS * 1000),
     requestTimeoutMs: Math.round(e.REQUEST_TIMEOUT_SECONDS * 1000),
+    reportTimeoutMs: Math.round(e.REPORT_TIMEOUT_SECONDS * 1000),
     alertWebhookUrl: general.alerting?.includes('webhook') ? e.WEBHOOK_URL : undefined,
     metrics: {
       requireAuth: general.require_auth_for_metrics_endpoint === true,

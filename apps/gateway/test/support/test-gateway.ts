@@ -66,6 +66,8 @@ export async function startTestGateway(
     maxRequestBytes?: number;
     /** A request not all received after this long is cut (default: the config's 60 s). */
     requestTimeoutMs?: number;
+    /** A spend report's statement is cancelled after this long (default: the config's 300 s). */
+    reportTimeoutMs?: number;
     /** Where `/anthropic/*` goes (default: the mock's Anthropic API). */
     anthropicPassthroughBase?: string;
     /** More `model_list` entries, after the standard ones. */
@@ -140,6 +142,7 @@ export async function startTestGateway(
     spendFlushIntervalMs: 50,
     maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.reportTimeoutMs ? { reportTimeoutMs: options.reportTimeoutMs } : {}),
     upstreamTimeoutMs: 10_000,
     shutdownGraceMs: options.shutdownGraceMs ?? 5_000,
     migrateOnStart: options.migrateOnStart ?? true,

@@ -700,7 +700,8 @@ async function addBreakdownMetadata(
  * as a JSON number once. Missing dates are a 400 `Please provide start_date and end_date`.
  */
 export function registerSpendReportRoutes(api: AdminApi, deps: AppDeps): void {
-  const query = deps.database.query;
+  // Reports read through their own pool (see DatabaseHandle.reports).
+  const query = deps.database.reports.query;
 
   api.route(
     {

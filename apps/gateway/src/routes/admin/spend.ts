@@ -87,7 +87,9 @@ function summarize(rows: DaySpend[], start: string, end: string) {
 
 /** `GET /spend/logs`, `GET /spend/tags` (contract §2.12) and `GET /spend/reconcile`, master key only. */
 export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
-  const query = deps.database.query;
+  // Reports read through their own pool (see DatabaseHandle.reports).
+  const reports = deps.database.reports;
+  const query = reports.query;
 
   /** One page of rows as the admin API shows them, with a `link` to the next when there is one. */
   const pageOf = async (
@@ -96,7 +98,7 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
     page: number,
     pageSize: number,
   ): Promise<Record<string, unknown>[]> => {
-    const { rows, hasMore } = await pageSpendLogs(deps.database.db, filter, { page, pageSize });
+    const { rows, hasMore } = await pageSpendLogs(reports.db, filter, { page, pageSize });
     if (hasMore) {
       const next = new URL(c.req.url);
       next.searchParams.set('page', String(page + 1));
@@ -156,7 +158,7 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
               message: `A day-by-day summary covers at most ${MAX_SUMMARY_DAYS} days.`,
             });
           }
-          const sums = await spendByDay(deps.database.db, { ...filter, from, to });
+          const sums = await spendByDay(reports.db, { ...filter, from, to });
           return summarize(sums, q.start_date, q.end_date);
         }
         return pageOf(c, { ...filter, from, to }, q.page, q.page_size);
@@ -206,7 +208,7 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         apiKey = key.token;
       }
       const { rows, total = 0 } = await pageSpendLogs(
-        deps.database.db,
+        reports.db,
         {
           apiKey,
           user: q.user_id,
@@ -326,12 +328,12 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
       const counted = deps.metrics.counted;
       const retainedFrom = deps.retention?.retainedFrom();
       await deps.spendQueue.flush(5_000);
-      const report = await reconcileSpend(deps.database.db, {
+      const report = await reconcileSpend(reports.db, {
         startDate: q.start_date,
         endDate: q.end_date,
         retainedFrom,
       });
-      const written = await spendOfInstance(deps.database.db, deps.metrics.instanceId, counted.rows);
+      const written = await spendOfInstance(reports.db, deps.metrics.instanceId, counted.rows);
       const prometheusDifference = addUsd(counted.spend, `-${written.spend}`).replace(/^-/, '');
       // Retention may have pruned rows of a process older than the retention period.
       const prometheusCompared = !retainedFrom || performance.timeOrigin > retainedFrom.getTime();
