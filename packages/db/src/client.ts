@@ -114,36 +114,25 @@ export async function openDatabase(
   migrationsFolder = defaultMigrationsFolder,
 ): Promise<DatabaseHandle> {
   if (options.kind === 'postgres') {
-    const pool = new pg.Pool({
-      connectionString: options.url,
+    const main = poolOf(options.url, {
       max: options.poolMax ?? 10,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     });
-    // A client that loses its connection emits 'error': when idle the pool reports it here and
-    // replaces the client; when checked out, nobody listens unless we do, and the unhandled
-    // event would crash the process (seen when the database connection is cut mid-transaction).
-    // The query in flight rejects either way, so the caller still sees the failure.
-    pool.on('error', () => {});
-    pool.on('connect', (client) => client.on('error', () => {}));
-    const db = drizzlePg({ client: pool, schema }) as unknown as Database;
-    db.transaction = poolTransaction(pool);
-    const reportPool = new pg.Pool({
-      connectionString: options.url,
+    const pool = main.pool;
+    const db = main.db;
+    const reportPool = poolOf(options.url, {
       max: options.reportPoolMax ?? 3,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
       statement_timeout: options.reportStatementTimeoutMs ?? 300_000,
     });
-    reportPool.on('error', () => {});
-    reportPool.on('connect', (client) => client.on('error', () => {}));
-    const reportDb = drizzlePg({ client: reportPool, schema }) as unknown as Database;
-    reportDb.transaction = poolTransaction(reportPool);
+    const reportDb = reportPool.db;
     return {
       db,
       kind: 'postgres',
       reports: {
         db: reportDb,
         query: async <T>(text: string, params: unknown[] = []) =>
-          (await reportPool.query(text, params)).rows as T[],
+          (await reportPool.pool.query(text, params)).rows as T[],
       },
       ping: async () => {
         await pool.query('select 1');
@@ -164,7 +153,7 @@ export async function openDatabase(
       migrationStatus: () =>
         migrationStatusOf(async (text) => (await pool.query(text)).rows, migrationsFolder),
       close: async () => {
-        await Promise.all([pool.end(), reportPool.end()]);
+        await Promise.all([pool.end(), reportPool.pool.end()]);
       },
     };
   }
@@ -199,6 +188,20 @@ export async function openDatabase(
       ),
     close: () => client.close(),
   };
+}
+
+/** A bounded `pg` pool and a drizzle database over it, with transactions that never leak a client. */
+function poolOf(url: string, config: pg.PoolConfig): { pool: pg.Pool; db: Database } {
+  const pool = new pg.Pool({ connectionString: url, ...config });
+  // A client that loses its connection emits 'error': when idle the pool reports it here and
+  // replaces the client; when checked out, nobody listens unless we do, and the unhandled
+  // event would crash the process (seen when the database connection is cut mid-transaction).
+  // The query in flight rejects either way, so the caller still sees the failure.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const db = drizzlePg({ client: pool, schema }) as unknown as Database;
+  db.transaction = poolTransaction(pool);
+  return { pool, db };
 }
 
 /**

@@ -2,6 +2,7 @@ import { type Database, findDueBudgets, resetBudget } from '@gateway/db';
 import type { Logger } from 'pino';
 import { addDuration } from './duration.ts';
 import type { Lookups } from './lookups.ts';
+import { PeriodicJob } from './periodic-job.ts';
 
 /** The next period's start: the old one moved by whole durations until it is in the future. */
 export function nextResetAt(resetAt: Date, duration: string, now: Date): Date | undefined {
@@ -20,8 +21,7 @@ export function nextResetAt(resetAt: Date, duration: string, now: Date): Date | 
  * new period (at most the spend queue's delay).
  */
 export class BudgetResetJob {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #job: PeriodicJob<void>;
 
   constructor(
     private readonly options: {
@@ -30,25 +30,21 @@ export class BudgetResetJob {
       logger: Logger;
       intervalMs: number;
     },
-  ) {}
-
-  start(): void {
-    this.#timer ??= setInterval(() => void this.runOnce(), this.options.intervalMs);
-    this.#timer.unref();
+  ) {
+    this.#job = new PeriodicJob(() => this.#pass(), options.intervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+  start(): void {
+    this.#job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#job.stop();
   }
 
   /** One pass; a pass still running is joined rather than doubled. */
   runOnce(): Promise<void> {
-    this.#running ??= this.#pass().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#job.runOnce();
   }
 
   async #pass(): Promise<void> {

@@ -1,5 +1,6 @@
 import { type Database, ensureSpendPartitions } from '@gateway/db';
 import type { Logger } from 'pino';
+import { PeriodicJob } from './periodic-job.ts';
 
 /** Days of spend-log partitions kept ready ahead of today (a day behind is made too). */
 const DAYS_AHEAD = 7;
@@ -11,28 +12,23 @@ const EVERY_MS = 3600_000;
  * still lands, in the default partition, and moves into its day's partition when that is made.
  */
 export class SpendPartitionJob {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #job: PeriodicJob<void>;
 
-  constructor(private readonly options: { db: Database; logger: Logger }) {}
-
-  start(): void {
-    this.#timer ??= setInterval(() => void this.runOnce(), EVERY_MS);
-    this.#timer.unref();
+  constructor(private readonly options: { db: Database; logger: Logger }) {
+    this.#job = new PeriodicJob(() => this.#pass(), EVERY_MS);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+  start(): void {
+    this.#job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#job.stop();
   }
 
   /** One pass (yesterday to a week ahead); failures are logged and tried again next hour. */
   runOnce(): Promise<void> {
-    this.#running ??= this.#pass().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#job.runOnce();
   }
 
   async #pass(): Promise<void> {

@@ -1,5 +1,6 @@
 import { type Database, dropSpendPartitionsBefore, pruneSpendLogs } from '@gateway/db';
 import type { Logger } from 'pino';
+import { PeriodicJob } from './periodic-job.ts';
 
 /** Rows deleted per statement: each is a short transaction that never holds the table long. */
 const BATCH_ROWS = 5_000;
@@ -15,13 +16,14 @@ const PAUSE_MS = 50;
  * and every spend counter are kept.
  */
 export class SpendRetentionJob {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
-  #stopped = false;
+  readonly #job: PeriodicJob<number>;
 
   constructor(
     private readonly options: { db: Database; logger: Logger; periodMs: number; intervalMs: number },
-  ) {}
+  ) {
+    // A first pass shortly after start, then one per interval.
+    this.#job = new PeriodicJob(() => this.#pass(), options.intervalMs, 5_000);
+  }
 
   /** The oldest instant whose rows are all kept (now less the period). */
   retainedFrom(now = new Date()): Date {
@@ -29,29 +31,16 @@ export class SpendRetentionJob {
   }
 
   start(): void {
-    if (this.#timer) return;
-    // A first pass shortly after start, then one per interval.
-    this.#timer = setTimeout(() => {
-      void this.runOnce();
-      this.#timer = setInterval(() => void this.runOnce(), this.options.intervalMs);
-      this.#timer.unref();
-    }, 5_000);
-    this.#timer.unref();
+    this.#job.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    clearInterval(this.#timer);
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#job.stop().then(() => {});
   }
 
-  /** One pass: batches until nothing older is left. Resolves to the rows deleted. */
+  /** One pass: whole days dropped, then batches until nothing older is left. Resolves to the rows removed. */
   runOnce(): Promise<number> {
-    this.#running ??= this.#pass().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#job.runOnce();
   }
 
   async #pass(): Promise<number> {
@@ -62,7 +51,7 @@ export class SpendRetentionJob {
       const dropped = await dropSpendPartitionsBefore(db, before);
       if (dropped === undefined) return 0;
       total += dropped;
-      while (!this.#stopped) {
+      while (!this.#job.stopped) {
         const deleted = await pruneSpendLogs(db, before, BATCH_ROWS);
         if (deleted === undefined) break;
         total += deleted;
