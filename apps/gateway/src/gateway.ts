@@ -22,7 +22,7 @@ import { demoDeployments } from './config/demo.ts';
 import type { Deployment, GatewayConfig } from './config/gateway-config.ts';
 import { readOrCreateMasterKey } from './config/master-key.ts';
 import { InProcessAdmissionLedger, RedisAdmissionLedger } from './services/admission-ledger.ts';
-import { BudgetResetJob } from './services/budget-reset-job.ts';
+import { budgetResetJob } from './services/budget-reset-job.ts';
 import {
   type InvalidationBus,
   LocalInvalidationBus,
@@ -34,7 +34,7 @@ import { ModelRouter } from './services/model-router.ts';
 import { RedisOutage } from './services/redis-outage.ts';
 import { RedisSpendBuffer } from './services/redis-spend-buffer.ts';
 import { createSoftBudgetAlerts } from './services/soft-budget-alerts.ts';
-import { SpendPartitionJob } from './services/spend-partition-job.ts';
+import { spendPartitionJob } from './services/spend-partition-job.ts';
 import { readSpendQueueDurability } from './services/spend-queue-durability.ts';
 import { SpendRetentionJob } from './services/spend-retention-job.ts';
 import { type SpendQueue, SpendWriter } from './services/spend-writer.ts';
@@ -213,7 +213,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       })
     : undefined;
   const admission = sharedAdmission ?? localAdmission;
-  const budgetResets = new BudgetResetJob({
+  const budgetResets = budgetResetJob({
     db: database.db,
     lookups,
     logger,
@@ -221,7 +221,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   });
   budgetResets.start();
   // Today's spend-log partition and the week's ahead exist before the first row is written.
-  const partitions = new SpendPartitionJob({ db: database.db, logger });
+  const partitions = spendPartitionJob({ db: database.db, logger });
   await partitions.runOnce();
   partitions.start();
   const retention = config.spendRetention

@@ -11,6 +11,13 @@ export function nextResetAt(resetAt: Date, duration: string, now: Date): Date | 
   return next;
 }
 
+export interface BudgetResetOptions {
+  db: Database;
+  lookups: Lookups;
+  logger: Logger;
+  intervalMs: number;
+}
+
 /**
  * Resets budgets whose period ended (`budget_reset_at` passed): spend back to 0 for keys,
  * teams, users and the customers of a budget row. Every instance runs it; a compare-and-set
@@ -20,71 +27,43 @@ export function nextResetAt(resetAt: Date, duration: string, now: Date): Date | 
  * Spend rows of calls that started before the reset but were written after it count in the
  * new period (at most the spend queue's delay).
  */
-export class BudgetResetJob {
-  readonly #job: PeriodicJob<void>;
+export function budgetResetJob(options: BudgetResetOptions): PeriodicJob<void> {
+  return new PeriodicJob(() => resetDueBudgets(options), options.intervalMs);
+}
 
-  constructor(
-    private readonly options: {
-      db: Database;
-      lookups: Lookups;
-      logger: Logger;
-      intervalMs: number;
-    },
-  ) {
-    this.#job = new PeriodicJob(() => this.#pass(), options.intervalMs);
+async function resetDueBudgets({ db, lookups, logger }: BudgetResetOptions): Promise<void> {
+  const now = new Date();
+  let due: Awaited<ReturnType<typeof findDueBudgets>>;
+  try {
+    due = await findDueBudgets(db, now);
+  } catch (error) {
+    logger.warn({ err: error }, 'budget reset: could not read due budgets');
+    return;
   }
-
-  start(): void {
-    this.#job.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#job.stop();
-  }
-
-  /** One pass; a pass still running is joined rather than doubled. */
-  runOnce(): Promise<void> {
-    return this.#job.runOnce();
-  }
-
-  async #pass(): Promise<void> {
-    const { db, lookups, logger } = this.options;
-    const now = new Date();
-    let due: Awaited<ReturnType<typeof findDueBudgets>>;
-    try {
-      due = await findDueBudgets(db, now);
-    } catch (error) {
-      logger.warn({ err: error }, 'budget reset: could not read due budgets');
-      return;
+  for (const budget of due) {
+    const next = nextResetAt(budget.resetAt, budget.duration, now);
+    if (!next) {
+      logger.warn(
+        { kind: budget.kind, id: budget.id, duration: budget.duration },
+        'budget reset: bad duration',
+      );
+      continue;
     }
-    for (const budget of due) {
-      const next = nextResetAt(budget.resetAt, budget.duration, now);
-      if (!next) {
-        logger.warn(
-          { kind: budget.kind, id: budget.id, duration: budget.duration },
-          'budget reset: bad duration',
-        );
-        continue;
+    try {
+      const { reset, customerIds } = await resetBudget(db, budget, next);
+      if (!reset) continue;
+      logger.info({ kind: budget.kind, id: budget.id, next }, 'budget period reset');
+      if (budget.kind === 'key') {
+        await lookups.invalidateKeys([budget.id]);
+      } else if (budget.kind === 'team') {
+        await lookups.teams.invalidate(budget.id);
+      } else if (budget.kind === 'user') {
+        await lookups.users.invalidate(budget.id);
+      } else if (budget.kind === 'budget' && customerIds.length > 0) {
+        await lookups.customers.invalidate(...customerIds);
       }
-      try {
-        const { reset, customerIds } = await resetBudget(db, budget, next);
-        if (!reset) continue;
-        logger.info({ kind: budget.kind, id: budget.id, next }, 'budget period reset');
-        if (budget.kind === 'key') {
-          await lookups.invalidateKeys([budget.id]);
-        } else if (budget.kind === 'team') {
-          await lookups.teams.invalidate(budget.id);
-        } else if (budget.kind === 'user') {
-          await lookups.users.invalidate(budget.id);
-        } else if (budget.kind === 'budget' && customerIds.length > 0) {
-          await lookups.customers.invalidate(...customerIds);
-        }
-      } catch (error) {
-        logger.warn(
-          { err: error, kind: budget.kind, id: budget.id },
-          'budget reset failed; retried next pass',
-        );
-      }
+    } catch (error) {
+      logger.warn({ err: error, kind: budget.kind, id: budget.id }, 'budget reset failed; retried next pass');
     }
   }
 }

@@ -11,39 +11,16 @@ const EVERY_MS = 3600_000;
  * hour, on every instance (making one that exists is a no-op). A row whose day has no partition
  * still lands, in the default partition, and moves into its day's partition when that is made.
  */
-export class SpendPartitionJob {
-  readonly #job: PeriodicJob<void>;
+export function spendPartitionJob(options: { db: Database; logger: Logger }): PeriodicJob<void> {
+  return new PeriodicJob(() => makeSpendPartitions(options), EVERY_MS);
+}
 
-  constructor(private readonly options: { db: Database; logger: Logger }) {
-    this.#job = new PeriodicJob(() => this.#pass(), EVERY_MS);
-  }
-
-  start(): void {
-    this.#job.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#job.stop();
-  }
-
-  /** One pass (yesterday to a week ahead); failures are logged and tried again next hour. */
-  runOnce(): Promise<void> {
-    return this.#job.runOnce();
-  }
-
-  async #pass(): Promise<void> {
-    try {
-      const made = await ensureSpendPartitions(
-        this.options.db,
-        new Date(Date.now() - 86_400_000),
-        DAYS_AHEAD + 2,
-      );
-      if (made.length > 0) this.options.logger.info({ made }, 'spend log partitions made');
-    } catch (error) {
-      this.options.logger.warn(
-        { err: error },
-        'spend log partitions: could not make them; trying again in an hour',
-      );
-    }
+/** One pass (yesterday to a week ahead); failures are logged and tried again next hour. */
+async function makeSpendPartitions({ db, logger }: { db: Database; logger: Logger }): Promise<void> {
+  try {
+    const made = await ensureSpendPartitions(db, new Date(Date.now() - 86_400_000), DAYS_AHEAD + 2);
+    if (made.length > 0) logger.info({ made }, 'spend log partitions made');
+  } catch (error) {
+    logger.warn({ err: error }, 'spend log partitions: could not make them; trying again in an hour');
   }
 }
