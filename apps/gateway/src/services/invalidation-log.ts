@@ -1,6 +1,7 @@
 import { type Database, pruneInvalidations, readInvalidations } from '@gateway/db';
 import type { Logger } from 'pino';
 import type { CachedLookup } from './cached-lookup.ts';
+import type { InvalidationBus } from './invalidation-bus.ts';
 
 /** How often every instance reads the log. */
 export const INVALIDATION_POLL_MS = 1_000;
@@ -9,6 +10,11 @@ export const INVALIDATION_POLL_MS = 1_000;
  * log: the poll that starts after the commit is at most one interval (plus a read) away.
  */
 export const INVALIDATION_LOG_BOUND_MS = 2 * INVALIDATION_POLL_MS;
+/**
+ * The channel message naming log rows whose entries went out on the channel (no lookup has this
+ * namespace, so instances of an older release ignore it).
+ */
+const APPLIED_PREFIX = '~log:';
 /** A change whose transaction took longer than this to commit could be missed by a poll. */
 const LATE_COMMIT_MARGIN_MS = 10_000;
 const KEEP_ROWS_MS = 3600_000;
@@ -36,9 +42,29 @@ export class InvalidationLog {
     private readonly db: Database,
     lookups: CachedLookup<unknown>[],
     private readonly logger: Logger,
+    private readonly bus: InvalidationBus,
     private readonly pollMs = INVALIDATION_POLL_MS,
   ) {
     for (const lookup of lookups) this.#lookups.set(lookup.namespace, lookup);
+    // Rows whose invalidations the channel delivered are not applied a second time from the log:
+    // that would drop, a second or so after every change, what instances just loaded again
+    // (and, with Postgres away at that moment, leave keys unverifiable).
+    bus.subscribe((entry) => {
+      if (!entry.startsWith(APPLIED_PREFIX)) return;
+      this.markApplied(entry.slice(APPLIED_PREFIX.length).split(',').map(Number));
+    });
+  }
+
+  /** Log rows whose entries this instance has dropped already (through the channel, or its own change). */
+  markApplied(ids: number[]): void {
+    const now = Date.now();
+    for (const id of ids) if (Number.isSafeInteger(id)) this.#seen.set(id, now);
+  }
+
+  /** Tells the other instances these log rows were delivered on the channel; best effort. */
+  async announceApplied(ids: number[]): Promise<void> {
+    this.markApplied(ids);
+    if (ids.length > 0) await this.bus.publish(`${APPLIED_PREFIX}${ids.join(',')}`).catch(() => {});
   }
 
   start(): void {
@@ -66,7 +92,7 @@ export class InvalidationLog {
       const fresh = rows.filter((row) => !this.#seen.has(row.id));
       const byNamespace = new Map<string, string[]>();
       for (const row of fresh) {
-        this.#seen.set(row.id, readAt.getTime());
+        this.#seen.set(row.id, Date.now());
         const separator = row.entry.indexOf(':');
         const namespace = row.entry.slice(0, separator);
         byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), row.entry.slice(separator + 1)]);

@@ -247,11 +247,12 @@ export function createLookups({ db, bus, redis, onRedisError, logger }: LookupsO
   });
   const byNamespace = { keys, teams, users, customers, tags } as const;
   const all = Object.values(byNamespace) as CachedLookup<unknown>[];
-  const log = new InvalidationLog(db, all, logger);
+  const log = new InvalidationLog(db, all, logger, bus);
   return {
     ...byNamespace,
     async change(stale, write) {
       const entries = new Map<CachedLookup<unknown>, string[]>();
+      let logIds: number[] = [];
       const result = await db.transaction(async (tx) => {
         if (stale.keys?.length) {
           // Old hashes in a grace period stand for the key; a delete removes their rows too.
@@ -261,13 +262,16 @@ export function createLookups({ db, bus, redis, onRedisError, logger }: LookupsO
         for (const [name, ids] of Object.entries(stale) as [keyof StaleEntries, string[] | undefined][]) {
           if (ids?.length) entries.set(byNamespace[name] as CachedLookup<unknown>, [...new Set(ids)]);
         }
-        await recordInvalidations(
+        logIds = await recordInvalidations(
           tx,
           [...entries].flatMap(([lookup, ids]) => ids.map((id) => `${lookup.namespace}:${id}`)),
         );
         return written;
       });
       const told = await Promise.all([...entries].map(([lookup, ids]) => lookup.invalidate(...ids)));
+      // Delivered: the log need not drop these again (here, or on instances that heard it).
+      if (!told.includes(false)) await log.announceApplied(logIds);
+      else log.markApplied(logIds);
       if (told.includes(false)) {
         logger.warn(
           { waitMs: INVALIDATION_LOG_BOUND_MS },

@@ -2,10 +2,14 @@ import { lt, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../client.ts';
 import { cacheInvalidations } from '../schema/cache-invalidation.ts';
 
-/** Records cache entries a change makes stale; call it in the change's own transaction. */
-export async function recordInvalidations(db: Database, entries: string[]): Promise<void> {
-  if (entries.length === 0) return;
-  await db.insert(cacheInvalidations).values(entries.map((entry) => ({ entry })));
+/** Records cache entries a change makes stale; call it in the change's own transaction. Returns the rows' ids. */
+export async function recordInvalidations(db: Database, entries: string[]): Promise<number[]> {
+  if (entries.length === 0) return [];
+  const rows = await db
+    .insert(cacheInvalidations)
+    .values(entries.map((entry) => ({ entry })))
+    .returning({ id: cacheInvalidations.id });
+  return rows.map((row) => row.id);
 }
 
 /**

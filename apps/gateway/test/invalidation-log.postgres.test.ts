@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProxyFor, type UrlProxy } from './support/tcp-proxy.ts';
+import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
+
+/**
+ * The invalidation log reaches instances the Redis channel missed; it must not drop again what
+ * the channel already delivered. If it did, every key made or changed would leave the caches a
+ * second or so later, and a Postgres outage just then would leave those keys unverifiable.
+ */
+describe('the invalidation log after the channel delivered', () => {
+  let owner: TestGateway;
+  let t: TestGateway;
+  let toPostgres: UrlProxy;
+
+  beforeAll(async () => {
+    owner = await startTestGateway('postgres+redis');
+    toPostgres = await startProxyFor(owner.databaseUrl!);
+    t = await startTestGateway('postgres+redis', {
+      shareWith: owner,
+      migrateOnStart: false,
+      gatewayDatabaseUrl: toPostgres.through,
+    });
+  });
+  afterAll(async () => {
+    toPostgres?.restore();
+    await t?.close();
+    await owner?.close();
+    await toPostgres?.close();
+  });
+
+  const call = (gateway: TestGateway, key: string) =>
+    fetch(`${gateway.gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    }).then(async (r) => {
+      await r.text();
+      return r.status;
+    });
+
+  it('keeps a key made on another instance cached through a Postgres outage that follows', async () => {
+    const key = await owner.createKey();
+    // Verified once on t: cached there (memory) and in Redis.
+    expect(await call(t, key)).toBe(200);
+    // Past the log's polls that read the key's creation (every second).
+    await new Promise((r) => setTimeout(r, 2_500));
+    toPostgres.cut();
+    try {
+      expect(await call(t, key)).toBe(200);
+    } finally {
+      toPostgres.restore();
+    }
+  });
+});
