@@ -79,7 +79,8 @@ describe('the gateway process stopped or killed under load', () => {
 
   /** Eight clients calling until told to stop; every call's outcome and when it was answered. */
   function load(url: string, key: string) {
-    const calls: { id: string | null; ok: boolean; answeredAt: number }[] = [];
+    /** `status` 0: no answer (the connection was refused or cut). */
+    const calls: { id: string | null; ok: boolean; status: number; answeredAt: number }[] = [];
     let running = true;
     const one = async (i: number) => {
       const stream = i % 2 === 0;
@@ -98,10 +99,11 @@ describe('the gateway process stopped or killed under load', () => {
         calls.push({
           id: response.headers.get('x-litellm-call-id'),
           ok: response.ok && complete,
+          status: response.status,
           answeredAt: Date.now(),
         });
       } catch {
-        calls.push({ id: null, ok: false, answeredAt: Date.now() });
+        calls.push({ id: null, ok: false, status: 0, answeredAt: Date.now() });
       }
     };
     const loops = Array.from({ length: 8 }, async (_, worker) => {
@@ -136,6 +138,8 @@ describe('the gateway process stopped or killed under load', () => {
     const [code] = await exited;
     await traffic.stop();
     expect(code).toBe(0);
+    // Every answer was a whole success; the calls that failed were refused a connection.
+    expect(traffic.calls.filter((c) => c.status !== 0 && !c.ok)).toEqual([]);
 
     const succeeded = traffic.calls.filter((c) => c.ok).map((c) => c.id!);
     expect(succeeded.length).toBeGreaterThan(50);
