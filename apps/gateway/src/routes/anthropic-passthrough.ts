@@ -10,16 +10,15 @@ import {
   admitCall,
   budgetedTags,
   DEFAULT_MAX_OUTPUT_TOKENS,
-  documentPages,
   inputTokensAtMost,
-  type PromptSize,
 } from '../services/admission.ts';
 import { relayAnthropic } from '../services/anthropic-relay.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { resolveEndUser, resolveTags } from '../services/request-attribution.ts';
 import type { ModelCall } from '../services/request-event.ts';
-import { CONTROL_CHARACTER, findJsonOffence } from './parse-json-body.ts';
+import { checkMessagesBody, invalid, promptSize } from './anthropic-body.ts';
+import { findJsonOffence } from './parse-json-body.ts';
 
 /**
  * What the pass-through relays: per-request endpoints only. Batches, files and the like live in
@@ -36,42 +35,6 @@ const relayedPaths = [
  * use, so nothing encoded (`%2F`, `..`) can reach another endpoint.
  */
 const SAFE_MODEL_ID = /^\/anthropic\/v1\/models\/[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}$/;
-/** The largest `max_tokens` accepted; larger values could not be reserved for exactly. */
-const MAX_TOKENS_LIMIT = 2 ** 31 - 1;
-
-function invalid(message: string, param?: string): GatewayHttpError {
-  return new GatewayHttpError({ kind: 'invalid_request', message, ...(param ? { param } : {}) });
-}
-
-/**
- * What the gateway needs of a messages body to meter it, checked before anything goes
- * upstream: a JSON object naming its model, a boolean `stream` (a `"true"` or `1` that an
- * upstream coerces would stream past a reader expecting JSON), and a `max_tokens` it can
- * reserve for. Everything else is Anthropic's to judge.
- */
-function checkMessagesBody(
-  json: Record<string, unknown> | undefined,
-): asserts json is Record<string, unknown> {
-  if (!json) throw invalid('The request body must be a JSON object.');
-  if (typeof json.model !== 'string' || json.model.length === 0 || json.model.length > 256)
-    throw invalid('model: a model id (a string of 1 to 256 characters) is required.', 'model');
-  if (CONTROL_CHARACTER.test(json.model))
-    throw invalid('model: a model id has no control characters.', 'model');
-  if ('stream' in json && typeof json.stream !== 'boolean')
-    throw invalid('stream: must be true or false.', 'stream');
-  const maxTokens = json.max_tokens;
-  if (
-    maxTokens !== undefined &&
-    !(
-      typeof maxTokens === 'number' &&
-      Number.isInteger(maxTokens) &&
-      maxTokens >= 1 &&
-      maxTokens <= MAX_TOKENS_LIMIT
-    )
-  )
-    throw invalid(`max_tokens: must be an integer from 1 to ${MAX_TOKENS_LIMIT}.`, 'max_tokens');
-}
-
 /**
  * `/anthropic/*`: Anthropic's own API through the gateway (wire formats §5.5). The caller's
  * virtual key (`x-api-key` or `Authorization`) is checked, including its model list, and
@@ -210,42 +173,4 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
     },
   );
   return app;
-}
-
-/**
- * What an Anthropic Messages body sends the model, for its token bound: system and message text,
- * tool definitions and inputs, images and document pages (priced by size, not base64 text).
- */
-function promptSize(json: Record<string, unknown>): PromptSize {
-  const texts: string[] = [];
-  let images = 0;
-  let pages = 0;
-  const visit = (value: unknown): void => {
-    if (typeof value === 'string') texts.push(value);
-    else if (Array.isArray(value)) for (const item of value) visit(item);
-    else if (value && typeof value === 'object') {
-      const block = value as Record<string, unknown>;
-      if (block.type === 'image') {
-        images++;
-        return;
-      }
-      if (block.type === 'document') {
-        const source = block.source as { type?: unknown; data?: unknown } | undefined;
-        // Plain-text documents are text; PDFs are counted by their pages.
-        if (source?.type === 'text' && typeof source.data === 'string') texts.push(source.data);
-        else pages += documentPages(typeof source?.data === 'string' ? source.data : undefined);
-        return;
-      }
-      for (const [field, inner] of Object.entries(block)) if (field !== 'cache_control') visit(inner);
-    }
-  };
-  visit(json.system);
-  visit(json.messages);
-  visit(json.tools);
-  return {
-    text: texts.join('\n'),
-    messages: Array.isArray(json.messages) ? json.messages.length : 1,
-    images,
-    documentPages: pages,
-  };
 }

@@ -11,18 +11,21 @@ import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError, toAnthropicErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
-import { admissionHeaders } from '../services/admission.ts';
+import { admissionHeaders, inputTokensAtMost } from '../services/admission.ts';
 import { relayAnthropic } from '../services/anthropic-relay.ts';
 import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import {
   callHeaders,
   headerSafe,
-  prepareModelCall,
+  maxOutputTokensOf,
+  type PreparedChat,
+  prepareCall,
   priceCall,
   runChat,
   runChatStream,
 } from '../services/model-call.ts';
+import { checkMessagesBody, promptSize } from './anthropic-body.ts';
 import { modelJson, parseJsonBody } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
@@ -48,35 +51,29 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
   async function handleMessages(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
     const raw = await parseJsonBody(clientRequest(c));
-    const parsed = anthropicRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const param = issue?.path.join('.') || undefined;
-      throw new GatewayHttpError({
-        kind: 'invalid_request',
-        message: `${param ? `${param}: ` : ''}${issue?.message ?? 'invalid request'}`,
-        ...(param ? { param } : {}),
-      });
-    }
-    // Content without a canonical form is reported with what the provider could not honour.
-    const { request, dropped } = fromAnthropicRequest(parsed.data);
-    const beta = clientRequest(c).headers.get('anthropic-beta');
-    if (beta)
-      request.anthropicBeta = beta
-        .split(',')
-        .map((value) => value.trim())
-        .filter(Boolean);
-    const prepared = await prepareModelCall(
+    const json =
+      raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+    // What the gateway itself needs, whichever road the call takes: relayed to Anthropic the
+    // rest is Anthropic's to judge (clients send roles, blocks and settings we need not know);
+    // translated, the full schema checks it below.
+    checkMessagesBody(json);
+    const prepared = await prepareCall(
       deps,
       c,
-      request,
-      raw as Record<string, unknown>,
+      json.model as string,
+      json.stream === true,
+      json,
       'anthropic_messages',
+      (deployment) => ({
+        inputTokens: inputTokensAtMost(promptSize(json)),
+        outputTokens: typeof json.max_tokens === 'number' ? json.max_tokens : maxOutputTokensOf(deployment),
+      }),
     );
     if (prepared.deployment.provider === 'anthropic') {
-      // Anthropic in, Anthropic out: forwarded natively (wire formats §5.1), so hosted tools,
-      // citations, every block type and stop reason reach the client exactly as Anthropic sent them.
-      const { litellm_metadata: _metadata, ...native } = raw as Record<string, unknown>;
+      // Anthropic in, Anthropic out: relayed (wire formats §5.1) with only the model name
+      // replaced and our own fields removed, so hosted tools, citations, every block type, role
+      // and stop reason reach each side exactly as the other sent them; beta headers go along.
+      const { litellm_metadata: _metadata, ...native } = json;
       const { deployment, call } = prepared;
       return relayAnthropic(c, {
         client: deps.anthropicPassthrough.client,
@@ -99,23 +96,46 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         },
       });
     }
+    const parsed = anthropicRequestSchema.safeParse(json);
+    if (!parsed.success) {
+      // Refused before anything went upstream: no spend row (its reservation is released).
+      delete event.call;
+      const issue = parsed.error.issues[0];
+      const param = issue?.path.join('.') || undefined;
+      throw new GatewayHttpError({
+        kind: 'invalid_request',
+        message: `${param ? `${param}: ` : ''}${issue?.message ?? 'invalid request'}`,
+        ...(param ? { param } : {}),
+      });
+    }
+    // Content without a canonical form is reported with what the provider could not honour.
+    const { request: canonical, dropped } = fromAnthropicRequest(parsed.data);
+    const beta = clientRequest(c).headers.get('anthropic-beta');
+    if (beta)
+      canonical.anthropicBeta = beta
+        .split(',')
+        .map((value) => value.trim())
+        .filter(Boolean);
+    const chat: PreparedChat = {
+      ...prepared,
+      request: { ...canonical, model: prepared.deployment.upstreamModel },
+    };
     // Reported back as asked, without a provider prefix (wire formats §10).
     const model = parseProviderModel(parsed.data.model)?.model ?? parsed.data.model;
 
-    if (!prepared.request.stream) {
-      const { result, ...info } = await runChat(prepared, event.startedAt);
+    if (!chat.request.stream) {
+      const { result, ...info } = await runChat(chat, event.startedAt);
       info.droppedParams = [...dropped, ...info.droppedParams];
-      prepared.call.droppedParams = info.droppedParams;
-      prepared.call.droppedParams = info.droppedParams;
+      chat.call.droppedParams = info.droppedParams;
       return modelJson(
         c,
         toAnthropicMessage(result, model),
-        callHeaders(c.get('caller'), prepared, info, event.requestId),
+        callHeaders(c.get('caller'), chat, info, event.requestId),
       );
     }
-    const { events, ...info } = await runChatStream(prepared, c, finish);
+    const { events, ...info } = await runChatStream(chat, c, finish);
     info.droppedParams = [...dropped, ...info.droppedParams];
-    prepared.call.droppedParams = info.droppedParams;
+    chat.call.droppedParams = info.droppedParams;
     return sseResponse(
       c,
       events,
@@ -123,7 +143,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         model,
         renderError: (error) => toAnthropicErrorBody(error, event.requestId),
       }),
-      callHeaders(c.get('caller'), prepared, info, event.requestId),
+      callHeaders(c.get('caller'), chat, info, event.requestId),
     );
   }
 

@@ -16,7 +16,8 @@ export const mockMessagesRequestSchema = z.looseObject({
   messages: z
     .array(
       z.looseObject({
-        role: z.enum(['user', 'assistant']),
+        // Current Claude Code sends `system` entries inside `messages` too; Anthropic takes them.
+        role: z.enum(['user', 'assistant', 'system']),
         content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]),
       }),
     )
