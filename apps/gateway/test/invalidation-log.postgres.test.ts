@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProxyFor, type UrlProxy } from './support/tcp-proxy.ts';
-import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
+import type { UrlProxy } from './support/tcp-proxy.ts';
+import {
+  chatStatus,
+  startBehindDatabaseProxy,
+  startTestGateway,
+  type TestGateway,
+} from './support/test-gateway.ts';
 
 /**
  * The invalidation log reaches instances the Redis channel missed; it must not drop again what
@@ -14,12 +19,7 @@ describe('the invalidation log after the channel delivered', () => {
 
   beforeAll(async () => {
     owner = await startTestGateway('postgres+redis');
-    toPostgres = await startProxyFor(owner.databaseUrl!);
-    t = await startTestGateway('postgres+redis', {
-      shareWith: owner,
-      migrateOnStart: false,
-      gatewayDatabaseUrl: toPostgres.through,
-    });
+    ({ t, toPostgres } = await startBehindDatabaseProxy(owner));
   });
   afterAll(async () => {
     toPostgres?.restore();
@@ -28,25 +28,15 @@ describe('the invalidation log after the channel delivered', () => {
     await toPostgres?.close();
   });
 
-  const call = (gateway: TestGateway, key: string) =>
-    fetch(`${gateway.gateway.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
-    }).then(async (r) => {
-      await r.text();
-      return r.status;
-    });
-
   it('keeps a key made on another instance cached through a Postgres outage that follows', async () => {
     const key = await owner.createKey();
     // Verified once on t: cached there (memory) and in Redis.
-    expect(await call(t, key)).toBe(200);
+    expect(await chatStatus(t, key)).toBe(200);
     // Past the log's polls that read the key's creation (every second).
     await new Promise((r) => setTimeout(r, 2_500));
     toPostgres.cut();
     try {
-      expect(await call(t, key)).toBe(200);
+      expect(await chatStatus(t, key)).toBe(200);
     } finally {
       toPostgres.restore();
     }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startProxyFor, type UrlProxy } from './support/tcp-proxy.ts';
-import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
+import type { UrlProxy } from './support/tcp-proxy.ts';
+import { startBehindDatabaseProxy, startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 /**
  * A Redis that keeps nothing on disk loses the spend rows still queued in it when it restarts.
@@ -21,12 +21,7 @@ describe('spend rows lost with a Redis restarted without persistence', () => {
     owner = await startTestGateway('postgres+redis');
     await owner.gateway.stop();
     redis = owner.redis!;
-    toPostgres = await startProxyFor(owner.databaseUrl!);
-    t = await startTestGateway('postgres+redis', {
-      shareWith: owner,
-      migrateOnStart: false,
-      gatewayDatabaseUrl: toPostgres.through,
-    });
+    ({ t, toPostgres } = await startBehindDatabaseProxy(owner));
   });
   afterAll(async () => {
     toPostgres?.restore();

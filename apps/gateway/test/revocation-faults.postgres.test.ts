@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testRedis } from './support/backing-services.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
-import { adminPost, startTestGateway, type TestGateway } from './support/test-gateway.ts';
+import { adminPost, chatStatus, startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 /**
  * Revocations while Redis fails. Two instances share Postgres and Redis, each reaching Redis
@@ -35,15 +35,7 @@ describe('revocation while Redis fails', () => {
     await toRedisB?.close();
   });
 
-  const status = (t: TestGateway, key: string) =>
-    fetch(`${t.gateway.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
-    }).then(async (r) => {
-      await r.text();
-      return r.status;
-    });
+  const status = chatStatus;
 
   /** Every call to `t` with `key` for `ms` answers `expected`. */
   const statusesFor = async (t: TestGateway, key: string, ms: number) => {

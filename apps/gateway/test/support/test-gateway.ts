@@ -11,6 +11,7 @@ import {
 } from '../../src/config/gateway-config.ts';
 import { type RunningGateway, startGateway } from '../../src/gateway.ts';
 import { createTestDatabase, type TestDatabase, testRedis } from './backing-services.ts';
+import { startProxyFor, type UrlProxy } from './tcp-proxy.ts';
 
 /** `postgres` is Postgres without Redis: in-process caches and spend queue. */
 export type Backend = 'postgres+redis' | 'postgres' | 'pglite';
@@ -224,4 +225,31 @@ export async function adminPost<T = any>(t: TestGateway, path: string, body: unk
   if (response.status !== 200)
     throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
+}
+
+/** The status of a small chat call (`gpt-4o-mini`) to `t` with `key`, its body read to the end. */
+export async function chatStatus(t: TestGateway, key: string): Promise<number> {
+  const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  await response.text();
+  return response.status;
+}
+
+/**
+ * A second instance of `owner`'s deployment (same database and Redis prefix) that reaches
+ * Postgres through a proxy the test can cut; `owner` made and migrated the database.
+ */
+export async function startBehindDatabaseProxy(
+  owner: TestGateway,
+): Promise<{ t: TestGateway; toPostgres: UrlProxy }> {
+  const toPostgres = await startProxyFor(owner.databaseUrl!);
+  const t = await startTestGateway('postgres+redis', {
+    shareWith: owner,
+    migrateOnStart: false,
+    gatewayDatabaseUrl: toPostgres.through,
+  });
+  return { t, toPostgres };
 }
