@@ -95,9 +95,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (unavailable) deps.logger.warn({ err: cause, requestId: event.requestId }, 'database unreachable');
     else if (timedOut)
       deps.logger.warn({ err: cause, requestId: event.requestId }, 'report cancelled: too slow');
-    else if (!(cause instanceof GatewayHttpError)) {
-      deps.logger.error({ err: cause, requestId: event.requestId }, 'unhandled error');
-    }
+    else if (!ours) deps.logger.error({ err: cause, requestId: event.requestId }, 'unhandled error');
     event.error = error;
     if (error.kind === 'client_closed') event.outcome = 'client_closed';
     const status = statusOf(error);

@@ -152,6 +152,25 @@ export function toAnthropicErrorBody(error: GatewayError, callId: string): Anthr
   };
 }
 
+/** The errors an error stands for: itself and what caused it (drizzle wraps the driver's). */
+function* causesOf(error: unknown): Generator<{ code?: unknown; message?: unknown }> {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
+    yield e as { code?: unknown; message?: unknown };
+    e = (e as { cause?: unknown }).cause;
+  }
+}
+
+/** Whether an error, or one it was caused by, carries this Postgres or Node error code. */
+function hasCode(error: unknown, matches: (code: string) => boolean): boolean {
+  for (const e of causesOf(error)) if (typeof e.code === 'string' && matches(e.code)) return true;
+  return false;
+}
+
+/** Postgres unique violation (23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  return hasCode(error, (code) => code === '23505');
+}
+
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -169,15 +188,16 @@ const UNREACHABLE_MESSAGE =
  * too many connections, a refused or reset socket, or pg-pool's own connection messages.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string') {
-      if (code.startsWith('08') || code.startsWith('57P') || code === '53300') return true;
-      if (UNREACHABLE_CODES.has(code)) return true;
-    }
-    if (typeof message === 'string' && UNREACHABLE_MESSAGE.test(message)) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
+  if (
+    hasCode(
+      error,
+      (code) =>
+        code.startsWith('08') || code.startsWith('57P') || code === '53300' || UNREACHABLE_CODES.has(code),
+    )
+  )
+    return true;
+  for (const e of causesOf(error))
+    if (typeof e.message === 'string' && UNREACHABLE_MESSAGE.test(e.message)) return true;
   return false;
 }
 
@@ -190,11 +210,7 @@ export const databaseUnavailable: GatewayError = {
 
 /** Whether Postgres cancelled the statement for running past its time limit (57014). */
 export function isStatementTimeout(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
-    if ((e as { code?: unknown }).code === '57014') return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return hasCode(error, (code) => code === '57014');
 }
 
 /** What a report answers when Postgres cancelled it for taking too long. */

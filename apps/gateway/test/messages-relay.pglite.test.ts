@@ -93,4 +93,36 @@ describe('/v1/messages relayed to an Anthropic deployment', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await t.query('select 1 from "LiteLLM_SpendLogs" where request_id = $1', [callId])).toEqual([]);
   });
+
+  it('a refused body holds no rate-limit slot: it is checked before admission', async () => {
+    const limited = await t.createKey({ rpm_limit: 1 });
+    const refused = await fetch(`${t.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        'x-api-key': limited,
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+      },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        max_tokens: 16,
+        messages: [{ role: 'robot', content: 'hi' }],
+      }),
+    });
+    expect(refused.status).toBe(400);
+    const admitted = await fetch(`${t.gateway.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        'x-api-key': limited,
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+      },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    expect(admitted.status).toBe(200);
+  });
 });

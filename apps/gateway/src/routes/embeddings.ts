@@ -29,10 +29,9 @@ export function embeddingRoutes(deps: AppDeps) {
   async function handleEmbeddings(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
     const { raw, body: parsedBody } = await parseModelRequest(clientRequest(c), openAIEmbeddingRequestSchema);
-    const prepared = await prepareCall(deps, c, parsedBody.model, false, raw, 'aembedding', () => ({
-      inputTokens: embeddingInputTokensAtMost(parsedBody.input),
-      outputTokens: 0,
-    }));
+    const prepared = await prepareCall(deps, c, parsedBody.model, false, raw, 'aembedding', {
+      estimate: () => ({ inputTokens: embeddingInputTokensAtMost(parsedBody.input), outputTokens: 0 }),
+    });
     const embed = prepared.adapter.embed;
     if (!embed) {
       throw new GatewayHttpError({

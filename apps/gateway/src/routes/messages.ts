@@ -42,6 +42,21 @@ function pickAnthropicHeaders(headers: Headers): Record<string, string> {
   return picked;
 }
 
+/** An Anthropic Messages body checked against the full schema, in the canonical model; a 400 naming the field otherwise. */
+function toCanonical(json: Record<string, unknown>): ReturnType<typeof fromAnthropicRequest> {
+  const parsed = anthropicRequestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue?.path.join('.') || undefined;
+    throw new GatewayHttpError({
+      kind: 'invalid_request',
+      message: `${param ? `${param}: ` : ''}${issue?.message ?? 'invalid request'}`,
+      ...(param ? { param } : {}),
+    });
+  }
+  return fromAnthropicRequest(parsed.data);
+}
+
 /**
  * `POST /v1/messages`: Anthropic's Messages format in and out, for every provider
  * (wire formats §5). The request goes through the canonical model to the deployment's adapter;
@@ -57,6 +72,8 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     // rest is Anthropic's to judge (clients send roles, blocks and settings we need not know);
     // translated, the full schema checks it below.
     checkMessagesBody(json);
+    // Set by `check` when the deployment is not Anthropic's: the body in the canonical model.
+    let translated: ReturnType<typeof fromAnthropicRequest> | undefined;
     const prepared = await prepareCall(
       deps,
       c,
@@ -64,12 +81,17 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
       json.stream === true,
       json,
       'anthropic_messages',
-      (deployment) => ({
-        inputTokens: inputTokensAtMost(promptSize(json)),
-        outputTokens: typeof json.max_tokens === 'number' ? json.max_tokens : maxOutputTokensOf(deployment),
-      }),
+      {
+        estimate: (deployment) => ({
+          inputTokens: inputTokensAtMost(promptSize(json)),
+          outputTokens: typeof json.max_tokens === 'number' ? json.max_tokens : maxOutputTokensOf(deployment),
+        }),
+        check: (deployment) => {
+          if (deployment.provider !== 'anthropic') translated = toCanonical(json);
+        },
+      },
     );
-    if (prepared.deployment.provider === 'anthropic') {
+    if (!translated) {
       // Anthropic in, Anthropic out: relayed (wire formats §5.1) with only the model name
       // replaced and our own fields removed, so hosted tools, citations, every block type, role
       // and stop reason reach each side exactly as the other sent them; beta headers go along.
@@ -96,20 +118,8 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         },
       });
     }
-    const parsed = anthropicRequestSchema.safeParse(json);
-    if (!parsed.success) {
-      // Refused before anything went upstream: no spend row (its reservation is released).
-      delete event.call;
-      const issue = parsed.error.issues[0];
-      const param = issue?.path.join('.') || undefined;
-      throw new GatewayHttpError({
-        kind: 'invalid_request',
-        message: `${param ? `${param}: ` : ''}${issue?.message ?? 'invalid request'}`,
-        ...(param ? { param } : {}),
-      });
-    }
     // Content without a canonical form is reported with what the provider could not honour.
-    const { request: canonical, dropped } = fromAnthropicRequest(parsed.data);
+    const { request: canonical, dropped } = translated;
     const beta = clientRequest(c).headers.get('anthropic-beta');
     if (beta)
       canonical.anthropicBeta = beta
@@ -121,7 +131,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
       request: { ...canonical, model: prepared.deployment.upstreamModel },
     };
     // Reported back as asked, without a provider prefix (wire formats §10).
-    const model = parseProviderModel(parsed.data.model)?.model ?? parsed.data.model;
+    const model = parseProviderModel(canonical.model)?.model ?? canonical.model;
 
     if (!chat.request.stream) {
       const { result, ...info } = await runChat(chat, event.startedAt);

@@ -149,10 +149,11 @@ export class CachedLookup<T> {
       }
     }
     if (this.options.shared) {
-      setTimeout(() => {
-        for (const id of ids) this.evictLocal(id);
-        void this.#dropShared(ids);
-      }, SECOND_INVALIDATION_DELAY_MS).unref();
+      // Everywhere again: another instance may have read the stale copy before it went.
+      setTimeout(
+        () => void drop().catch((error) => this.options.shared?.onError(error)),
+        SECOND_INVALIDATION_DELAY_MS,
+      ).unref();
     }
     return true;
   }

@@ -2,6 +2,7 @@ import { type Database, pruneInvalidations, readInvalidations } from '@gateway/d
 import type { Logger } from 'pino';
 import type { CachedLookup } from './cached-lookup.ts';
 import type { InvalidationBus } from './invalidation-bus.ts';
+import { PeriodicJob } from './periodic-job.ts';
 
 /** How often every instance reads the log. */
 export const INVALIDATION_POLL_MS = 1_000;
@@ -31,21 +32,20 @@ export class InvalidationLog {
   readonly #lookups = new Map<string, CachedLookup<unknown>>();
   /** Ids of rows applied recently (a read overlaps the previous one by the commit margin). */
   readonly #seen = new Map<number, number>();
+  readonly #job: PeriodicJob<void>;
   #since: Date | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
   #lastPruneMs = 0;
   #failing = false;
-  #stopped = false;
 
   constructor(
     private readonly db: Database,
     lookups: CachedLookup<unknown>[],
     private readonly logger: Logger,
     private readonly bus: InvalidationBus,
-    private readonly pollMs = INVALIDATION_POLL_MS,
+    pollMs = INVALIDATION_POLL_MS,
   ) {
     for (const lookup of lookups) this.#lookups.set(lookup.namespace, lookup);
+    this.#job = new PeriodicJob(() => this.pollOnce(), pollMs, 0);
     // Rows whose invalidations the channel delivered are not applied a second time from the log:
     // that would drop, a second or so after every change, what instances just loaded again
     // (and, with Postgres away at that moment, leave keys unverifiable).
@@ -67,21 +67,13 @@ export class InvalidationLog {
     if (ids.length > 0) await this.bus.publish(`${APPLIED_PREFIX}${ids.join(',')}`).catch(() => {});
   }
 
+  /** Reads the log now, then every poll interval. */
   start(): void {
-    if (this.#timer || this.#stopped) return;
-    const tick = () => {
-      this.#running = this.pollOnce().finally(() => {
-        this.#running = undefined;
-        if (!this.#stopped) this.#timer = setTimeout(tick, this.pollMs).unref();
-      });
-    };
-    tick();
+    this.#job.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#job.stop();
   }
 
   /** One read of the log; failures are logged once per run of failures and retried next time. */
@@ -95,12 +87,15 @@ export class InvalidationLog {
         this.#seen.set(row.id, Date.now());
         const separator = row.entry.indexOf(':');
         const namespace = row.entry.slice(0, separator);
-        byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), row.entry.slice(separator + 1)]);
+        const ids = byNamespace.get(namespace) ?? [];
+        ids.push(row.entry.slice(separator + 1));
+        byNamespace.set(namespace, ids);
       }
       for (const [namespace, ids] of byNamespace) await this.#lookups.get(namespace)?.applyLogged(ids);
       for (const lookup of this.#lookups.values()) await lookup.retryUnconfirmed();
-      for (const [id, at] of this.#seen)
-        if (at < readAt.getTime() - 2 * LATE_COMMIT_MARGIN_MS) this.#seen.delete(id);
+      // A row is read again only within the commit margin after the read that first saw it.
+      const forgetBefore = Date.now() - 3 * LATE_COMMIT_MARGIN_MS;
+      for (const [id, seenAt] of this.#seen) if (seenAt < forgetBefore) this.#seen.delete(id);
       this.#since = readAt;
       if (this.#failing) this.logger.info('cache invalidation log: reading again');
       this.#failing = false;

@@ -269,10 +269,12 @@ export function createLookups({ db, bus, redis, onRedisError, logger }: LookupsO
         return written;
       });
       const told = await Promise.all([...entries].map(([lookup, ids]) => lookup.invalidate(...ids)));
-      // Delivered: the log need not drop these again (here, or on instances that heard it).
-      if (!told.includes(false)) await log.announceApplied(logIds);
-      else log.markApplied(logIds);
-      if (told.includes(false)) {
+      if (!told.includes(false)) {
+        // Delivered: the log need not drop these again (here, or on instances that heard it).
+        await log.announceApplied(logIds);
+      } else {
+        // Dropped here (Redis copies are retried by the log's poll); the others read the log.
+        log.markApplied(logIds);
         logger.warn(
           { waitMs: INVALIDATION_LOG_BOUND_MS },
           'admin change saved, but Redis could not tell the other instances; answering once the invalidation log has reached them',

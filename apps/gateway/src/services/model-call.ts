@@ -57,20 +57,12 @@ export async function prepareModelCall(
   rawBody: Record<string, unknown>,
   callType: ModelCall['callType'],
 ): Promise<PreparedChat> {
-  const prepared = await prepareCall(
-    deps,
-    c,
-    request.model,
-    request.stream,
-    rawBody,
-    callType,
-    (deployment) => {
-      return {
-        inputTokens: inputTokensAtMost({ ...chatRequestText(request), ...chatRequestMedia(request) }),
-        outputTokens: request.maxOutputTokens ?? maxOutputTokensOf(deployment),
-      };
-    },
-  );
+  const prepared = await prepareCall(deps, c, request.model, request.stream, rawBody, callType, {
+    estimate: (deployment) => ({
+      inputTokens: inputTokensAtMost({ ...chatRequestText(request), ...chatRequestMedia(request) }),
+      outputTokens: request.maxOutputTokens ?? maxOutputTokensOf(deployment),
+    }),
+  });
   return { ...prepared, request: { ...request, model: prepared.deployment.upstreamModel } };
 }
 
@@ -86,9 +78,17 @@ export async function prepareCall(
   stream: boolean,
   rawBody: Record<string, unknown>,
   callType: ModelCall['callType'],
-  /** The most the call may use, for its budget reservation; a token of input by default. */
-  estimate: (deployment: Deployment) => CallEstimate = () => ({ inputTokens: 1, outputTokens: 0 }),
+  options: {
+    /** The most the call may use, for its budget reservation; a token of input by default. */
+    estimate?: (deployment: Deployment) => CallEstimate;
+    /**
+     * Checks the body against what the chosen deployment needs (throws to refuse it): before
+     * any access check or admission, so a refused body holds no rate-limit slot and leaves no row.
+     */
+    check?: (deployment: Deployment) => void;
+  } = {},
 ): Promise<PreparedCall> {
+  const estimate = options.estimate ?? (() => ({ inputTokens: 1, outputTokens: 0 }));
   const caller = c.get('caller');
   c.get('event').requestedModel = modelName;
   const clientTarget = clientChosenUpstream(deps, caller, rawBody);
@@ -100,6 +100,7 @@ export async function prepareCall(
       message: `Invalid model name passed in model=${modelName}. Call \`/v1/models\` to view available models for your key.`,
     });
   }
+  options.check?.(deployment);
   const client = clientRequest(c);
   const headers = client.headers;
   const endUser = resolveEndUser(headers, rawBody, deps.endUserHeaders);

@@ -15,10 +15,9 @@ import {
 } from '@gateway/db';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
-import { GatewayHttpError } from '../../errors.ts';
+import { GatewayHttpError, isUniqueViolation } from '../../errors.ts';
 import { addDuration } from '../../services/duration.ts';
 import type { AdminApi } from './admin-api.ts';
-import { isUniqueViolation } from './key-fields.ts';
 
 export const budgetFields = {
   max_budget: z.number().nonnegative().nullish(),

@@ -223,11 +223,3 @@ export const keyJsonSchema = z.looseObject({
   created_at: z.string().nullable(),
   updated_at: z.string().nullable(),
 });
-
-/** Postgres unique violation (the driver error may be wrapped by drizzle). */
-export function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: string }).code === '23505') return true;
-  }
-  return false;
-}

@@ -13,11 +13,11 @@ import {
 } from '@gateway/db';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
-import { GatewayHttpError } from '../../errors.ts';
+import { GatewayHttpError, isUniqueViolation } from '../../errors.ts';
 import { addDuration } from '../../services/duration.ts';
 import { displayKeyName, generateRawKey, hashKey, maskKey, toKeyHash } from '../../services/virtual-key.ts';
 import { type AdminApi, queryBoolean } from './admin-api.ts';
-import { isUniqueViolation, keyFields, keyJsonSchema, toKeyJson, toKeyPatch } from './key-fields.ts';
+import { keyFields, keyJsonSchema, toKeyJson, toKeyPatch } from './key-fields.ts';
 
 const keyRef = z.string().min(1).describe('the raw key (sk-...) or its SHA-256 hash');
 const listSortFields = ['spend', 'max_budget', 'created_at', 'updated_at', 'token', 'key_alias'] as const;

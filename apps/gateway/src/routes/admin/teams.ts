@@ -19,10 +19,10 @@ import {
 } from '@gateway/db';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
-import { GatewayHttpError } from '../../errors.ts';
+import { GatewayHttpError, isUniqueViolation } from '../../errors.ts';
 import { addDuration } from '../../services/duration.ts';
 import type { AdminApi } from './admin-api.ts';
-import { isUniqueViolation, keyJsonSchema, mergeMetadata, toKeyJson } from './key-fields.ts';
+import { keyJsonSchema, mergeMetadata, toKeyJson } from './key-fields.ts';
 
 const member = z
   .object({

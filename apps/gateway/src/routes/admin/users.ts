@@ -19,18 +19,11 @@ import {
 } from '@gateway/db';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
-import { GatewayHttpError } from '../../errors.ts';
+import { GatewayHttpError, isUniqueViolation } from '../../errors.ts';
 import { addDuration } from '../../services/duration.ts';
 import { displayKeyName, generateRawKey, hashKey } from '../../services/virtual-key.ts';
 import type { AdminApi } from './admin-api.ts';
-import {
-  isUniqueViolation,
-  type KeyFields,
-  keyFields,
-  keyJsonSchema,
-  toKeyJson,
-  toKeyPatch,
-} from './key-fields.ts';
+import { type KeyFields, keyFields, keyJsonSchema, toKeyJson, toKeyPatch } from './key-fields.ts';
 
 const roles = ['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer'] as const;
 
