@@ -18,6 +18,8 @@ const { values: flags } = parseArgs({
     rows: { type: 'string', default: '10000000' },
     fresh: { type: 'boolean', default: false },
     repeats: { type: 'string', default: '5' },
+    /** Also time retention (on a copy of the database) and a full reconciliation. */
+    maintenance: { type: 'boolean', default: false },
   },
 });
 const ROWS = Number(flags.rows);
@@ -75,7 +77,7 @@ async function prepareDatabase(): Promise<void> {
   }
   // The schema as the gateway migrates it, and a partition for each day the rows fall on.
   const { openDatabase } = await import('../../packages/db/src/client.ts');
-  const { ensureSpendPartitions } = await import('../../packages/db/src/queries/retention.ts');
+  const { ensureSpendPartitions } = await import('../../packages/db/src/queries/spend-partitions.ts');
   const handle = await openDatabase({ kind: 'postgres', url: url.toString() });
   await handle.migrate();
   await ensureSpendPartitions(handle.db, new Date(Date.now() - (DAYS + 1) * 86_400_000), DAYS + 3);
@@ -270,6 +272,56 @@ async function main(): Promise<void> {
     `\n${ROWS} rows: ${results.length - slow.length} of ${results.length} under 1 s with status 200`,
   );
   for (const r of slow) console.log(`  over: ${r.name} (${r.status}, ${r.medianMs} ms)`);
+  if (flags.maintenance) await timeMaintenance();
+}
+
+/**
+ * Retention with the rows older than 29 days to go, on a copy of the database (whole days
+ * dropped, then the rest of the partly old day deleted in batches), and a reconciliation of the
+ * whole log.
+ */
+async function timeMaintenance(): Promise<void> {
+  const { openDatabase } = await import('../../packages/db/src/client.ts');
+  const { dropSpendPartitionsBefore, pruneSpendLogs } = await import(
+    '../../packages/db/src/queries/retention.ts'
+  );
+  const { reconcileSpend } = await import('../../packages/db/src/queries/reconcile.ts');
+  const copy = `${name}_retention`;
+  await withClient(base!, async (c) => {
+    await c.query(`drop database if exists ${copy}`);
+    await c.query(`create database ${copy} template ${name}`);
+  });
+  const copyUrl = new URL(url);
+  copyUrl.pathname = `/${copy}`;
+  const handle = await openDatabase({ kind: 'postgres', url: copyUrl.toString() });
+  try {
+    const before = new Date(Date.now() - 29 * 86_400_000);
+    let started = performance.now();
+    const dropped = await dropSpendPartitionsBefore(handle.db, before);
+    const droppedMs = performance.now() - started;
+    started = performance.now();
+    const statements: number[] = [];
+    let deleted = 0;
+    for (;;) {
+      const at = performance.now();
+      const n = await pruneSpendLogs(handle.db, before, 5_000);
+      statements.push(performance.now() - at);
+      deleted += n ?? 0;
+      if (!n || n < 5_000) break;
+    }
+    statements.sort((a, b) => a - b);
+    console.log(
+      `retention: dropped whole days holding ${dropped} rows in ${Math.round(droppedMs)} ms; deleted ${deleted} older rows in ${Math.round(performance.now() - started)} ms (5,000 a statement, median ${Math.round(statements[Math.floor(statements.length / 2)]!)} ms, max ${Math.round(statements.at(-1)!)} ms)`,
+    );
+    started = performance.now();
+    const report = await reconcileSpend(handle.db);
+    console.log(
+      `reconciliation of the whole log: ${Math.round(performance.now() - started)} ms (ok: ${report.ok})`,
+    );
+  } finally {
+    await handle.close();
+    await withClient(base!, (c) => c.query(`drop database if exists ${copy}`));
+  }
 }
 
 await main();

@@ -38,8 +38,8 @@ export interface AppDeps {
   lifecycle?: { draining: boolean; open: number };
   /** SHA-256 hex of the master key. */
   masterKeyHash: string;
-  /** Spend-row retention, when configured: reconciliation leaves out what it pruned. */
-  retention?: { retainedFrom(): Date };
+  /** With spend-row retention: the oldest instant whose rows are all kept (reconciliation starts there). */
+  retainedFrom?: () => Date;
   database: DatabaseHandle;
   /** Keys, teams and customers as the request path reads them (cached). */
   lookups: Lookups;

@@ -36,7 +36,7 @@ import { RedisSpendBuffer } from './services/redis-spend-buffer.ts';
 import { createSoftBudgetAlerts } from './services/soft-budget-alerts.ts';
 import { spendPartitionJob } from './services/spend-partition-job.ts';
 import { readSpendQueueDurability } from './services/spend-queue-durability.ts';
-import { SpendRetentionJob } from './services/spend-retention-job.ts';
+import { spendRetentionJob } from './services/spend-retention-job.ts';
 import { type SpendQueue, SpendWriter } from './services/spend-writer.ts';
 import { drainUsageEstimates } from './services/usage-estimate.ts';
 import { hashKey } from './services/virtual-key.ts';
@@ -224,8 +224,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const partitions = spendPartitionJob({ db: database.db, logger });
   await partitions.runOnce();
   partitions.start();
+  const retentionPeriodMs = config.spendRetention?.periodMs;
   const retention = config.spendRetention
-    ? new SpendRetentionJob({ db: database.db, logger, ...config.spendRetention })
+    ? spendRetentionJob({ db: database.db, logger, ...config.spendRetention })
     : undefined;
   retention?.start();
 
@@ -271,7 +272,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       apiKey: config.anthropicPassthrough.apiKey,
     },
     cacheKind: redis ? 'redis' : null,
-    ...(retention ? { retention } : {}),
+    // Reconciliation leaves out what retention may have pruned.
+    ...(retentionPeriodMs !== undefined
+      ? { retainedFrom: () => new Date(Date.now() - retentionPeriodMs) }
+      : {}),
     version: GATEWAY_VERSION,
   });
 

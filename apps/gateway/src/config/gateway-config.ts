@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { type PriceOverrides, priceOverrideFields } from '@gateway/pricing';
 import { type ProviderId, parseProviderModel } from '@gateway/providers';
 import { z } from 'zod';
+import { addDuration } from '../services/duration.ts';
 import type { MetricsOptions } from '../services/metrics.ts';
 import { DEFAULT_END_USER_HEADERS } from '../services/request-attribution.ts';
 import { ConfigError, type ConfigFile, type ModelEntry, readConfigFile } from './config-file.ts';
@@ -309,16 +310,15 @@ function endUserHeadersOf(general: ConfigFile['general_settings']): string[] {
   return [...new Set(names.map((name) => name.toLowerCase()))];
 }
 
-/** A LiteLLM duration as milliseconds (months as 30 days), or a ConfigError naming the field. */
+/** A LiteLLM duration as milliseconds (a month as the one after January 1970), or a ConfigError naming the field. */
 function durationMs(field: string, value: string): number {
-  const match = /^(\d+)(s|m|h|d|w|mo)?$/.exec(value.trim());
-  const unitMs = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8, mo: 2.592e9 } as const;
-  if (!match || Number(match[1]) <= 0) {
+  const ms = addDuration(new Date(0), value)?.getTime() ?? 0;
+  if (ms <= 0) {
     throw new ConfigError(
       `general_settings.${field}: "${value}" is not a duration (30s, 30m, 12h, 30d, 4w, 6mo)`,
     );
   }
-  return Number(match[1]) * unitMs[(match[2] ?? 's') as keyof typeof unitMs];
+  return ms;
 }
 
 function retentionOf(general: ConfigFile['general_settings']): Pick<GatewayConfig, 'spendRetention'> {

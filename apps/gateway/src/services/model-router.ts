@@ -21,6 +21,8 @@ function globToRegExp(pattern: string): RegExp {
 export class ModelRouter {
   readonly #groups = new Map<string, Group>();
   readonly #wildcards: { pattern: RegExp; group: Group }[] = [];
+  /** `<provider>/<upstream model>` -> its first deployment (the pass-through prices by it). */
+  readonly #byUpstream = new Map<string, Deployment>();
 
   constructor(deployments: Deployment[]) {
     for (const deployment of deployments) {
@@ -33,6 +35,8 @@ export class ModelRouter {
         }
       }
       group.deployments.push(deployment);
+      const upstream = `${deployment.provider}/${deployment.upstreamModel}`;
+      if (!this.#byUpstream.has(upstream)) this.#byUpstream.set(upstream, deployment);
     }
   }
 
@@ -67,10 +71,7 @@ export class ModelRouter {
 
   /** The first deployment of this provider and upstream model (for its prices), if any. */
   deploymentFor(provider: string, upstreamModel: string): Deployment | undefined {
-    for (const group of this.#groups.values())
-      for (const deployment of group.deployments)
-        if (deployment.provider === provider && deployment.upstreamModel === upstreamModel) return deployment;
-    return undefined;
+    return this.#byUpstream.get(`${provider}/${upstreamModel}`);
   }
 
   /** Every deployment, in config order. */

@@ -15,53 +15,44 @@ const PAUSE_MS = 50;
  * added to `gateway_pruned_spend` first, so reconciliation still balances; the daily aggregates
  * and every spend counter are kept.
  */
-export class SpendRetentionJob {
-  readonly #job: PeriodicJob<number>;
+export interface SpendRetentionOptions {
+  db: Database;
+  logger: Logger;
+  periodMs: number;
+  intervalMs: number;
+}
 
-  constructor(
-    private readonly options: { db: Database; logger: Logger; periodMs: number; intervalMs: number },
-  ) {
-    // A first pass shortly after start, then one per interval.
-    this.#job = new PeriodicJob(() => this.#pass(), options.intervalMs, 5_000);
-  }
+/** The retention pass every interval, the first 5 s after start. */
+export function spendRetentionJob(options: SpendRetentionOptions): PeriodicJob<number> {
+  const job: PeriodicJob<number> = new PeriodicJob(
+    () => removeOldSpend(options, job),
+    options.intervalMs,
+    5_000,
+  );
+  return job;
+}
 
-  /** The oldest instant whose rows are all kept (now less the period). */
-  retainedFrom(now = new Date()): Date {
-    return new Date(now.getTime() - this.options.periodMs);
-  }
-
-  start(): void {
-    this.#job.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#job.stop().then(() => {});
-  }
-
-  /** One pass: whole days dropped, then batches until nothing older is left. Resolves to the rows removed. */
-  runOnce(): Promise<number> {
-    return this.#job.runOnce();
-  }
-
-  async #pass(): Promise<number> {
-    const { db, logger } = this.options;
-    const before = this.retainedFrom();
-    let total = 0;
-    try {
-      const dropped = await dropSpendPartitionsBefore(db, before);
-      if (dropped === undefined) return 0;
-      total += dropped;
-      while (!this.#job.stopped) {
-        const deleted = await pruneSpendLogs(db, before, BATCH_ROWS);
-        if (deleted === undefined) break;
-        total += deleted;
-        if (deleted < BATCH_ROWS) break;
-        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
-      }
-      if (total > 0) logger.info({ deleted: total, before }, 'spend log retention: old rows deleted');
-    } catch (error) {
-      logger.warn({ err: error, deleted: total }, 'spend log retention failed; trying again next interval');
+/** One pass: whole days dropped, then batches until nothing older is left. Resolves to the rows removed. */
+async function removeOldSpend(
+  { db, logger, periodMs }: SpendRetentionOptions,
+  job: PeriodicJob<number>,
+): Promise<number> {
+  const before = new Date(Date.now() - periodMs);
+  let total = 0;
+  try {
+    const dropped = await dropSpendPartitionsBefore(db, before);
+    if (dropped === undefined) return 0;
+    total += dropped;
+    while (!job.stopped) {
+      const deleted = await pruneSpendLogs(db, before, BATCH_ROWS);
+      if (deleted === undefined) break;
+      total += deleted;
+      if (deleted < BATCH_ROWS) break;
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
     }
-    return total;
+    if (total > 0) logger.info({ deleted: total, before }, 'spend log retention: old rows deleted');
+  } catch (error) {
+    logger.warn({ err: error, deleted: total }, 'spend log retention failed; trying again next interval');
   }
+  return total;
 }

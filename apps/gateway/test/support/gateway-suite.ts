@@ -527,6 +527,10 @@ export function defineGatewaySuite(backend: Backend): void {
       );
       expect(await json('/spend/logs?end_user=nobody-at-all')).toEqual([]);
       const today = new Date().toISOString().slice(0, 10);
+      // A request id names rows: rows, with dates too, not a day summary.
+      expect(await json(`/spend/logs?request_id=${callId}&start_date=${today}&end_date=${today}`)).toEqual(
+        byKey,
+      );
       expect(await json(`/spend/logs?api_key=${token}&start_date=${today}&end_date=${today}`)).toEqual([
         { startTime: today, spend: cost, [token]: cost, users: {}, models: { 'gpt-4o-mini': cost } },
       ]);
@@ -535,6 +539,16 @@ export function defineGatewaySuite(backend: Backend): void {
         log_count: 1,
         total_spend: cost,
       });
+      expect(await json(`/spend/tags?start_date=${today}&end_date=${today}`)).toContainEqual({
+        individual_request_tag: `tag-${backend}`,
+        log_count: 1,
+        total_spend: cost,
+      });
+      const tagsOf = async (path: string) =>
+        ((await json(path)) as { individual_request_tag: string }[]).map((t) => t.individual_request_tag);
+      expect(await tagsOf('/spend/tags?start_date=2020-01-01&end_date=2020-01-31')).not.toContain(
+        `tag-${backend}`,
+      );
       expect((await admin('/spend/logs?start_date=2026-01-01')).status).toBe(400);
     });
 

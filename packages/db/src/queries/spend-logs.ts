@@ -38,16 +38,19 @@ function whereOf(f: SpendLogFilter): SQL | undefined {
   );
 }
 
+/** The most matching rows a page's total counts. */
+const COUNT_CAP = 1_000_000;
+
 /**
  * One page of spend rows, newest first (ties by request id, so pages never overlap). Reads one
  * row more than the page to say whether another follows, and counts the whole set only when
  * asked (`withTotal`), which on a large log costs a scan of every matching row; the count
- * stops at `countCap` (then `totalCapped` is true).
+ * stops at COUNT_CAP (then `totalCapped` is true).
  */
 export async function pageSpendLogs(
   db: Database,
   filter: SpendLogFilter,
-  page: { page: number; pageSize: number; withTotal?: boolean; countCap?: number },
+  page: { page: number; pageSize: number; withTotal?: boolean },
 ): Promise<{ rows: SpendLogRow[]; hasMore: boolean; total?: number; totalCapped?: boolean }> {
   const where = whereOf(filter);
   const found = await db
@@ -60,7 +63,7 @@ export async function pageSpendLogs(
   const hasMore = found.length > page.pageSize;
   const rows = hasMore ? found.slice(0, page.pageSize) : found;
   if (!page.withTotal) return { rows, hasMore };
-  const cap = page.countCap ?? 1_000_000;
+  const cap = COUNT_CAP;
   const capped = db
     .select({ one: sql`1` })
     .from(spendLogs)

@@ -5,13 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, defaultMigrationsFolder, openDatabase } from '../client.ts';
 import type { NewSpendLogRow } from '../schema/spend-logs.ts';
 import { reconcileSpend } from './reconcile.ts';
-import {
-  dropSpendPartitionsBefore,
-  ensureSpendPartitions,
-  spendDayPartitions,
-  spendPartitionName,
-} from './retention.ts';
+import { dropSpendPartitionsBefore } from './retention.ts';
 import { writeSpendBatch } from './spend.ts';
+import { ensureSpendPartitions, spendDayPartitions, spendPartitionName } from './spend-partitions.ts';
 
 const DAY_MS = 86_400_000;
 const today = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);

@@ -150,7 +150,8 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         const from = new Date(`${q.start_date}T00:00:00Z`);
         const to = new Date(`${q.end_date}T00:00:00Z`);
         to.setUTCDate(to.getUTCDate() + 1);
-        if (q.summarize) {
+        // A request id names rows: they are answered as rows whatever `summarize` says.
+        if (q.summarize && !q.request_id) {
           if (to.getTime() - from.getTime() > MAX_SUMMARY_DAYS * 86_400_000) {
             throw new GatewayHttpError({
               kind: 'invalid_request',
@@ -196,18 +197,23 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         page: z.number(),
         page_size: z.number(),
         total_pages: z.number(),
+        total_capped: z.boolean().optional(),
       }),
     },
     async ({ query: q }) => {
       let apiKey = q.api_key ? toKeyHash(q.api_key) : undefined;
       if (q.key_alias) {
         const [key] = await findKeysByAliases(deps.database.db, [q.key_alias]);
-        if (!key) return { data: [], total: 0, page: q.page, page_size: q.page_size, total_pages: 0 };
-        if (apiKey && apiKey !== key.token)
+        // No such alias, or one of another key than `api_key` names: nothing matches.
+        if (!key || (apiKey && apiKey !== key.token))
           return { data: [], total: 0, page: q.page, page_size: q.page_size, total_pages: 0 };
         apiKey = key.token;
       }
-      const { rows, total = 0 } = await pageSpendLogs(
+      const {
+        rows,
+        total = 0,
+        totalCapped,
+      } = await pageSpendLogs(
         reports.db,
         {
           apiKey,
@@ -230,6 +236,8 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         page: q.page,
         page_size: q.page_size,
         total_pages: Math.ceil(total / q.page_size),
+        // Ours: counting stops at a million matching rows; `total` is then a lower bound.
+        ...(totalCapped ? { total_capped: true } : {}),
       };
     },
   );
@@ -239,18 +247,23 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
       method: 'get',
       path: '/spend/tags',
       tag: 'spend',
-      summary: 'All-time spend and request count per request tag',
+      summary:
+        'Spend and request count per request tag: all time, or between the dates given (LiteLLM ignores them)',
       access: 'admin',
       query: z.object({ start_date: date.optional(), end_date: date.optional() }),
       response: z.array(
         z.object({ individual_request_tag: z.string(), log_count: z.number(), total_spend: z.number() }),
       ),
     },
-    async () => {
-      // From the daily tag aggregate (one row per tag, day, key and model), not the spend rows.
+    async ({ query: q }) => {
+      // From the daily tag aggregate (one row per tag, day, key and model), not the spend rows;
+      // its days make the dates LiteLLM accepts and ignores cheap to honour.
       const rows = await query<{ tag: string; log_count: number; total_spend: string | null }>(
         `select tag, sum(api_requests)::int as log_count, sum(spend)::text as total_spend
-         from "LiteLLM_DailyTagSpend" group by tag order by sum(spend) desc nulls last`,
+         from "LiteLLM_DailyTagSpend"
+         where ($1::text is null or date >= $1) and ($2::text is null or date <= $2)
+         group by tag order by sum(spend) desc nulls last`,
+        [q.start_date ?? null, q.end_date ?? null],
       );
       return rows.map((row) => ({
         individual_request_tag: row.tag,
@@ -326,7 +339,7 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
       // The spend counter of this process against the rows it wrote up to the same row (each
       // carries its order), once what it queued is written (for a few seconds at most).
       const counted = deps.metrics.counted;
-      const retainedFrom = deps.retention?.retainedFrom();
+      const retainedFrom = deps.retainedFrom?.();
       await deps.spendQueue.flush(5_000);
       const report = await reconcileSpend(reports.db, {
         startDate: q.start_date,
@@ -341,7 +354,7 @@ export function registerSpendRoutes(api: AdminApi, deps: AppDeps): void {
         !prometheusCompared || (prometheusDifference === '0' && counted.rows === written.rows);
       return {
         ok: report.ok && prometheusOk,
-        difference: addUsd(report.difference, prometheusDifference),
+        difference: prometheusCompared ? addUsd(report.difference, prometheusDifference) : report.difference,
         start_date: q.start_date ?? null,
         end_date: q.end_date ?? null,
         spend_logs: report.spendLogs,
