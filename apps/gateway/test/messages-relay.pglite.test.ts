@@ -24,11 +24,11 @@ afterAll(async () => {
   await t?.close();
 });
 
-const send = (body: Record<string, unknown>) =>
+const send = (body: Record<string, unknown>, apiKey = key) =>
   fetch(`${t.gateway.url}/v1/messages`, {
     method: 'POST',
     headers: {
-      'x-api-key': key,
+      'x-api-key': apiKey,
       'content-type': 'application/json',
       'anthropic-version': '2023-06-01',
       'anthropic-beta': BETA,
@@ -96,33 +96,15 @@ describe('/v1/messages relayed to an Anthropic deployment', () => {
 
   it('a refused body holds no rate-limit slot: it is checked before admission', async () => {
     const limited = await t.createKey({ rpm_limit: 1 });
-    const refused = await fetch(`${t.gateway.url}/v1/messages`, {
-      method: 'POST',
-      headers: {
-        'x-api-key': limited,
-        'content-type': 'application/json',
-        'anthropic-version': '2023-06-01',
-      },
-      body: JSON.stringify({
-        model: 'gpt-4o-mini',
-        max_tokens: 16,
-        messages: [{ role: 'robot', content: 'hi' }],
-      }),
-    });
+    const refused = await send(
+      { model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'robot', content: 'hi' }] },
+      limited,
+    );
     expect(refused.status).toBe(400);
-    const admitted = await fetch(`${t.gateway.url}/v1/messages`, {
-      method: 'POST',
-      headers: {
-        'x-api-key': limited,
-        'content-type': 'application/json',
-        'anthropic-version': '2023-06-01',
-      },
-      body: JSON.stringify({
-        model: 'gpt-4o-mini',
-        max_tokens: 16,
-        messages: [{ role: 'user', content: 'hi' }],
-      }),
-    });
+    const admitted = await send(
+      { model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
+      limited,
+    );
     expect(admitted.status).toBe(200);
   });
 });
