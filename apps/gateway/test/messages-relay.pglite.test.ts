@@ -108,3 +108,61 @@ describe('/v1/messages relayed to an Anthropic deployment', () => {
     expect(admitted.status).toBe(200);
   });
 });
+
+describe('/v1/messages translated for an OpenAI-format deployment', () => {
+  it.each([true, false])(
+    'accepts a current Claude Code request: system entries in place, effort as reasoning_effort, context_management reported dropped (stream %s)',
+    async (stream) => {
+      const before = t.mock.requests.length;
+      const response = await send({ ...corpus, model: 'gpt-4o-mini', stream });
+      const text = await response.text();
+      expect(response.status, text).toBe(200);
+      expect(response.headers.get('x-gateway-dropped-params')).toBe('context_management');
+      const sent = t.mock.requests.slice(before);
+      expect(sent).toHaveLength(1);
+      const body = sent[0]!.body as Record<string, unknown>;
+      expect(body).toMatchObject({ model: 'gpt-4o-mini', reasoning_effort: 'high' });
+      expect(body).not.toHaveProperty('context_management');
+      expect(body).not.toHaveProperty('output_config');
+      const roles = (body.messages as { role: string }[]).map((m) => m.role);
+      // system (top-level), user, system (mid-conversation), assistant, tool, user.
+      expect(roles).toEqual(['system', 'user', 'system', 'assistant', 'tool', 'user']);
+      expect((body.messages as { content: unknown }[])[2]!.content).toBe(
+        'The working directory changed to /work/project.',
+      );
+
+      const row = await t.spendRow<{ status: string; model_group: string; spend: string | null }>(
+        response.headers.get('x-litellm-call-id'),
+      );
+      expect(row).toMatchObject({ status: 'success', model_group: 'gpt-4o-mini' });
+      expect(Number(row.spend)).toBeGreaterThan(0);
+    },
+  );
+
+  it('refuses a block it cannot carry with a 400 naming it, before calling upstream', async () => {
+    const before = t.mock.requests.length;
+    const response = await send({
+      ...corpus,
+      model: 'gpt-4o-mini',
+      messages: [
+        { role: 'user', content: 'Search the web.' },
+        {
+          role: 'assistant',
+          content: [{ type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'x' } }],
+        },
+        { role: 'user', content: 'Go on.' },
+      ],
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: expect.stringMatching(
+          /^messages\.1\.content\.0: a server_tool_use block cannot be translated/,
+        ),
+      },
+    });
+    expect(t.mock.requests.length).toBe(before);
+  });
+});

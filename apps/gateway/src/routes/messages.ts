@@ -1,5 +1,6 @@
 import {
   anthropicRequestSchema,
+  type ChatRequest,
   fromAnthropicRequest,
   parseProviderModel,
   toAnthropicMessage,
@@ -42,8 +43,13 @@ function pickAnthropicHeaders(headers: Headers): Record<string, string> {
   return picked;
 }
 
-/** An Anthropic Messages body checked against the full schema, in the canonical model; a 400 naming the field otherwise. */
-function toCanonical(json: Record<string, unknown>): ReturnType<typeof fromAnthropicRequest> {
+type Translated = { request: ChatRequest; dropped: string[] };
+
+/**
+ * An Anthropic Messages body in the canonical model, for a deployment that speaks another
+ * format; a 400 naming the field when the body is malformed or holds what cannot be translated.
+ */
+function toCanonical(json: Record<string, unknown>): Translated {
   const parsed = anthropicRequestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -54,7 +60,9 @@ function toCanonical(json: Record<string, unknown>): ReturnType<typeof fromAnthr
       ...(param ? { param } : {}),
     });
   }
-  return fromAnthropicRequest(parsed.data);
+  const translated = fromAnthropicRequest(parsed.data);
+  if (!translated.ok) throw new GatewayHttpError(translated.error);
+  return translated.value;
 }
 
 /**
@@ -73,7 +81,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     // translated, the full schema checks it below.
     checkMessagesBody(json);
     // Set by `check` when the deployment is not Anthropic's: the body in the canonical model.
-    let translated: ReturnType<typeof fromAnthropicRequest> | undefined;
+    let translated: Translated | undefined;
     const prepared = await prepareCall(
       deps,
       c,

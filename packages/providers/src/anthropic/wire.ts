@@ -148,7 +148,8 @@ export const anthropicRequestSchema = z.looseObject({
   messages: z
     .array(
       z.looseObject({
-        role: z.enum(['user', 'assistant']),
+        // `system` entries inside `messages` are what current Claude Code sends mid-conversation.
+        role: z.enum(['user', 'assistant', 'system']),
         content: z.union([z.string(), z.array(requestBlock)]),
       }),
     )
@@ -167,6 +168,7 @@ export const anthropicRequestSchema = z.looseObject({
         description: z.string().nullish(),
         input_schema: z.record(z.string(), z.unknown()).nullish(),
         cache_control: cacheControl.nullish(),
+        strict: z.boolean().nullish(),
       }),
     )
     .nullish(),
@@ -185,5 +187,6 @@ export const anthropicRequestSchema = z.looseObject({
     ])
     .nullish(),
   metadata: z.looseObject({ user_id: z.string().nullish() }).nullish(),
+  output_config: z.record(z.string(), z.unknown()).nullish(),
 });
 export type AnthropicRequest = z.infer<typeof anthropicRequestSchema>;
