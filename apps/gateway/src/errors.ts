@@ -94,13 +94,20 @@ export function toErrorBody(error: GatewayError, callId: string): ErrorBody {
   return { error: { message, type: typeOf(error), param: paramOf(error), code: String(status) } };
 }
 
-/** Headers that travel with an error response (`retry-after` on rate limits). */
+/**
+ * Headers that travel with an error response: `retry-after` on rate limits, and
+ * `x-should-retry: false` on an exhausted budget, which waiting does not cure (the official
+ * OpenAI and Anthropic SDKs, and so Claude Code and Codex, otherwise retry every 429).
+ */
 export function errorHeaders(error: GatewayError): Record<string, string> {
   const retryAfter =
     error.kind === 'rate_limited' || error.kind === 'upstream_error' ? error.retryAfterSeconds : undefined;
   return {
     ...(error.kind === 'rate_limited' ? error.headers : {}),
     ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}),
+    ...(error.kind === 'rate_limited' && error.type === 'budget_exceeded'
+      ? { 'x-should-retry': 'false' }
+      : {}),
   };
 }
 
