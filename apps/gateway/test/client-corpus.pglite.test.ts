@@ -6,7 +6,8 @@ import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
  * The corpus: request bodies recorded from current clients (Claude Code, `@anthropic-ai/sdk`,
  * `openai`; `scripts/record-client-corpus.ts`), replayed through the gateway on every change.
  * Same dialect as the deployment, a body is relayed: what reaches the upstream equals what the
- * client sent but for the documented edits. Across dialects, it is translated and accepted.
+ * client sent but for the documented edits (model name; LiteLLM's own fields; usage asked for on
+ * an OpenAI stream). Across dialects, it is translated and accepted.
  */
 interface Entry {
   name: string;
@@ -82,10 +83,16 @@ describe.each(anthropicEntries)('$name ($client)', (entry) => {
 });
 
 describe.each(openaiEntries)('$name ($client)', (entry) => {
-  it('is answered by an OpenAI-format deployment', async () => {
+  it('is relayed to an OpenAI-format deployment unchanged but for the documented edits', async () => {
     const { status, text, sent } = await replay(entry, 'gpt-4o-mini');
     expect(status, text).toBe('200');
-    expect((sent[0] as { path: string }).path).toBe('/v1/chat/completions');
+    const upstream = sent[0] as { path: string; body: unknown };
+    expect(upstream.path).toBe('/v1/chat/completions');
+    // The model; LiteLLM's fields (`metadata` is LiteLLM's on its proxy); usage asked for on a stream.
+    const { metadata: _metadata, ...expected } = entry.body;
+    if (expected.stream === true)
+      expected.stream_options = { ...(expected.stream_options as object), include_usage: true };
+    expect(upstream.body).toEqual({ ...expected, model: 'gpt-4o-mini' });
   });
 
   it('is translated for an Anthropic deployment and accepted', async () => {

@@ -1,6 +1,14 @@
-import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamEvent } from './canonical.ts';
+import type {
+  ChatRequest,
+  ChatResult,
+  EmbeddingRequest,
+  EmbeddingResult,
+  StreamEvent,
+  Usage,
+} from './canonical.ts';
 import type { Result } from './errors.ts';
 import type { UpstreamPools } from './http/upstream-pools.ts';
+import type { OpenAIRelayStreamOptions } from './openai/relay-stream.ts';
 import type { OpenAIImageRequest } from './openrouter/images.ts';
 
 /** Where and how to reach one deployment, resolved by the gateway from its config. */
@@ -45,6 +53,17 @@ export interface ChatResponse {
   droppedParams: string[];
 }
 
+/** A relayed answer: the upstream's body as it came, and what billing reads from it. */
+export interface RelayedChat {
+  /** The upstream's JSON text, unchanged. */
+  body: string;
+  id?: string;
+  model?: string;
+  usage: Usage;
+  upstream: UpstreamResponseInfo;
+  droppedParams: string[];
+}
+
 export interface ChatStreamResponse {
   /**
    * The answer's events, in batches: what one read from the upstream yielded, so that what
@@ -67,6 +86,18 @@ export interface ProviderAdapter {
   id: string;
   chat(request: ChatRequest, target: CallTarget): Promise<Result<ChatResponse>>;
   chatStream(request: ChatRequest, target: CallTarget): Promise<Result<ChatStreamResponse>>;
+  /**
+   * The same-dialect relay, for adapters whose wire format is OpenAI Chat Completions: the
+   * client's own body (its model already the upstream's) goes with only the provider's needed
+   * edits, and the answer comes back as the upstream sent it. Absent for other wire formats.
+   */
+  relayChat?(body: Record<string, unknown>, target: CallTarget): Promise<Result<RelayedChat>>;
+  /** {@link relayChat} for a stream: the upstream's events as `raw` text beside metering events. */
+  relayChatStream?(
+    body: Record<string, unknown>,
+    target: CallTarget,
+    options: OpenAIRelayStreamOptions,
+  ): Promise<Result<ChatStreamResponse>>;
   /** Absent when the provider has no embeddings endpoint. */
   embed?(request: EmbeddingRequest, target: CallTarget): Promise<Result<EmbeddingResponse>>;
   /** Absent when the provider cannot generate images. `body.model` is the upstream model. */

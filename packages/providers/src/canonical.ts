@@ -229,7 +229,12 @@ export type StreamEvent =
   | { type: 'finish'; choice: number; finishReason: FinishReason }
   /** Usage so far; a later usage event replaces an earlier one. */
   | { type: 'usage'; usage: Usage }
-  | { type: 'error'; error: GatewayError };
+  | { type: 'error'; error: GatewayError }
+  /**
+   * Upstream SSE text relayed to a client of the same dialect as it came (same-dialect relay);
+   * the other events beside it only meter the call. Renderers of another dialect ignore it.
+   */
+  | { type: 'raw'; text: string };
 
 /** An embeddings request in the OpenAI shape, which every provider is translated from. */
 export interface EmbeddingRequest {

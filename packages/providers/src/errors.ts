@@ -36,6 +36,8 @@ export type GatewayError =
       retryable: boolean;
       vendorType?: string;
       vendorCode?: string;
+      /** The request field a 4xx names (OpenAI's `error.param`), passed on to the caller. */
+      param?: string;
       retryAfterSeconds?: number;
     }
   | { kind: 'upstream_timeout'; provider: string; message: string }

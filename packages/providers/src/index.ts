@@ -4,6 +4,7 @@ export type {
   ChatResponse,
   ChatStreamResponse,
   ProviderAdapter,
+  RelayedChat,
   UpstreamResponseInfo,
 } from './adapter.ts';
 export {
@@ -42,9 +43,18 @@ export {
   openAIEmbeddingRequestSchema,
   toOpenAIEmbeddingResponse,
 } from './openai/embeddings.ts';
-export { fromOpenAIChatRequest, upstreamOverrideFields } from './openai/from-openai-request.ts';
+export {
+  fromOpenAIChatRequest,
+  gatewayOwnedFields,
+  upstreamOverrideFields,
+} from './openai/from-openai-request.ts';
+export type { OpenAIRelayStreamOptions } from './openai/relay-stream.ts';
 export { toOpenAIChatResponse } from './openai/to-openai-response.ts';
-export { toOpenAIStream, toOpenAIStreamTransformer } from './openai/to-openai-stream.ts';
+export {
+  toOpenAIRelayTransformer,
+  toOpenAIStream,
+  toOpenAIStreamTransformer,
+} from './openai/to-openai-stream.ts';
 export { type OpenAIChatRequest, openAIChatRequestSchema } from './openai/wire.ts';
 export { adjustOpenRouterBody } from './openrouter/adjust-openrouter-body.ts';
 export { type OpenAIImageRequest, openAIImageRequestSchema } from './openrouter/images.ts';

@@ -17,7 +17,7 @@ import { authorizeModelCall } from '../services/authorize-model-call.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import { resolveEndUser, resolveTags } from '../services/request-attribution.ts';
 import type { ModelCall } from '../services/request-event.ts';
-import { checkMessagesBody, invalid, promptSize } from './anthropic-body.ts';
+import { checkModelBody, invalid, promptSize } from './model-body.ts';
 import { findJsonOffence } from './parse-json-body.ts';
 
 /**
@@ -82,7 +82,7 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
           json = parsed as Record<string, unknown>;
       }
       const metered = method === 'POST' && url.pathname.startsWith('/anthropic/v1/messages');
-      if (metered) checkMessagesBody(json);
+      if (metered) checkModelBody(json);
       const headers = c.req.raw.headers;
       const caller = c.get('caller');
       const endUser = json ? resolveEndUser(headers, json, deps.endUserHeaders) : undefined;

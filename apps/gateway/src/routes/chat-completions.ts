@@ -1,60 +1,147 @@
 import {
+  type ChatRequest,
   fromOpenAIChatRequest,
+  gatewayOwnedFields,
   openAIChatRequestSchema,
   toOpenAIChatResponse,
+  toOpenAIRelayTransformer,
   toOpenAIStreamTransformer,
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
-import { toErrorBody } from '../errors.ts';
+import { GatewayHttpError, toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
+import { inputTokensAtMost } from '../services/admission.ts';
 import type { FinishRequestEvent } from '../services/finish-request-event.ts';
-import { callHeaders, prepareModelCall, priceCall, runChat, runChatStream } from '../services/model-call.ts';
-import { modelJson, parseModelRequest } from './parse-json-body.ts';
+import {
+  callHeaders,
+  maxOutputTokensOf,
+  type PreparedChat,
+  prepareCall,
+  priceCall,
+  runChat,
+  runChatStream,
+  runRelayedChat,
+  runStream,
+} from '../services/model-call.ts';
+import { checkModelBody, maxTokensOf, promptSize } from './model-body.ts';
+import { modelJson, parseJsonBody } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
-/** `POST /v1/chat/completions` and `/chat/completions`: OpenAI format in and out, any provider. */
+/** An OpenAI Chat Completions body checked against the full schema, in the canonical model. */
+function toCanonical(json: Record<string, unknown>, anthropicBeta: string | null): ChatRequest {
+  const parsed = openAIChatRequestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue?.path.join('.') || undefined;
+    throw new GatewayHttpError({
+      kind: 'invalid_request',
+      message: `Invalid request body: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`,
+      ...(param ? { param } : {}),
+    });
+  }
+  const request = fromOpenAIChatRequest(parsed.data);
+  // Anthropic betas asked for on the OpenAI route reach Anthropic deployments (merged with ours).
+  if (anthropicBeta)
+    request.anthropicBeta = anthropicBeta
+      .split(',')
+      .map((value) => value.trim())
+      .filter(Boolean);
+  return request;
+}
+
+/** The client's body as relayed: addressed to the upstream model, without the gateway's own fields. */
+function relayBody(json: Record<string, unknown>, upstreamModel: string): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(json)) if (!gatewayOwnedFields.has(field)) body[field] = value;
+  body.model = upstreamModel;
+  return body;
+}
+
+/**
+ * `POST /v1/chat/completions` and `/chat/completions`: OpenAI format in and out, any provider.
+ * To a deployment that speaks OpenAI's format (OpenAI, DeepSeek, OpenRouter) the call is
+ * relayed: the client's body goes as sent but for the documented edits, the answer comes back as
+ * the upstream sent it. To others it is translated through the canonical model.
+ */
 export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
   async function handleChatCompletion(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const { raw, body } = await parseModelRequest(clientRequest(c), openAIChatRequestSchema);
-    const request = fromOpenAIChatRequest(body);
-    // Anthropic betas asked for on the OpenAI route reach Anthropic deployments (merged with ours).
-    const beta = clientRequest(c).headers.get('anthropic-beta');
-    if (beta)
-      request.anthropicBeta = beta
-        .split(',')
-        .map((value) => value.trim())
-        .filter(Boolean);
-    const prepared = await prepareModelCall(deps, c, request, raw, 'acompletion');
+    const raw = await parseJsonBody(clientRequest(c));
+    const json =
+      raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+    checkModelBody(json);
+    const stream = json.stream === true;
+    // Set by `check` when the deployment does not speak OpenAI's format: the canonical request.
+    let translated: ChatRequest | undefined;
+    const prepared = await prepareCall(deps, c, json.model as string, stream, json, 'acompletion', {
+      estimate: (deployment) => ({
+        inputTokens: inputTokensAtMost(promptSize(json)),
+        outputTokens: maxTokensOf(json) ?? maxOutputTokensOf(deployment),
+      }),
+      check: (deployment) => {
+        if (!deps.adapters.get(deployment.provider)?.relayChat)
+          translated = toCanonical(json, clientRequest(c).headers.get('anthropic-beta'));
+      },
+    });
+    const caller = c.get('caller');
+    const costOf = (usage: Parameters<typeof priceCall>[1]) => {
+      const price = priceCall(
+        prepared.deployment,
+        usage,
+        event.startedAt,
+        prepared.call.callerChosenUpstream,
+      );
+      return price.priced ? price.costUsd : undefined;
+    };
+    const renderError = (error: Parameters<typeof toErrorBody>[0]) => toErrorBody(error, event.requestId);
 
-    if (!prepared.request.stream) {
-      const { result, ...info } = await runChat(prepared, event.startedAt);
-      return modelJson(
+    if (!translated) {
+      const body = relayBody(json, prepared.deployment.upstreamModel);
+      if (!stream) {
+        const { relayed, ...info } = await runRelayedChat(prepared, body, event.startedAt);
+        c.set('callIdSent', true);
+        return new Response(relayed.body, {
+          status: 200,
+          headers: {
+            'content-type': 'application/json',
+            ...callHeaders(caller, prepared, info, event.requestId),
+          },
+        });
+      }
+      const streamOptions = json.stream_options as { include_usage?: unknown } | undefined;
+      const { events, ...info } = await runStream(prepared, c, finish, {
+        start: () =>
+          prepared.adapter.relayChatStream!(body, prepared.target, {
+            includeUsage: streamOptions?.include_usage === true,
+            costOf,
+          }),
+        prompt: () => promptSize(json),
+      });
+      return sseResponse(
         c,
-        toOpenAIChatResponse(result),
-        callHeaders(c.get('caller'), prepared, info, event.requestId),
+        events,
+        toOpenAIRelayTransformer({ renderError }),
+        callHeaders(caller, prepared, info, event.requestId),
       );
     }
-    const { events, ...info } = await runChatStream(prepared, c, finish);
+
+    const chat: PreparedChat = {
+      ...prepared,
+      request: { ...translated, model: prepared.deployment.upstreamModel },
+    };
+    if (!stream) {
+      const { result, ...info } = await runChat(chat, event.startedAt);
+      return modelJson(c, toOpenAIChatResponse(result), callHeaders(caller, chat, info, event.requestId));
+    }
+    const { events, ...info } = await runChatStream(chat, c, finish);
+    const streamOptions = json.stream_options as { include_usage?: unknown } | undefined;
     return sseResponse(
       c,
       events,
-      toOpenAIStreamTransformer({
-        includeUsage: body.stream_options?.include_usage === true,
-        renderError: (error) => toErrorBody(error, event.requestId),
-        costOf: (usage) => {
-          const price = priceCall(
-            prepared.deployment,
-            usage,
-            event.startedAt,
-            prepared.call.callerChosenUpstream,
-          );
-          return price.priced ? price.costUsd : undefined;
-        },
-      }),
-      callHeaders(c.get('caller'), prepared, info, event.requestId),
+      toOpenAIStreamTransformer({ includeUsage: streamOptions?.include_usage === true, renderError, costOf }),
+      callHeaders(caller, chat, info, event.requestId),
     );
   }
 

@@ -26,7 +26,7 @@ import {
   runChat,
   runChatStream,
 } from '../services/model-call.ts';
-import { checkMessagesBody, promptSize } from './anthropic-body.ts';
+import { checkModelBody, promptSize } from './model-body.ts';
 import { modelJson, parseJsonBody } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
@@ -79,7 +79,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     // What the gateway itself needs, whichever road the call takes: relayed to Anthropic the
     // rest is Anthropic's to judge (clients send roles, blocks and settings we need not know);
     // translated, the full schema checks it below.
-    checkMessagesBody(json);
+    checkModelBody(json);
     // Set by `check` when the deployment is not Anthropic's: the body in the canonical model.
     let translated: Translated | undefined;
     const prepared = await prepareCall(

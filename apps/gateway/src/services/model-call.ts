@@ -3,8 +3,10 @@ import {
   type CallTarget,
   type ChatRequest,
   type ChatResult,
+  type ChatStreamResponse,
   type GatewayError,
   type ProviderAdapter,
+  type RelayedChat,
   type Result,
   type UpstreamResponseInfo,
   type Usage,
@@ -32,7 +34,7 @@ import type { TeamRecord, UserRecord } from './lookups.ts';
 import { type EventReader, meterStream } from './meter-stream.ts';
 import { resolveEndUser, resolveTags } from './request-attribution.ts';
 import { attemptClock, type ModelCall, producedOutput, type RequestEvent } from './request-event.ts';
-import { chatRequestMedia, chatRequestText, completeUsage } from './usage-estimate.ts';
+import { chatRequestMedia, chatRequestText, completeUsage, type PromptText } from './usage-estimate.ts';
 
 /** A model call ready to go: where, with what, recorded on the request's wide event. */
 export interface PreparedCall {
@@ -368,44 +370,88 @@ export async function runChat(
   prepared: PreparedChat,
   startedAt: Date,
 ): Promise<{ result: ChatResult } & CallResponseInfo> {
-  const value = await withRetries(prepared, () => prepared.adapter.chat(prepared.request, prepared.target));
-  const response = { value };
-  const { result, upstream, droppedParams } = response.value;
-  const call = prepared.call;
-  call.usage = result.usage;
-  call.responseModel = result.model;
-  call.providerResponseId = result.id;
-  call.droppedParams = droppedParams;
-  call.price = priceCall(prepared.deployment, result.usage, startedAt, call.callerChosenUpstream);
+  const { result, upstream, droppedParams } = await withRetries(prepared, () =>
+    prepared.adapter.chat(prepared.request, prepared.target),
+  );
+  recordAnswer(
+    prepared,
+    startedAt,
+    { id: result.id, model: result.model, usage: result.usage },
+    droppedParams,
+  );
   return { result, upstream, droppedParams };
+}
+
+/**
+ * Relays a client's own body to a deployment of its dialect, without streaming: the answer
+ * is the upstream's text as it came, read once for its usage, which is recorded and priced.
+ */
+export async function runRelayedChat(
+  prepared: PreparedCall,
+  body: Record<string, unknown>,
+  startedAt: Date,
+): Promise<{ relayed: RelayedChat } & CallResponseInfo> {
+  const relay = prepared.adapter.relayChat;
+  if (!relay) throw new Error(`provider ${prepared.adapter.id} has no relay`);
+  const relayed = await withRetries(prepared, () => relay(body, prepared.target));
+  recordAnswer(prepared, startedAt, relayed, relayed.droppedParams);
+  return { relayed, upstream: relayed.upstream, droppedParams: relayed.droppedParams };
+}
+
+function recordAnswer(
+  prepared: PreparedCall,
+  startedAt: Date,
+  answer: { id?: string | undefined; model?: string | undefined; usage: Usage },
+  droppedParams: string[],
+): void {
+  const call = prepared.call;
+  call.usage = answer.usage;
+  if (answer.model !== undefined) call.responseModel = answer.model;
+  if (answer.id !== undefined) call.providerResponseId = answer.id;
+  call.droppedParams = droppedParams;
+  call.price = priceCall(prepared.deployment, answer.usage, startedAt, call.callerChosenUpstream);
 }
 
 /**
  * Starts a streamed call. From here the stream owns the wide event: it is priced and closed
  * when the stream ends, fails, or the client goes away.
  */
-export async function runChatStream(
+export function runChatStream(
   prepared: PreparedChat,
   c: Context<AppEnv>,
   finish: FinishRequestEvent,
 ): Promise<{ events: EventReader } & CallResponseInfo> {
+  return runStream(prepared, c, finish, {
+    start: () => prepared.adapter.chatStream(prepared.request, prepared.target),
+    prompt: () => chatRequestText(prepared.request),
+  });
+}
+
+/**
+ * Starts a streamed call (`start`, retried while nothing was streamed) and meters its events:
+ * usage, first token, price, and the wide event closed exactly once, whichever way the stream
+ * ends. `prompt` is what the call sent, counted only if the provider never reported its usage.
+ */
+export async function runStream(
+  prepared: PreparedCall,
+  c: Context<AppEnv>,
+  finish: FinishRequestEvent,
+  options: { start: () => Promise<Result<ChatStreamResponse>>; prompt: () => PromptText },
+): Promise<{ events: EventReader } & CallResponseInfo> {
   const event = c.get('event');
-  const value = await withRetries(prepared, () =>
-    prepared.adapter.chatStream(prepared.request, prepared.target),
-  );
-  const response = { value };
+  const response = await withRetries(prepared, options.start);
   const { call, deployment } = prepared;
-  call.droppedParams = response.value.droppedParams;
+  call.droppedParams = response.droppedParams;
   event.deferred = true;
   const events = meterStream(
-    response.value.events,
+    response.events,
     call,
     (result, streamedText) => {
       event.endedAt = new Date();
       event.outcome = result.outcome;
       if (result.outcome === 'failure') event.error = result.error;
       // Usage the provider never sent (a stream cut early) is counted from the text instead.
-      completeUsage(call, { prompt: () => chatRequestText(prepared.request), output: streamedText }, () => {
+      completeUsage(call, { prompt: options.prompt, output: streamedText }, () => {
         // Price whatever was used: usage still unknown is recorded as unpriced, never as free.
         if (result.outcome === 'success' || producedOutput(call)) {
           call.price = priceCall(deployment, call.usage, event.startedAt, call.callerChosenUpstream);
@@ -415,7 +461,7 @@ export async function runChatStream(
     },
     clientRequest(c).signal,
   );
-  return { events, upstream: response.value.upstream, droppedParams: response.value.droppedParams };
+  return { events, upstream: response.upstream, droppedParams: response.droppedParams };
 }
 
 /**

@@ -16,12 +16,17 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
  * the vendor's own message, trimmed (it is addressed to the caller: "max_tokens is too large");
  * a 401/403 is about the gateway's own provider key, and its text (which can name the key or
  * the organisation) is never passed on; a 5xx gets a generic message, the details go to the log.
- * Status, retryability, the vendor's type/code and `retry-after` are kept.
+ * Status, retryability, the vendor's type/code, a 4xx's `param` and `retry-after` are kept.
  */
 export function toUpstreamError(
   provider: string,
   status: number,
-  vendor: { message?: string | undefined; type?: string | undefined; code?: string | undefined },
+  vendor: {
+    message?: string | undefined;
+    type?: string | undefined;
+    code?: string | undefined;
+    param?: string | undefined;
+  },
   headers: Record<string, string>,
 ): GatewayError {
   const message =
@@ -39,6 +44,10 @@ export function toUpstreamError(
     retryable: isRetryableStatus(status),
     ...(vendor.type ? { vendorType: vendor.type } : {}),
     ...(vendor.code ? { vendorCode: vendor.code } : {}),
+    // A 4xx's field name is the caller's (a 401/403 is about the gateway's own key).
+    ...(vendor.param && status < 500 && status !== 401 && status !== 403
+      ? { param: vendor.param.slice(0, 100) }
+      : {}),
     ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
   };
 }

@@ -8,9 +8,10 @@ import type {
   EmbeddingResponse,
   ImageResponse,
   ProviderAdapter,
+  RelayedChat,
 } from '../adapter.ts';
 import type { ChatRequest, ChatResult } from '../canonical.ts';
-import { ok, type Result } from '../errors.ts';
+import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
 import { flattenHeaders, postJson, readJson } from '../http/post-json.ts';
 import { trimBase } from '../http/trim-base.ts';
@@ -36,17 +37,20 @@ import {
 import { fromOpenAIError } from './errors.ts';
 import { fromOpenAIChatResponse } from './from-openai-response.ts';
 import { fromOpenAIStreamTransformer } from './from-openai-stream.ts';
+import { fromOpenAIUsage } from './map-openai-usage.ts';
+import { fromOpenAIRelayTransformer } from './relay-stream.ts';
 import { type ToOpenAIRequestOptions, toOpenAIChatRequest } from './to-openai-request.ts';
-import { openAIChatResponseSchema } from './wire.ts';
+import { type OpenAIUsage, openAIChatResponseSchema } from './wire.ts';
 
 export interface OpenAICompatibleOptions extends Partial<ToOpenAIRequestOptions> {
   /** Our provider id, used in errors, logs and pricing (`openai`, `deepseek`, `openrouter`, ...). */
   id?: string;
   /**
    * A provider's own changes to the OpenAI body (pure): e.g. DeepSeek's `thinking` toggle,
-   * OpenRouter's usage accounting. Returns the parameters it dropped.
+   * OpenRouter's usage accounting. Returns the parameters it dropped. Without `request` the body
+   * is a client's own, relayed: only what the provider needs changes.
    */
-  adjustBody?: (body: Record<string, unknown>, request: ChatRequest) => string[];
+  adjustBody?: (body: Record<string, unknown>, request?: ChatRequest) => string[];
   /** Extra request headers (OpenRouter attribution). */
   headers?: Record<string, string>;
   /**
@@ -80,6 +84,12 @@ export function createOpenAICompatibleAdapter(
     const body = toOpenAIChatRequest(request, requestOptions);
     const dropped = [...droppedAnthropicParams(request), ...(options.adjustBody?.(body, request) ?? [])];
     return { body, dropped };
+  }
+
+  /** The provider's edits to a relayed body (DeepSeek's thinking switch, OpenRouter's usage accounting). */
+  function relayEdits(body: Record<string, unknown>): { body: Record<string, unknown>; dropped: string[] } {
+    const edited = { ...body };
+    return { body: edited, dropped: options.adjustBody?.(edited) ?? [] };
   }
 
   async function send(
@@ -170,6 +180,55 @@ export function createOpenAICompatibleAdapter(
         droppedParams: [],
       });
     },
+    async relayChat(body, target): Promise<Result<RelayedChat>> {
+      const { body: edited, dropped } = relayEdits(body);
+      const sent = await send('/chat/completions', edited, false, target);
+      if (!sent.ok) return sent;
+      let text: string;
+      try {
+        text = await sent.value.body.text();
+      } catch (cause) {
+        return err(mapTransportError(id, cause, target.signal));
+      }
+      let answer: { id?: unknown; model?: unknown; usage?: OpenAIUsage | null } | null;
+      try {
+        answer = JSON.parse(text);
+      } catch {
+        return err(malformedAnswer(id, 'a body that is not JSON'));
+      }
+      if (!answer || typeof answer !== 'object')
+        return err(malformedAnswer(id, 'a body that is not an object'));
+      return ok({
+        body: text,
+        ...(typeof answer.id === 'string' ? { id: answer.id } : {}),
+        ...(typeof answer.model === 'string' ? { model: answer.model } : {}),
+        usage: fromOpenAIUsage(answer.usage),
+        upstream: { status: sent.value.statusCode, headers: flattenHeaders(sent.value.headers) },
+        droppedParams: dropped,
+      });
+    },
+    async relayChatStream(body, target, relayOptions): Promise<Result<ChatStreamResponse>> {
+      const { body: edited, dropped } = relayEdits(body);
+      // Usage is always asked for, to bill the call; the relay takes it out again if the client did not ask.
+      const streamOptions = edited.stream_options;
+      edited.stream_options = {
+        ...(streamOptions && typeof streamOptions === 'object' ? streamOptions : {}),
+        include_usage: true,
+      };
+      const sent = await send('/chat/completions', edited, true, target);
+      if (!sent.ok) return sent;
+      const response = sent.value;
+      const events = upstreamEvents(
+        response.body,
+        fuse(sseMessages(), fromOpenAIRelayTransformer(id, relayOptions)),
+        (cause) => mapTransportError(id, cause, target.signal),
+      );
+      return ok({
+        events,
+        upstream: { status: response.statusCode, headers: flattenHeaders(response.headers) },
+        droppedParams: dropped,
+      });
+    },
     async chatStream(request, target): Promise<Result<ChatStreamResponse>> {
       const planned = plan({ ...request, stream: true });
       const endpoint = endpointOf(request);
@@ -206,4 +265,14 @@ function droppedAnthropicParams(request: ChatRequest): string[] {
   const dropped = Object.keys(request.anthropicExtras ?? {});
   if (request.topK !== undefined) dropped.push('top_k');
   return dropped;
+}
+
+function malformedAnswer(provider: string, what: string) {
+  return {
+    kind: 'upstream_error' as const,
+    provider,
+    status: 502,
+    message: `${provider} sent ${what}`,
+    retryable: false,
+  };
 }

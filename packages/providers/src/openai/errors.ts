@@ -12,12 +12,14 @@ export function fromOpenAIError(
   let vendorMessage: string | undefined;
   let vendorType: string | undefined;
   let vendorCode: string | undefined;
+  let vendorParam: string | undefined;
   try {
     const parsed = openAIErrorBodySchema.safeParse(JSON.parse(bodyText));
     if (parsed.success) {
       vendorMessage = parsed.data.error.message ?? undefined;
       vendorType = parsed.data.error.type ?? undefined;
       vendorCode = parsed.data.error.code != null ? String(parsed.data.error.code) : undefined;
+      vendorParam = parsed.data.error.param ?? undefined;
     }
   } catch {
     // Not JSON (a proxy's HTML page, say): keep only the status.
@@ -25,7 +27,7 @@ export function fromOpenAIError(
   return toUpstreamError(
     provider,
     status,
-    { message: vendorMessage, type: vendorType, code: vendorCode },
+    { message: vendorMessage, type: vendorType, code: vendorCode, param: vendorParam },
     headers,
   );
 }

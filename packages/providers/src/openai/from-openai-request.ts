@@ -9,6 +9,36 @@ import type {
 } from '../canonical.ts';
 import type { OpenAIChatRequest, OpenAIFunctionTool, OpenAIKnownUserPart, OpenAIMessage } from './wire.ts';
 
+/**
+ * Body fields the gateway owns: LiteLLM proxy fields it reads (tags, end user), LiteLLM router
+ * and SDK settings a client may send (they configure LiteLLM, not the model), and upstream
+ * choices it checks. None is forwarded upstream, translated or relayed.
+ */
+export const gatewayOwnedFields: ReadonlySet<string> = new Set([
+  'metadata',
+  'litellm_metadata',
+  'tags',
+  'fallbacks',
+  'num_retries',
+  'max_retries',
+  'timeout',
+  'stream_timeout',
+  'mock_response',
+  'mock_testing_fallbacks',
+  'caching',
+  'cache',
+  'context_window_fallback_dict',
+  'guardrails',
+  'litellm_call_id',
+  'litellm_session_id',
+  'litellm_trace_id',
+  'api_base',
+  'base_url',
+  'api_key',
+  'api_version',
+  'custom_llm_provider',
+]);
+
 /** Fields of an OpenAI request that the canonical model names, or the gateway itself owns. */
 const consumedFields = new Set([
   'model',
@@ -32,32 +62,7 @@ const consumedFields = new Set([
   'thinking',
   'top_k',
   'user',
-  // LiteLLM proxy fields: read by the gateway (tags, end user), never forwarded upstream.
-  'metadata',
-  'litellm_metadata',
-  'tags',
-  // LiteLLM router and SDK settings a client may send in the body. They configure LiteLLM,
-  // not the model, so they are dropped (documented) instead of reaching the provider.
-  'fallbacks',
-  'num_retries',
-  'max_retries',
-  'timeout',
-  'stream_timeout',
-  'mock_response',
-  'mock_testing_fallbacks',
-  'caching',
-  'cache',
-  'context_window_fallback_dict',
-  'guardrails',
-  'litellm_call_id',
-  'litellm_session_id',
-  'litellm_trace_id',
-  // Upstream choices, checked by the gateway and never forwarded as body fields.
-  'api_base',
-  'base_url',
-  'api_key',
-  'api_version',
-  'custom_llm_provider',
+  ...gatewayOwnedFields,
 ]);
 
 /**
