@@ -4,12 +4,12 @@ import {
   gatewayOwnedFields,
   openAIChatRequestSchema,
   toOpenAIChatResponse,
-  toOpenAIRelayTransformer,
   toOpenAIStreamTransformer,
+  toRelayTransformer,
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
-import { GatewayHttpError, toErrorBody } from '../errors.ts';
+import { toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
 import { inputTokensAtMost } from '../services/admission.ts';
@@ -26,21 +26,13 @@ import {
   runStream,
 } from '../services/model-call.ts';
 import { checkModelBody, maxTokensOf, promptSize } from './model-body.ts';
-import { modelJson, parseJsonBody } from './parse-json-body.ts';
+import { modelJson, parseJsonBody, schemaRefusal } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
 /** An OpenAI Chat Completions body checked against the full schema, in the canonical model. */
 function toCanonical(json: Record<string, unknown>, anthropicBeta: string | null): ChatRequest {
   const parsed = openAIChatRequestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue?.path.join('.') || undefined;
-    throw new GatewayHttpError({
-      kind: 'invalid_request',
-      message: `Invalid request body: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`,
-      ...(param ? { param } : {}),
-    });
-  }
+  if (!parsed.success) throw schemaRefusal(parsed.error);
   const request = fromOpenAIChatRequest(parsed.data);
   // Anthropic betas asked for on the OpenAI route reach Anthropic deployments (merged with ours).
   if (anthropicBeta)
@@ -122,7 +114,7 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
       return sseResponse(
         c,
         events,
-        toOpenAIRelayTransformer({ renderError }),
+        toRelayTransformer((error) => `data: ${JSON.stringify(renderError(error))}\n\n`),
         callHeaders(caller, prepared, info, event.requestId),
       );
     }

@@ -1,5 +1,6 @@
 import {
   anthropicRequestSchema,
+  bodyStream,
   type ChatRequest,
   fromAnthropicRequest,
   parseProviderModel,
@@ -27,7 +28,7 @@ import {
   runChatStream,
 } from '../services/model-call.ts';
 import { checkModelBody, promptSize } from './model-body.ts';
-import { modelJson, parseJsonBody } from './parse-json-body.ts';
+import { modelJson, parseJsonBody, schemaRefusal } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
 /** What the native relay appends itself: an `api_base` ending in `/v1` or `/v1/messages` loses it. */
@@ -51,15 +52,7 @@ type Translated = { request: ChatRequest; dropped: string[] };
  */
 function toCanonical(json: Record<string, unknown>): Translated {
   const parsed = anthropicRequestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue?.path.join('.') || undefined;
-    throw new GatewayHttpError({
-      kind: 'invalid_request',
-      message: `${param ? `${param}: ` : ''}${issue?.message ?? 'invalid request'}`,
-      ...(param ? { param } : {}),
-    });
-  }
+  if (!parsed.success) throw schemaRefusal(parsed.error, '');
   const translated = fromAnthropicRequest(parsed.data);
   if (!translated.ok) throw new GatewayHttpError(translated.error);
   return translated.value;
@@ -172,13 +165,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
   async function handleCountTokens(c: Context<AppEnv>): Promise<Response> {
     const raw = await parseJsonBody(clientRequest(c));
     const parsed = countTokensSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new GatewayHttpError({
-        kind: 'invalid_request',
-        message: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid request'}`,
-      });
-    }
+    if (!parsed.success) throw schemaRefusal(parsed.error, '');
     const deployment = deps.router.pick(parsed.data.model);
     if (!deployment) {
       throw new GatewayHttpError({
@@ -208,7 +195,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
       },
     );
     if (!forwarded.ok) throw new GatewayHttpError(forwarded.error);
-    return new Response(forwarded.value.body, {
+    return new Response(bodyStream(forwarded.value.body), {
       status: forwarded.value.status,
       headers: { 'content-type': forwarded.value.headers['content-type'] ?? 'application/json' },
     });

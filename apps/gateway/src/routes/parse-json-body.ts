@@ -95,6 +95,17 @@ export async function parseJsonBody(
   return parseJsonText(await request.text(), options);
 }
 
+/** A body's first schema issue as a 400 naming the field (`prefix` leads the message). */
+export function schemaRefusal(error: z.ZodError, prefix = 'Invalid request body: '): GatewayHttpError {
+  const issue = error.issues[0];
+  const param = issue?.path.join('.') || undefined;
+  return new GatewayHttpError({
+    kind: 'invalid_request',
+    message: `${prefix}${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`,
+    ...(param ? { param } : {}),
+  });
+}
+
 /**
  * A model route's body: JSON checked against the route's schema. A mismatch is a 400 naming
  * the first offending field. Returns the raw object too (attribution reads fields the schema
@@ -106,15 +117,7 @@ export async function parseModelRequest<S extends z.ZodType>(
 ): Promise<{ raw: Record<string, unknown>; body: z.output<S> }> {
   const raw = await parseJsonBody(request);
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue?.path.join('.') || undefined;
-    throw new GatewayHttpError({
-      kind: 'invalid_request',
-      message: `Invalid request body: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`,
-      ...(param ? { param } : {}),
-    });
-  }
+  if (!parsed.success) throw schemaRefusal(parsed.error);
   return { raw: raw as Record<string, unknown>, body: parsed.data };
 }
 

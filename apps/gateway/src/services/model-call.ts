@@ -8,6 +8,7 @@ import {
   type ProviderAdapter,
   type RelayedChat,
   type Result,
+  type StreamEvent,
   type UpstreamResponseInfo,
   type Usage,
   upstreamOverrideFields,
@@ -321,30 +322,68 @@ function isRetryable(error: GatewayError): boolean {
   return (error.kind === 'upstream_error' && error.retryable) || error.kind === 'upstream_timeout';
 }
 
+/** How often a call may be tried again, what it records its attempts on, and what stops it. */
+export interface RetryPolicy {
+  /** Retries after the first attempt (`num_retries`). */
+  retries: number;
+  call: ModelCall | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/** A prepared call's retry policy: its deployment's `num_retries`. */
+export function retryPolicy(prepared: PreparedCall): RetryPolicy {
+  return {
+    retries: prepared.deployment.numRetries ?? 0,
+    call: prepared.call,
+    signal: prepared.target.signal,
+  };
+}
+
 /**
- * Calls `attempt` until it succeeds, fails for good, or the deployment's `num_retries` are used
- * up. Only failures before any output are retried (a stream that started is never replayed).
- * Waits the upstream's `retry-after` when it gives one, else 250 ms doubling, at most 5 s.
+ * An answer that came back whole but says to try again (a relayed 429 or 5xx), with what it
+ * takes to let it go; undefined for an answer to keep.
  */
-export async function withRetries<T>(prepared: PreparedCall, attempt: () => Promise<Result<T>>): Promise<T> {
-  const retries = prepared.deployment.numRetries ?? 0;
-  const call = prepared.call;
+export type RetryableAnswer<T> = (
+  value: T,
+) => { status: number; retryAfterSeconds: number | undefined; discard: () => Promise<void> } | undefined;
+
+/**
+ * Calls `attempt` until it succeeds, fails for good, or the retries are used up. Only failures
+ * before any output are retried (a stream that started is never replayed). Waits the upstream's
+ * `retry-after` when it gives one (seconds or an HTTP date), else 250 ms doubling, at most 5 s.
+ * With `retryableAnswer`, an answer relayed as it came (its status the upstream's) is retried
+ * like a failure while retries remain, and returned as it is after the last.
+ */
+export async function withRetries<T>(
+  policy: RetryPolicy | PreparedCall,
+  attempt: () => Promise<Result<T>>,
+  retryableAnswer?: RetryableAnswer<T>,
+): Promise<T> {
+  const { retries, call, signal } = 'deployment' in policy ? retryPolicy(policy) : policy;
   const clock = attemptClock(call);
   for (let n = 0; ; n++) {
     clock.start();
     const result = await attempt();
+    const again = result.ok ? retryableAnswer?.(result.value) : undefined;
     // A stream's answer is complete only when it ends (its end is the request's).
-    if (!call.stream || !result.ok) clock.answered();
-    if (result.ok) {
-      noteUpstreamRemaining(call, result.value);
+    if (!call?.stream || !result.ok || again) clock.answered();
+    const last = n >= retries || signal?.aborted === true;
+    if (result.ok && (!again || last)) {
+      if (call) noteUpstreamRemaining(call, result.value);
       return result.value;
     }
-    if (n >= retries || !isRetryable(result.error) || prepared.target.signal?.aborted) {
-      throw new GatewayHttpError(result.error);
-    }
-    clock.retrying(statusOf(result.error), result.error);
-    call.attemptedRetries = n + 1;
-    const hinted = result.error.kind === 'upstream_error' ? result.error.retryAfterSeconds : undefined;
+    if (!result.ok && (last || !isRetryable(result.error))) throw new GatewayHttpError(result.error);
+    clock.retrying(
+      again ? again.status : statusOf((result as { error: GatewayError }).error),
+      result.ok ? undefined : result.error,
+    );
+    if (call) call.attemptedRetries = n + 1;
+    await again?.discard();
+    const hinted = again
+      ? again.retryAfterSeconds
+      : !result.ok && result.error.kind === 'upstream_error'
+        ? result.error.retryAfterSeconds
+        : undefined;
     const delayMs = Math.min(hinted !== undefined ? hinted * 1000 : 250 * 2 ** n, MAX_RETRY_DELAY_MS);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
@@ -428,9 +467,8 @@ export function runChatStream(
 }
 
 /**
- * Starts a streamed call (`start`, retried while nothing was streamed) and meters its events:
- * usage, first token, price, and the wide event closed exactly once, whichever way the stream
- * ends. `prompt` is what the call sent, counted only if the provider never reported its usage.
+ * Starts a streamed call (`start`, retried while nothing was streamed) and meters its events
+ * ({@link meterCallStream}), priced by the deployment.
  */
 export async function runStream(
   prepared: PreparedCall,
@@ -438,13 +476,39 @@ export async function runStream(
   finish: FinishRequestEvent,
   options: { start: () => Promise<Result<ChatStreamResponse>>; prompt: () => PromptText },
 ): Promise<{ events: EventReader } & CallResponseInfo> {
-  const event = c.get('event');
   const response = await withRetries(prepared, options.start);
   const { call, deployment } = prepared;
   call.droppedParams = response.droppedParams;
+  const events = meterCallStream(c, finish, {
+    call,
+    events: response.events,
+    price: (usage, at) => priceCall(deployment, usage, at, call.callerChosenUpstream),
+    prompt: options.prompt,
+  });
+  return { events, upstream: response.upstream, droppedParams: response.droppedParams };
+}
+
+/**
+ * Meters a model call's stream: from here the stream owns the wide event. Usage, first token
+ * and price are recorded, and the event is closed exactly once, whichever way the stream ends
+ * (finished, failed, cut, or the client gone). `prompt` is what the call sent, counted only if
+ * the provider never reported its usage.
+ */
+export function meterCallStream(
+  c: Context<AppEnv>,
+  finish: FinishRequestEvent,
+  options: {
+    call: ModelCall;
+    events: ReadableStream<StreamEvent[]>;
+    price: (usage: Usage, at: Date) => PriceResult;
+    prompt?: () => PromptText;
+  },
+): EventReader {
+  const event = c.get('event');
+  const { call } = options;
   event.deferred = true;
-  const events = meterStream(
-    response.events,
+  return meterStream(
+    options.events,
     call,
     (result, streamedText) => {
       event.endedAt = new Date();
@@ -454,14 +518,13 @@ export async function runStream(
       completeUsage(call, { prompt: options.prompt, output: streamedText }, () => {
         // Price whatever was used: usage still unknown is recorded as unpriced, never as free.
         if (result.outcome === 'success' || producedOutput(call)) {
-          call.price = priceCall(deployment, call.usage, event.startedAt, call.callerChosenUpstream);
+          call.price = options.price(call.usage, event.startedAt);
         }
         finish(event, 200);
       });
     },
     clientRequest(c).signal,
   );
-  return { events, upstream: response.upstream, droppedParams: response.droppedParams };
 }
 
 /**

@@ -10,8 +10,9 @@ import { requestControls } from '../adapter.ts';
 import type { ChatRequest } from '../canonical.ts';
 import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
-import { bodyStream, flattenHeaders, postJson } from '../http/post-json.ts';
+import { flattenHeaders, postJson } from '../http/post-json.ts';
 import { trimBase } from '../http/trim-base.ts';
+import { malformedUpstream } from '../http/upstream-error.ts';
 import { upstreamEvents } from '../http/upstream-events.ts';
 import { fuse } from '../sse/fuse.ts';
 import { sseMessages } from '../sse/parse-sse.ts';
@@ -75,25 +76,13 @@ export function createAnthropicAdapter(deps: AdapterDeps): ProviderAdapter {
         payload = await response.body.json();
       } catch (cause) {
         if (cause instanceof SyntaxError) {
-          return err({
-            kind: 'upstream_error',
-            provider: 'anthropic',
-            status: 502,
-            message: 'anthropic sent a body that is not JSON',
-            retryable: false,
-          });
+          return err(malformedUpstream('anthropic', 'a body that is not JSON'));
         }
         return err(mapTransportError('anthropic', cause, target.signal));
       }
       const parsed = anthropicMessageSchema.safeParse(payload);
       if (!parsed.success) {
-        return err({
-          kind: 'upstream_error',
-          provider: 'anthropic',
-          status: 502,
-          message: 'anthropic sent a response of unexpected shape',
-          retryable: false,
-        });
+        return err(malformedUpstream('anthropic', 'a response of unexpected shape'));
       }
       return ok({
         result: fromAnthropicMessage(parsed.data, plan.jsonToolName),
@@ -132,7 +121,8 @@ export interface PassthroughRequest {
 export interface PassthroughResponse {
   status: number;
   headers: Record<string, string>;
-  body: ReadableStream<Uint8Array>;
+  /** The answer's body, read once: relayed as bytes (`bodyStream`), read whole, or as events. */
+  body: Dispatcher.ResponseData['body'];
 }
 
 // Never forwarded: the client's credentials (the gateway's own key goes upstream instead)
@@ -173,7 +163,7 @@ export function createAnthropicPassthrough(deps: AdapterDeps) {
         return ok({
           status: response.statusCode,
           headers: flattenHeaders(response.headers),
-          body: bodyStream(response.body),
+          body: response.body,
         });
       } catch (cause) {
         return err(mapTransportError('anthropic', cause, target.signal));

@@ -1,5 +1,6 @@
 import type { Transformer } from 'node:stream/web';
 import type { StreamEvent } from '../canonical.ts';
+import { malformedUpstream, streamEndedEarly } from '../http/upstream-error.ts';
 import type { EventSourceMessage } from '../sse/parse-sse.ts';
 import { fromAnthropicStreamError } from './errors.ts';
 import { fromAnthropicStopReason, fromAnthropicUsage } from './map-anthropic-usage.ts';
@@ -45,13 +46,19 @@ export function fromAnthropicStreamTransformer(
         payload = JSON.parse(message.data);
       } catch {
         failed = true;
-        controller.enqueue({ type: 'error', error: malformed('an event that is not JSON') });
+        controller.enqueue({
+          type: 'error',
+          error: malformedUpstream('anthropic', 'an event that is not JSON'),
+        });
         return;
       }
       const parsed = anthropicStreamEventSchema.safeParse(payload);
       if (!parsed.success) {
         failed = true;
-        controller.enqueue({ type: 'error', error: malformed('an event of unexpected shape') });
+        controller.enqueue({
+          type: 'error',
+          error: malformedUpstream('anthropic', 'an event of unexpected shape'),
+        });
         return;
       }
       const event = parsed.data;
@@ -184,13 +191,7 @@ export function fromAnthropicStreamTransformer(
       if (failed || finished) return;
       controller.enqueue({
         type: 'error',
-        error: {
-          kind: 'upstream_error',
-          provider: 'anthropic',
-          status: 502,
-          message: 'anthropic ended the stream before it finished',
-          retryable: true,
-        },
+        error: streamEndedEarly('anthropic'),
       });
     },
   };
@@ -198,14 +199,4 @@ export function fromAnthropicStreamTransformer(
 
 export function fromAnthropicStream(jsonToolName?: string): TransformStream<EventSourceMessage, StreamEvent> {
   return new TransformStream(fromAnthropicStreamTransformer(jsonToolName));
-}
-
-function malformed(what: string) {
-  return {
-    kind: 'upstream_error' as const,
-    provider: 'anthropic',
-    status: 502,
-    message: `anthropic sent ${what}`,
-    retryable: false,
-  };
 }

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { type CallTarget, requestControls } from '../adapter.ts';
 import { err, type GatewayError, ok, type Result } from '../errors.ts';
 import { mapTransportError } from './map-transport-error.ts';
+import { malformedUpstream } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 
 /** Response headers as plain strings (repeated headers joined with `, `). */
@@ -66,23 +67,11 @@ export async function readJson<S extends z.ZodType>(
     payload = await response.body.json();
   } catch (cause) {
     if (!(cause instanceof SyntaxError)) return err(mapTransportError(provider, cause, signal));
-    return err({
-      kind: 'upstream_error',
-      provider,
-      status: 502,
-      message: `${provider} sent a body that is not JSON`,
-      retryable: false,
-    });
+    return err(malformedUpstream(provider, 'a body that is not JSON'));
   }
   const parsed = schema.safeParse(payload);
   if (parsed.success) return ok(parsed.data);
-  return err({
-    kind: 'upstream_error',
-    provider,
-    status: 502,
-    message: `${provider} sent a response of unexpected shape`,
-    retryable: false,
-  });
+  return err(malformedUpstream(provider, 'a response of unexpected shape'));
 }
 
 /**

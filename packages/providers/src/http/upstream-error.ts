@@ -51,3 +51,28 @@ export function toUpstreamError(
     ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
   };
 }
+
+/** An upstream that sent something unreadable (`what`): a 502, not retried (it would again). */
+export function malformedUpstream(provider: string, what: string): GatewayError {
+  return {
+    kind: 'upstream_error',
+    provider,
+    status: 502,
+    message: `${provider} sent ${what}`,
+    retryable: false,
+  };
+}
+
+/**
+ * A stream that ended before any choice finished: a 502 that must never look like a complete
+ * answer; retryable, as a cut connection may not happen again.
+ */
+export function streamEndedEarly(provider: string): GatewayError {
+  return {
+    kind: 'upstream_error',
+    provider,
+    status: 502,
+    message: `${provider} ended the stream before it finished`,
+    retryable: true,
+  };
+}

@@ -12,6 +12,7 @@ import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
 import { flattenHeaders, postJson, readJson } from '../http/post-json.ts';
 import { trimBase } from '../http/trim-base.ts';
+import { malformedUpstream } from '../http/upstream-error.ts';
 import { upstreamEvents } from '../http/upstream-events.ts';
 import { fuse } from '../sse/fuse.ts';
 import { fromOllamaError } from './errors.ts';
@@ -95,25 +96,13 @@ export function createOllamaAdapter(deps: AdapterDeps, options: OllamaAdapterOpt
         payload = await response.body.json();
       } catch (cause) {
         if (cause instanceof SyntaxError) {
-          return err({
-            kind: 'upstream_error',
-            provider: id,
-            status: 502,
-            message: `${id} sent a body that is not JSON`,
-            retryable: false,
-          });
+          return err(malformedUpstream(id, 'a body that is not JSON'));
         }
         return err(mapTransportError(id, cause, target.signal));
       }
       const result = readResult(payload);
       if (!result) {
-        return err({
-          kind: 'upstream_error',
-          provider: id,
-          status: 502,
-          message: `${id} sent a response of unexpected shape`,
-          retryable: false,
-        });
+        return err(malformedUpstream(id, 'a response of unexpected shape'));
       }
       return ok({
         result,

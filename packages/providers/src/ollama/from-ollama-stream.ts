@@ -1,6 +1,7 @@
 import type { Transformer } from 'node:stream/web';
 import type { StreamEvent } from '../canonical.ts';
 import type { GatewayError } from '../errors.ts';
+import { malformedUpstream, streamEndedEarly } from '../http/upstream-error.ts';
 import { fromOllamaStreamError } from './errors.ts';
 import { createdSecondsOf, fromOllamaToolCall, newOllamaResponseId } from './from-ollama-response.ts';
 import { fromOllamaDoneReason, fromOllamaUsage } from './map-ollama-usage.ts';
@@ -52,7 +53,7 @@ export function fromOllamaStreamTransformer(
       if (failed || finished) return;
       if (!item.ok) {
         const what = item.error.reason === 'too_long' ? 'a line too long' : 'a line that is not JSON';
-        fail(controller, malformed(provider, what));
+        fail(controller, malformedUpstream(provider, what));
         return;
       }
       if (ollamaErrorBodySchema.safeParse(item.value).success) {
@@ -64,7 +65,7 @@ export function fromOllamaStreamTransformer(
           ? ollamaChatResponseSchema.safeParse(item.value)
           : ollamaGenerateResponseSchema.safeParse(item.value);
       if (!parsed.success) {
-        fail(controller, malformed(provider, 'a line of unexpected shape'));
+        fail(controller, malformedUpstream(provider, 'a line of unexpected shape'));
         return;
       }
       const line = parsed.data;
@@ -108,13 +109,7 @@ export function fromOllamaStreamTransformer(
       if (!failed && !finished) {
         controller.enqueue({
           type: 'error',
-          error: {
-            kind: 'upstream_error',
-            provider,
-            status: 502,
-            message: `${provider} ended the stream before it finished`,
-            retryable: true,
-          },
+          error: streamEndedEarly(provider),
         });
       }
     },
@@ -147,14 +142,4 @@ function fragmentsOf(line: OllamaChatResponse | OllamaGenerateResponse): {
 
 function isChatLine(line: OllamaChatResponse | OllamaGenerateResponse): line is OllamaChatResponse {
   return 'message' in line && line.message !== undefined;
-}
-
-function malformed(provider: string, what: string): GatewayError {
-  return {
-    kind: 'upstream_error',
-    provider,
-    status: 502,
-    message: `${provider} sent ${what}`,
-    retryable: false,
-  };
 }

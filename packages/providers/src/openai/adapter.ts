@@ -15,6 +15,7 @@ import { err, ok, type Result } from '../errors.ts';
 import { mapTransportError } from '../http/map-transport-error.ts';
 import { flattenHeaders, postJson, readJson } from '../http/post-json.ts';
 import { trimBase } from '../http/trim-base.ts';
+import { malformedUpstream } from '../http/upstream-error.ts';
 import { upstreamEvents } from '../http/upstream-events.ts';
 import {
   fromOpenRouterImageResponse,
@@ -194,10 +195,10 @@ export function createOpenAICompatibleAdapter(
       try {
         answer = JSON.parse(text);
       } catch {
-        return err(malformedAnswer(id, 'a body that is not JSON'));
+        return err(malformedUpstream(id, 'a body that is not JSON'));
       }
       if (!answer || typeof answer !== 'object')
-        return err(malformedAnswer(id, 'a body that is not an object'));
+        return err(malformedUpstream(id, 'a body that is not an object'));
       return ok({
         body: text,
         ...(typeof answer.id === 'string' ? { id: answer.id } : {}),
@@ -265,14 +266,4 @@ function droppedAnthropicParams(request: ChatRequest): string[] {
   const dropped = Object.keys(request.anthropicExtras ?? {});
   if (request.topK !== undefined) dropped.push('top_k');
   return dropped;
-}
-
-function malformedAnswer(provider: string, what: string) {
-  return {
-    kind: 'upstream_error' as const,
-    provider,
-    status: 502,
-    message: `${provider} sent ${what}`,
-    retryable: false,
-  };
 }

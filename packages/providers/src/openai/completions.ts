@@ -2,6 +2,7 @@ import type { Transformer } from 'node:stream/web';
 import { z } from 'zod';
 import type { ChatRequest, ChatResult, StreamEvent } from '../canonical.ts';
 import type { GatewayError } from '../errors.ts';
+import { malformedUpstream, streamEndedEarly } from '../http/upstream-error.ts';
 import type { EventSourceMessage } from '../sse/parse-sse.ts';
 import { fromOpenAIStreamError } from './errors.ts';
 import { fromOpenAIUsage, toOpenAIUsage } from './map-openai-usage.ts';
@@ -141,13 +142,7 @@ export function fromOpenAICompletionStreamTransformer(
         failed = true;
         controller.enqueue({
           type: 'error',
-          error: {
-            kind: 'upstream_error',
-            provider,
-            status: 502,
-            message: `${provider} sent a malformed chunk`,
-            retryable: false,
-          },
+          error: malformedUpstream(provider, 'a malformed chunk'),
         });
         return;
       }
@@ -169,13 +164,7 @@ export function fromOpenAICompletionStreamTransformer(
       if (failed || finished) return;
       controller.enqueue({
         type: 'error',
-        error: {
-          kind: 'upstream_error',
-          provider,
-          status: 502,
-          message: `${provider} ended the stream before it finished`,
-          retryable: true,
-        },
+        error: streamEndedEarly(provider),
       });
     },
   };

@@ -1,5 +1,6 @@
 import type { Transformer } from 'node:stream/web';
 import type { StreamEvent } from '../canonical.ts';
+import { malformedUpstream, streamEndedEarly } from '../http/upstream-error.ts';
 import type { EventSourceMessage } from '../sse/parse-sse.ts';
 import { fromOpenAIStreamError } from './errors.ts';
 import { fromOpenAIUsage } from './map-openai-usage.ts';
@@ -24,7 +25,7 @@ export function fromOpenAIStreamTransformer(provider: string): Transformer<Event
         payload = JSON.parse(message.data);
       } catch {
         failed = true;
-        controller.enqueue({ type: 'error', error: malformed(provider, 'a chunk that is not JSON') });
+        controller.enqueue({ type: 'error', error: malformedUpstream(provider, 'a chunk that is not JSON') });
         return;
       }
       if (payload !== null && typeof payload === 'object' && 'error' in payload) {
@@ -35,7 +36,10 @@ export function fromOpenAIStreamTransformer(provider: string): Transformer<Event
       const parsed = openAIChatChunkSchema.safeParse(payload);
       if (!parsed.success) {
         failed = true;
-        controller.enqueue({ type: 'error', error: malformed(provider, 'a chunk of unexpected shape') });
+        controller.enqueue({
+          type: 'error',
+          error: malformedUpstream(provider, 'a chunk of unexpected shape'),
+        });
         return;
       }
       const chunk = parsed.data;
@@ -84,13 +88,7 @@ export function fromOpenAIStreamTransformer(provider: string): Transformer<Event
       if (!failed && !finished) {
         controller.enqueue({
           type: 'error',
-          error: {
-            kind: 'upstream_error',
-            provider,
-            status: 502,
-            message: `${provider} ended the stream before it finished`,
-            retryable: true,
-          },
+          error: streamEndedEarly(provider),
         });
       }
     },
@@ -99,14 +97,4 @@ export function fromOpenAIStreamTransformer(provider: string): Transformer<Event
 
 export function fromOpenAIStream(provider: string): TransformStream<EventSourceMessage, StreamEvent> {
   return new TransformStream(fromOpenAIStreamTransformer(provider));
-}
-
-function malformed(provider: string, what: string) {
-  return {
-    kind: 'upstream_error' as const,
-    provider,
-    status: 502,
-    message: `${provider} sent ${what}`,
-    retryable: false,
-  };
 }

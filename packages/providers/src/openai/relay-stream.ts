@@ -1,6 +1,8 @@
 import type { Transformer } from 'node:stream/web';
 import type { StreamEvent, Usage } from '../canonical.ts';
+import { malformedUpstream, streamEndedEarly } from '../http/upstream-error.ts';
 import type { EventSourceMessage } from '../sse/parse-sse.ts';
+import { sseFrame } from '../sse/relay.ts';
 import { fromOpenAIStreamError } from './errors.ts';
 import { fromOpenAIUsage } from './map-openai-usage.ts';
 import type { OpenAIUsage } from './wire.ts';
@@ -36,11 +38,6 @@ interface LooseChoice {
   finish_reason?: unknown;
 }
 
-/** One SSE event carrying `data` (a data line per line of it). */
-function sseEvent(data: string): string {
-  return data.includes('\n') ? `data: ${data.replaceAll('\n', '\ndata: ')}\n\n` : `data: ${data}\n\n`;
-}
-
 /**
  * An OpenAI Chat Completions stream relayed to a client of the same dialect: every event goes
  * on as the upstream sent it (`raw`), while the metering events beside it (start, text, tool
@@ -68,12 +65,15 @@ export function fromOpenAIRelayTransformer(
         chunk = JSON.parse(message.data) as LooseChunk;
       } catch {
         failed = true;
-        controller.enqueue({ type: 'error', error: malformed(provider, 'a chunk that is not JSON') });
+        controller.enqueue({ type: 'error', error: malformedUpstream(provider, 'a chunk that is not JSON') });
         return;
       }
       if (chunk === null || typeof chunk !== 'object') {
         failed = true;
-        controller.enqueue({ type: 'error', error: malformed(provider, 'a chunk that is not an object') });
+        controller.enqueue({
+          type: 'error',
+          error: malformedUpstream(provider, 'a chunk that is not an object'),
+        });
         return;
       }
       if (chunk.error !== undefined && chunk.error !== null) {
@@ -83,9 +83,7 @@ export function fromOpenAIRelayTransformer(
       }
       const choices = Array.isArray(chunk.choices) ? (chunk.choices as LooseChoice[]) : [];
       const usage = chunk.usage ? fromOpenAIUsage(chunk.usage) : undefined;
-      const text = usage
-        ? usageChunkText(message.data, chunk, choices, usage, options)
-        : sseEvent(message.data);
+      const text = usage ? usageChunkText(message.data, chunk, choices, usage, options) : sseFrame(message);
       if (text) controller.enqueue({ type: 'raw', text });
 
       if (!started) {
@@ -130,13 +128,7 @@ export function fromOpenAIRelayTransformer(
       if (!failed && !finished) {
         controller.enqueue({
           type: 'error',
-          error: {
-            kind: 'upstream_error',
-            provider,
-            status: 502,
-            message: `${provider} ended the stream before it finished`,
-            retryable: true,
-          },
+          error: streamEndedEarly(provider),
         });
       }
     },
@@ -157,20 +149,10 @@ function usageChunkText(
 ): string {
   if (options.includeUsage) {
     const cost = options.costOf?.(usage);
-    if (cost === undefined) return sseEvent(data);
-    return sseEvent(JSON.stringify({ ...chunk, usage: { ...chunk.usage, cost: Number(cost) } }));
+    if (cost === undefined) return sseFrame({ data });
+    return sseFrame({ data: JSON.stringify({ ...chunk, usage: { ...chunk.usage, cost: Number(cost) } }) });
   }
   if (choices.length === 0) return '';
   const { usage: _usage, ...rest } = chunk;
-  return sseEvent(JSON.stringify(rest));
-}
-
-function malformed(provider: string, what: string) {
-  return {
-    kind: 'upstream_error' as const,
-    provider,
-    status: 502,
-    message: `${provider} sent ${what}`,
-    retryable: false,
-  };
+  return sseFrame({ data: JSON.stringify(rest) });
 }

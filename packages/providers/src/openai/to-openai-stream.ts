@@ -97,7 +97,7 @@ export function toOpenAIStreamTransformer(options: ToOpenAIStreamOptions): Trans
           controller.enqueue(`data: ${JSON.stringify(options.renderError(event.error))}\n\n`);
           return;
         case 'raw':
-          // Relayed text has its own renderer (`toOpenAIRelayTransformer`).
+          // Relayed text has its own renderer (`toRelayTransformer`).
           return;
         default: {
           // Every canonical event must be rendered: a new one fails to compile here.
@@ -123,28 +123,4 @@ export function toOpenAIStreamTransformer(options: ToOpenAIStreamOptions): Trans
 
 export function toOpenAIStream(options: ToOpenAIStreamOptions): TransformStream<StreamEvent, string> {
   return new TransformStream(toOpenAIStreamTransformer(options));
-}
-
-export interface ToOpenAIRelayOptions {
-  /** Renders an error in the gateway's OpenAI error shape (`{"error": {...}}`). */
-  renderError: (error: GatewayError) => unknown;
-}
-
-/**
- * A relayed OpenAI stream -> the client: the upstream's own SSE text (`raw` events) as it came,
- * and an error that ended the call (an upstream error chunk, a cut stream) in the gateway's
- * shape, as on the translated path; the metering events beside them render nothing.
- */
-export function toOpenAIRelayTransformer(options: ToOpenAIRelayOptions): Transformer<StreamEvent, string> {
-  let failed = false;
-  return {
-    transform(event, controller) {
-      if (failed) return;
-      if (event.type === 'raw') controller.enqueue(event.text);
-      else if (event.type === 'error') {
-        failed = true;
-        controller.enqueue(`data: ${JSON.stringify(options.renderError(event.error))}\n\n`);
-      }
-    },
-  };
 }
