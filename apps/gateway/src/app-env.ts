@@ -54,6 +54,8 @@ export interface AppDeps {
   maxRequestBytes?: number;
   /** `/metrics` asks for a key. */
   metricsRequireAuth?: boolean;
+  /** What `/metrics` serves when it is not this process's registry alone (a `WORKERS=N` cluster). */
+  metricsText?: (() => Promise<string>) | undefined;
   router: ModelRouter;
   /** Adapter per provider id; a provider without one is refused with a clear 400. */
   adapters: ReadonlyMap<string, ProviderAdapter>;

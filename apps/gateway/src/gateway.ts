@@ -17,6 +17,7 @@ import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
+import { joinClusterMetrics } from './cluster.ts';
 import { ConfigError } from './config/config-file.ts';
 import { demoDeployments } from './config/demo.ts';
 import type { Deployment, GatewayConfig } from './config/gateway-config.ts';
@@ -78,7 +79,11 @@ export interface RunningGateway {
  * needs migrations unless told to apply them: in a cluster a migration Job runs them once,
  * before the rollout, rather than every replica at start.
  */
-async function prepareSchema(database: DatabaseHandle, migrate: boolean, logger: Logger): Promise<void> {
+export async function prepareSchema(
+  database: DatabaseHandle,
+  migrate: boolean,
+  logger: Logger,
+): Promise<void> {
   const status = await database.migrationStatus();
   if (status.newerThanCode) {
     await database.close();
@@ -255,6 +260,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     spendQueue,
     metrics,
     metricsRequireAuth: config.metrics.requireAuth,
+    metricsText: joinClusterMetrics(metrics.registry),
     maxRequestBytes: config.maxRequestBytes,
     onSoftBudgetCrossed: createSoftBudgetAlerts({
       registry: metrics.registry,

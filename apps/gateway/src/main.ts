@@ -1,5 +1,7 @@
+import cluster from 'node:cluster';
 import { relative } from 'node:path';
 import { pino } from 'pino';
+import { printsBanner, runPrimary } from './cluster.ts';
 import { ConfigError } from './config/config-file.ts';
 import { type GatewayConfig, loadGatewayConfig } from './config/gateway-config.ts';
 import { type RunningGateway, startGateway } from './gateway.ts';
@@ -31,37 +33,51 @@ const logger = pino(
     periodicFlush: 250,
   }),
 );
-let gateway: RunningGateway;
-try {
-  gateway = await startGateway(config, logger);
-} catch (error) {
-  const code = (error as NodeJS.ErrnoException).code;
-  console.error(
-    code === 'EADDRINUSE'
-      ? `Cannot start: port ${config.port} is already in use (set PORT to another one).`
-      : `Cannot start: ${(error as Error).message}`,
-  );
-  process.exit(1);
+if (config.workers > 1 && cluster.isPrimary) {
+  try {
+    await runPrimary(config, logger);
+  } catch (error) {
+    console.error(`Cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+} else {
+  await serve();
 }
-console.log(banner(gateway, config));
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
-  const unwritten = await gateway.stop();
-  logger.info({ unwrittenSpendRows: unwritten }, 'stopped');
-  process.exit(unwritten > 0 ? 1 : 0);
+/** Starts the gateway in this process (alone, or as one worker of a cluster) until SIGTERM. */
+async function serve(): Promise<void> {
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway(config, logger);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    console.error(
+      code === 'EADDRINUSE'
+        ? `Cannot start: port ${config.port} is already in use (set PORT to another one).`
+        : `Cannot start: ${(error as Error).message}`,
+    );
+    process.exit(1);
+  }
+  if (printsBanner()) console.log(banner(gateway, config));
+
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    const unwritten = await gateway.stop();
+    logger.info({ unwrittenSpendRows: unwritten }, 'stopped');
+    process.exit(unwritten > 0 ? 1 : 0);
+  }
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // A bug must not silently lose the queued spend rows: log it, then stop gracefully.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  process.once('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception; shutting down');
+    void shutdown('uncaughtException');
+  });
 }
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
-// A bug must not silently lose the queued spend rows: log it, then stop gracefully.
-process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
-process.once('uncaughtException', (error) => {
-  logger.fatal({ err: error }, 'uncaught exception; shutting down');
-  void shutdown('uncaughtException');
-});
 
 /** What a person starting the gateway needs: where it is, what it uses, and a first call. */
 function banner(gateway: RunningGateway, config: GatewayConfig): string {
@@ -78,6 +94,7 @@ function banner(gateway: RunningGateway, config: GatewayConfig): string {
     `LLM gateway ${GATEWAY_VERSION} listening on ${gateway.url}`,
     `  database:   ${database}`,
     `  cache:      ${gateway.redis ? 'Redis' : 'in-process'}`,
+    ...(config.workers > 1 ? [`  workers:    ${config.workers} processes on this port (WORKERS)`] : []),
     `  master key: ${masterLine}`,
     `  models:     ${models.join(', ')}${gateway.mock ? '  (demo: answered offline by the built-in mock provider)' : ''}`,
   ];

@@ -101,6 +101,24 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ ...env, CONFIG_FILE: writeConfig(off) }).endUserHeaders).toEqual([]);
   });
 
+  it('runs more than one worker only on Postgres and Redis, which the workers share', () => {
+    const file = { CONFIG_FILE: writeConfig('model_list: []\n') };
+    expect(loadGatewayConfig(file).workers).toBe(1);
+    expect(() => loadGatewayConfig({ ...file, WORKERS: '2' })).toThrow(
+      /WORKERS=2 needs DATABASE_URL .* and REDIS_URL/,
+    );
+    expect(() => loadGatewayConfig({ ...file, WORKERS: '2', DATABASE_URL: 'postgres://x/y' })).toThrow(
+      /WORKERS=2 needs/,
+    );
+    expect(() => loadGatewayConfig({ ...file, WORKERS: '2', REDIS_URL: 'redis://r:6379' })).toThrow(
+      /WORKERS=2 needs/,
+    );
+    const shared = { ...file, DATABASE_URL: 'postgres://x/y', REDIS_URL: 'redis://r:6379' };
+    expect(loadGatewayConfig({ ...shared, WORKERS: '3' }).workers).toBe(3);
+    expect(loadGatewayConfig({ ...shared, WORKERS: 'auto' }).workers).toBeGreaterThanOrEqual(1);
+    expect(() => loadGatewayConfig({ ...shared, WORKERS: '0' })).toThrow();
+  });
+
   it('lets env win over the file for the master key and database', () => {
     const config = loadGatewayConfig({
       ...env,

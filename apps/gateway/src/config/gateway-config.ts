@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { type PriceOverrides, priceOverrideFields } from '@gateway/pricing';
 import { type ProviderId, parseProviderModel } from '@gateway/providers';
@@ -84,6 +85,11 @@ export interface GatewayConfig {
    * is refused: clusters migrate with `pnpm migrate` (the Kubernetes Job) before a rollout.
    */
   migrateOnStart: boolean;
+  /**
+   * Processes serving the port (`WORKERS`, a number or `auto` for one per core; default 1).
+   * More than one needs Postgres and Redis, which every worker shares.
+   */
+  workers: number;
   /** How long in-flight requests may run after SIGTERM before their connections are closed. */
   shutdownGraceMs: number;
   /**
@@ -117,6 +123,8 @@ const envSchema = z.object({
   WEBHOOK_URL: z.string().url().optional(),
   /** Apply pending migrations at start (single node); clusters use `pnpm migrate` (a Job). */
   MIGRATE_ON_START: z.enum(['true', 'false']).default('false'),
+  /** Processes on one port (node:cluster): a number, or `auto` for one per core. */
+  WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ANTHROPIC_API_BASE: z.string().default('https://api.anthropic.com'),
   ANTHROPIC_API_KEY: z.string().optional(),
@@ -219,6 +227,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
         : Math.round(general.max_request_size_mb * 1024 * 1024),
     upstreamTimeoutMs: Math.round((file?.router_settings.timeout ?? 600) * 1000),
     migrateOnStart: e.MIGRATE_ON_START === 'true' || argv.includes('--migrate') || !databaseUrl,
+    workers: workersOf(e.WORKERS, databaseUrl, e.REDIS_URL),
     shutdownGraceMs: Math.round(e.SHUTDOWN_GRACE_SECONDS * 1000),
     shutdownDelayMs: Math.round(e.SHUTDOWN_DELAY_SECONDS * 1000),
     rateLimitWindowMs: Math.round(e.LITELLM_RATE_LIMIT_WINDOW_SIZE * 1000),
@@ -331,4 +340,23 @@ function retentionOf(general: ConfigFile['general_settings']): Pick<GatewayConfi
       intervalMs: durationMs('maximum_spend_logs_retention_interval', interval),
     },
   };
+}
+
+/**
+ * `WORKERS`: how many processes serve the port. Workers share budgets, limits, caches and the
+ * spend queue through Redis and the data through Postgres; PGlite belongs to one process and
+ * in-process limits to each, so more than one worker without both is refused.
+ */
+function workersOf(
+  setting: number | 'auto',
+  databaseUrl: string | undefined,
+  redisUrl: string | undefined,
+): number {
+  const workers = setting === 'auto' ? availableParallelism() : setting;
+  if (workers > 1 && (!databaseUrl || !redisUrl)) {
+    throw new ConfigError(
+      `WORKERS=${setting} needs DATABASE_URL (Postgres) and REDIS_URL: workers share the data through Postgres and budgets, limits, caches and the spend queue through Redis (the embedded PGlite belongs to one process, and in-process limits to each)`,
+    );
+  }
+  return workers;
 }

@@ -191,7 +191,7 @@ let setOrder = 0;
  * A prom-client gauge set the same way: each request's value is kept per combination of its
  * label values, with the order it was set in, and at scrape time (`collect`) the values set
  * since the last one reach prom-client in that order, so each series shows the latest; the map
- * is emptied then.
+ * is emptied then. Across the workers of a cluster the smallest value wins (see the constructor).
  */
 export class LatestGauge {
   readonly #latest = new Map<string, { labels: Record<string, string>; value: number; order: number }>();
@@ -200,6 +200,9 @@ export class LatestGauge {
     const latest = this.#latest;
     new Gauge({
       ...config,
+      // Every such gauge says what is left (or a budget's size): across the workers of a
+      // cluster the smallest any of them saw, the most recent while a window or period runs.
+      aggregator: 'min',
       collect() {
         // In the order they were set; prom-client keeps each series from here.
         for (const entry of [...latest.values()].sort((a, b) => a.order - b.order))
@@ -554,6 +557,8 @@ export class GatewayMetrics {
 
   readonly #durable = new Gauge({
     name: 'litellm_spend_queue_durable',
+    // Across the workers of a cluster: durable only if every worker's queue is.
+    aggregator: 'min',
     help: 'Ours: 1 when queued spend rows survive a restart of what holds them (a Redis stream with appendonly and a non-evicting policy), 0 when a restart or eviction can lose them (process memory, or Redis without persistence)',
     labelNames: ['queue'],
     registers: [this.registry],
@@ -563,6 +568,7 @@ export class GatewayMetrics {
   watchRedisOutage(outage: RedisOutage): void {
     new Gauge({
       name: 'litellm_redis_outage',
+      aggregator: 'max',
       help: 'Ours: 1 while Redis is failing and this instance falls back (database lookups, its own counters, spend rows in memory)',
       registers: [this.registry],
       collect() {
@@ -606,6 +612,8 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'litellm_redis_spend_update_queue_size',
+      // One stream, seen alike by every worker of a cluster: not a sum.
+      aggregator: 'max',
       help: 'Entries waiting in the Redis spend stream to be written to the database, each holding the spend rows of one event-loop turn (0 without Redis)',
       registers: [this.registry],
       async collect() {

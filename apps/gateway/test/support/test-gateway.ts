@@ -147,6 +147,7 @@ export async function startTestGateway(
     upstreamTimeoutMs: 10_000,
     shutdownGraceMs: options.shutdownGraceMs ?? 5_000,
     migrateOnStart: options.migrateOnStart ?? true,
+    workers: 1,
     shutdownDelayMs: options.shutdownDelayMs ?? 0,
     // Short, so tests can cross a rate-limit window's edge quickly.
     rateLimitWindowMs: options.rateLimitWindowMs ?? 60_000,

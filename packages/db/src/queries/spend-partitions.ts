@@ -49,6 +49,9 @@ export async function ensureSpendPartitions(db: Database, from: Date, days: numb
     try {
       await db.transaction(async (tx) => {
         await tx.execute(sql`set local lock_timeout = '2s'`);
+        // One instance at a time: two creating the same table at once collide in the catalog
+        // (a unique violation, not "exists"); the second then finds it made (42P07 below).
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('LiteLLM_SpendLogs partitions'))`);
         await tx.execute(sql`create table ${table} (like "LiteLLM_SpendLogs" including defaults)`);
         await tx.execute(
           sql`with moved as (
