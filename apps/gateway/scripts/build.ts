@@ -1,5 +1,5 @@
 // The production build: the gateway as ES module bundles in `dist/` (main.js, migrate.js, and
-// chunks for what is loaded lazily) with the migrations copied beside them, run by plain
+// chunks for what is loaded lazily) with the migrations and Lua scripts copied beside them, run by plain
 // `node`. Running the sources through tsx costs a loader thread and a second copy of every
 // module (idle RSS 164 MB through tsx, 109 MB from the bundle); `pnpm start` still does that,
 // for a quick start.
@@ -47,6 +47,8 @@ export async function buildGateway(outdir: string): Promise<void> {
     },
   });
   cpSync(migrationsDir, `${outdir}/migrations`, { recursive: true });
+  // The admission ledger's Lua scripts, read at start from beside the bundle.
+  cpSync(`${gatewayDir}src/admission/lua`, `${outdir}/lua`, { recursive: true });
 }
 
 /**

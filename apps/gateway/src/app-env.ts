@@ -1,14 +1,14 @@
 import type { DatabaseHandle } from '@gateway/db';
 import type { AnthropicPassthrough, ProviderAdapter } from '@gateway/providers';
 import type { Logger } from 'pino';
+import type { SoftBudgetCrossing } from './admission/admission.ts';
+import type { AdmissionLedger } from './admission/ledger.ts';
+import type { KeyRecord, Lookups } from './lookups/lookups.ts';
+import type { GatewayMetrics } from './metrics/gateway-metrics.ts';
 import type { ClientRequest } from './middleware/client-request.ts';
-import type { SoftBudgetCrossing } from './services/admission.ts';
-import type { AdmissionLedger } from './services/admission-ledger.ts';
-import type { KeyRecord, Lookups } from './services/lookups.ts';
-import type { GatewayMetrics } from './services/metrics.ts';
-import type { ModelRouter } from './services/model-router.ts';
-import type { RequestEvent } from './services/request-event.ts';
-import type { SpendQueue } from './services/spend-writer.ts';
+import type { ModelRouter } from './model-call/model-router.ts';
+import type { RequestEvent } from './request/request-event.ts';
+import type { SpendQueue } from './spend/spend-writer.ts';
 
 /** Who is calling: the master key (proxy admin) or a virtual key. */
 export type Caller = { kind: 'master'; keyHash: string } | { kind: 'virtual'; key: KeyRecord };

@@ -12,6 +12,7 @@ import {
   toErrorBody,
 } from './errors.ts';
 import { requestContext } from './middleware/request-context.ts';
+import { createFinishRequestEvent } from './request/finish-request-event.ts';
 import { AdminApi } from './routes/admin/admin-api.ts';
 import { registerCustomerRoutes } from './routes/admin/customers.ts';
 import { registerKeyRoutes } from './routes/admin/keys.ts';
@@ -31,7 +32,6 @@ import { imageRoutes } from './routes/images.ts';
 import { messagesRoutes } from './routes/messages.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { modelRoutes } from './routes/models.ts';
-import { createFinishRequestEvent } from './services/finish-request-event.ts';
 
 /**
  * Builds the gateway's HTTP app from ready-made dependencies. Does no I/O: main.ts (or a test)

@@ -16,31 +16,31 @@ import {
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { InProcessAdmissionLedger, RedisAdmissionLedger } from './admission/ledger.ts';
 import { createApp } from './app.ts';
 import { joinClusterMetrics } from './cluster.ts';
 import { ConfigError } from './config/config-file.ts';
 import { demoDeployments } from './config/demo.ts';
 import type { Deployment, GatewayConfig } from './config/gateway-config.ts';
 import { readOrCreateMasterKey } from './config/master-key.ts';
-import { InProcessAdmissionLedger, RedisAdmissionLedger } from './services/admission-ledger.ts';
-import { budgetResetJob } from './services/budget-reset-job.ts';
 import {
   type InvalidationBus,
   LocalInvalidationBus,
   RedisInvalidationBus,
-} from './services/invalidation-bus.ts';
-import { createLookups } from './services/lookups.ts';
-import { GatewayMetrics } from './services/metrics.ts';
-import { ModelRouter } from './services/model-router.ts';
-import { RedisOutage } from './services/redis-outage.ts';
-import { RedisSpendBuffer } from './services/redis-spend-buffer.ts';
-import { createSoftBudgetAlerts } from './services/soft-budget-alerts.ts';
-import { spendPartitionJob } from './services/spend-partition-job.ts';
-import { readSpendQueueDurability } from './services/spend-queue-durability.ts';
-import { spendRetentionJob } from './services/spend-retention-job.ts';
-import { type SpendQueue, SpendWriter } from './services/spend-writer.ts';
-import { drainUsageEstimates } from './services/usage-estimate.ts';
-import { hashKey } from './services/virtual-key.ts';
+} from './lookups/invalidation-bus.ts';
+import { createLookups } from './lookups/lookups.ts';
+import { hashKey } from './lookups/virtual-key.ts';
+import { GatewayMetrics } from './metrics/gateway-metrics.ts';
+import { ModelRouter } from './model-call/model-router.ts';
+import { drainUsageEstimates } from './model-call/usage-estimate.ts';
+import { budgetResetJob } from './spend/budget-reset-job.ts';
+import { RedisSpendBuffer } from './spend/redis-spend-buffer.ts';
+import { createSoftBudgetAlerts } from './spend/soft-budget-alerts.ts';
+import { spendPartitionJob } from './spend/spend-partition-job.ts';
+import { readSpendQueueDurability } from './spend/spend-queue-durability.ts';
+import { spendRetentionJob } from './spend/spend-retention-job.ts';
+import { type SpendQueue, SpendWriter } from './spend/spend-writer.ts';
+import { RedisOutage } from './support/redis-outage.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
 const SPEND_DRAIN_DEADLINE_MS = 5_000;

@@ -5,7 +5,7 @@ import { printsBanner, runPrimary } from './cluster.ts';
 import { ConfigError } from './config/config-file.ts';
 import { type GatewayConfig, loadGatewayConfig } from './config/gateway-config.ts';
 import { type RunningGateway, startGateway } from './gateway.ts';
-import { ModelRouter } from './services/model-router.ts';
+import { ModelRouter } from './model-call/model-router.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
 let config: GatewayConfig;

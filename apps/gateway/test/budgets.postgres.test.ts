@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pythonFloat } from '../src/services/admission.ts';
-import { hashKey } from '../src/services/virtual-key.ts';
+import { pythonFloat } from '../src/admission/admission.ts';
+import { hashKey } from '../src/lookups/virtual-key.ts';
 import { toNanoUsd } from './support/money.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 

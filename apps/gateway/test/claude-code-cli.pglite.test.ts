@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hashKey } from '../src/services/virtual-key.ts';
+import { hashKey } from '../src/lookups/virtual-key.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../src/services/virtual-key.ts';
+import { hashKey } from '../src/lookups/virtual-key.ts';
 import { defineGatewaySuite } from './support/gateway-suite.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../src/services/virtual-key.ts';
+import { hashKey } from '../src/lookups/virtual-key.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 /** The request log: one JSON line per request with what operators need, never a secret. */

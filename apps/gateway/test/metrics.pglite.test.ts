@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../src/services/virtual-key.ts';
+import { hashKey } from '../src/lookups/virtual-key.ts';
 import { LITELLM_METRICS } from './fixtures/litellm-metrics.ts';
 import { type Exposition, parseExposition, sumOf } from './support/prometheus-text.ts';
 import { whyNoSeries } from './support/promql.ts';

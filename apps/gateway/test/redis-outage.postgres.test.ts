@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hashKey } from '../src/services/virtual-key.ts';
+import { hashKey } from '../src/lookups/virtual-key.ts';
 import { testRedis } from './support/backing-services.ts';
 import { toNanoUsd } from './support/money.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';

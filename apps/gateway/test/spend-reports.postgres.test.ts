@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hashKey } from '../src/services/virtual-key.ts';
+import { hashKey } from '../src/lookups/virtual-key.ts';
 import { toNanoUsd } from './support/money.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 

@@ -9,7 +9,7 @@ import { type MockProvider, startMockProvider } from '@gateway/mock-provider';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildGatewayAside } from '../scripts/build.ts';
-import { hashKey } from '../src/services/virtual-key.ts';
+import { hashKey } from '../src/lookups/virtual-key.ts';
 import { createTestDatabase, type TestDatabase, testRedis } from './support/backing-services.ts';
 import { startBuiltGateway, writeMockConfig } from './support/built-gateway.ts';
 

@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { type PriceOverrides, priceOverrideFields } from '@gateway/pricing';
 import { type ProviderId, parseProviderModel } from '@gateway/providers';
 import { z } from 'zod';
-import { addDuration } from '../services/duration.ts';
-import type { MetricsOptions } from '../services/metrics.ts';
-import { DEFAULT_END_USER_HEADERS } from '../services/request-attribution.ts';
+import type { MetricsOptions } from '../metrics/gateway-metrics.ts';
+import { DEFAULT_END_USER_HEADERS } from '../model-call/request-attribution.ts';
+import { addDuration } from '../support/duration.ts';
 import { ConfigError, type ConfigFile, type ModelEntry, readConfigFile } from './config-file.ts';
 
 /** `general_settings.max_request_size_mb` when unset, in bytes. */

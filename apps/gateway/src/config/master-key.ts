@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateRawKey } from '../services/virtual-key.ts';
+import { generateRawKey } from '../lookups/virtual-key.ts';
 
 /**
  * The master key when neither `LITELLM_MASTER_KEY` nor `general_settings.master_key` sets one.

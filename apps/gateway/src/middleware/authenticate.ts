@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
-import type { KeyRecord } from '../services/lookups.ts';
-import { displayKeyName, maskKey } from '../services/virtual-key.ts';
+import type { KeyRecord } from '../lookups/lookups.ts';
+import { displayKeyName, maskKey } from '../lookups/virtual-key.ts';
 import { clientRequest } from './client-request.ts';
 
 const SCHEME_PREFIX = /^(Bearer|bearer|Basic)\s+/;

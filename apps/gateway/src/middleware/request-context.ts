@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import type { FinishRequestEvent } from '../services/finish-request-event.ts';
+import type { FinishRequestEvent } from '../request/finish-request-event.ts';
 
 /**
  * Opens the request's wide event and closes it when the response is ready, unless a

@@ -1,9 +1,5 @@
 import { modelMaxOutputTokens, priceUsage, type UsageToPrice } from '@gateway/pricing';
 import { Hono } from 'hono';
-import type { AppDeps, AppEnv } from '../app-env.ts';
-import { GatewayHttpError } from '../errors.ts';
-import { authenticate } from '../middleware/authenticate.ts';
-import { clientRequest } from '../middleware/client-request.ts';
 import {
   admissionHeaders,
   admissionScopes,
@@ -11,12 +7,16 @@ import {
   budgetedTags,
   DEFAULT_MAX_OUTPUT_TOKENS,
   inputTokensAtMost,
-} from '../services/admission.ts';
-import { relayAnthropic } from '../services/anthropic-relay.ts';
-import { authorizeModelCall } from '../services/authorize-model-call.ts';
-import type { FinishRequestEvent } from '../services/finish-request-event.ts';
-import { resolveEndUser, resolveTags } from '../services/request-attribution.ts';
-import type { ModelCall } from '../services/request-event.ts';
+} from '../admission/admission.ts';
+import type { AppDeps, AppEnv } from '../app-env.ts';
+import { GatewayHttpError } from '../errors.ts';
+import { authenticate } from '../middleware/authenticate.ts';
+import { clientRequest } from '../middleware/client-request.ts';
+import { relayAnthropic } from '../model-call/anthropic-relay.ts';
+import { authorizeModelCall } from '../model-call/authorize-model-call.ts';
+import { resolveEndUser, resolveTags } from '../model-call/request-attribution.ts';
+import type { FinishRequestEvent } from '../request/finish-request-event.ts';
+import type { ModelCall } from '../request/request-event.ts';
 import { checkModelBody, invalid, promptSize } from './model-body.ts';
 import { findJsonOffence } from './parse-json-body.ts';
 

@@ -8,12 +8,11 @@ import {
   toRelayTransformer,
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
+import { inputTokensAtMost } from '../admission/admission.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
-import { inputTokensAtMost } from '../services/admission.ts';
-import type { FinishRequestEvent } from '../services/finish-request-event.ts';
 import {
   callHeaders,
   maxOutputTokensOf,
@@ -24,7 +23,8 @@ import {
   runChatStream,
   runRelayedChat,
   runStream,
-} from '../services/model-call.ts';
+} from '../model-call/model-call.ts';
+import type { FinishRequestEvent } from '../request/finish-request-event.ts';
 import { checkModelBody, maxTokensOf, promptSize } from './model-body.ts';
 import { modelJson, parseJsonBody, schemaRefusal } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';

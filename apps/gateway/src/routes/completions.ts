@@ -9,8 +9,8 @@ import type { AppDeps, AppEnv } from '../app-env.ts';
 import { toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
-import type { FinishRequestEvent } from '../services/finish-request-event.ts';
-import { callHeaders, prepareModelCall, runChat, runChatStream } from '../services/model-call.ts';
+import { callHeaders, prepareModelCall, runChat, runChatStream } from '../model-call/model-call.ts';
+import type { FinishRequestEvent } from '../request/finish-request-event.ts';
 import { modelJson, parseModelRequest } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 

@@ -4,12 +4,12 @@ import {
   toOpenAIEmbeddingResponse,
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
+import { inputTokensAtMost } from '../admission/admission.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
-import { inputTokensAtMost } from '../services/admission.ts';
-import { callHeaders, prepareCall, priceCall, withRetries } from '../services/model-call.ts';
+import { callHeaders, prepareCall, priceCall, withRetries } from '../model-call/model-call.ts';
 import { modelJson, parseModelRequest } from './parse-json-body.ts';
 
 /** The input tokens of an embeddings call at most: token ids counted, text as any prompt. */

@@ -5,7 +5,7 @@ import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
-import { callHeaders, prepareCall, withRetries } from '../services/model-call.ts';
+import { callHeaders, prepareCall, withRetries } from '../model-call/model-call.ts';
 import { modelJson, parseModelRequest } from './parse-json-body.ts';
 
 /**

@@ -9,14 +9,13 @@ import {
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { admissionHeaders, inputTokensAtMost } from '../admission/admission.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError, toAnthropicErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
-import { admissionHeaders, inputTokensAtMost } from '../services/admission.ts';
-import { relayAnthropic } from '../services/anthropic-relay.ts';
-import { authorizeModelCall } from '../services/authorize-model-call.ts';
-import type { FinishRequestEvent } from '../services/finish-request-event.ts';
+import { relayAnthropic } from '../model-call/anthropic-relay.ts';
+import { authorizeModelCall } from '../model-call/authorize-model-call.ts';
 import {
   callHeaders,
   headerSafe,
@@ -26,7 +25,8 @@ import {
   priceCall,
   runChat,
   runChatStream,
-} from '../services/model-call.ts';
+} from '../model-call/model-call.ts';
+import type { FinishRequestEvent } from '../request/finish-request-event.ts';
 import { checkModelBody, promptSize } from './model-body.ts';
 import { modelJson, parseJsonBody, schemaRefusal } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';

@@ -1,5 +1,5 @@
+import { documentPages, type PromptSize } from '../admission/admission.ts';
 import { GatewayHttpError } from '../errors.ts';
-import { documentPages, type PromptSize } from '../services/admission.ts';
 import { CONTROL_CHARACTER } from './parse-json-body.ts';
 
 /** The largest `max_tokens` accepted; larger values could not be reserved for exactly. */

@@ -3,9 +3,9 @@ import { Hono } from 'hono';
 import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
 import type { Deployment } from '../config/gateway-config.ts';
 import { GatewayHttpError } from '../errors.ts';
+import type { TeamRecord } from '../lookups/lookups.ts';
 import { authenticate } from '../middleware/authenticate.ts';
-import type { TeamRecord } from '../services/lookups.ts';
-import { allowedModelNames } from '../services/model-access.ts';
+import { allowedModelNames } from '../model-call/model-access.ts';
 
 // LiteLLM reports a fixed creation time and owner for every model (contract §2.13).
 const CREATED = 1677610602;

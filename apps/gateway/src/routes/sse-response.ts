@@ -5,7 +5,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import type { EventReader } from '../services/meter-stream.ts';
+import type { EventReader } from '../model-call/meter-stream.ts';
 
 /**
  * A streamed answer: batches of events rendered as SSE text by `render` (synchronous), each

@@ -16,7 +16,7 @@ import {
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
 import { GatewayHttpError, isUniqueViolation } from '../../errors.ts';
-import { addDuration } from '../../services/duration.ts';
+import { addDuration } from '../../support/duration.ts';
 import type { AdminApi } from './admin-api.ts';
 
 export const budgetFields = {

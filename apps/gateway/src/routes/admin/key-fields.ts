@@ -1,7 +1,7 @@
 import type { NewVerificationTokenRow, VerificationTokenRow } from '@gateway/db';
 import { z } from 'zod';
 import { GatewayHttpError } from '../../errors.ts';
-import { addDuration, isDuration } from '../../services/duration.ts';
+import { addDuration, isDuration } from '../../support/duration.ts';
 
 /** A USD amount small enough to count in nano-dollars (a negative one gets LiteLLM's message below). */
 const usdAmount = z.union([z.number().max(1e12), z.literal('').transform(() => null)]).nullish();

@@ -14,8 +14,8 @@ import {
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
 import { GatewayHttpError, isUniqueViolation } from '../../errors.ts';
-import { addDuration } from '../../services/duration.ts';
-import { displayKeyName, generateRawKey, hashKey, maskKey, toKeyHash } from '../../services/virtual-key.ts';
+import { displayKeyName, generateRawKey, hashKey, maskKey, toKeyHash } from '../../lookups/virtual-key.ts';
+import { addDuration } from '../../support/duration.ts';
 import { type AdminApi, queryBoolean } from './admin-api.ts';
 import { keyFields, keyJsonSchema, toKeyJson, toKeyPatch } from './key-fields.ts';
 

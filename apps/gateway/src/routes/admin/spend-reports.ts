@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
 import { GatewayHttpError } from '../../errors.ts';
-import { toKeyHash } from '../../services/virtual-key.ts';
+import { toKeyHash } from '../../lookups/virtual-key.ts';
 import type { AdminApi } from './admin-api.ts';
 
 type Query = AppDeps['database']['query'];

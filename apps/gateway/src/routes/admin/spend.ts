@@ -14,7 +14,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppDeps, AppEnv } from '../../app-env.ts';
 import { GatewayHttpError } from '../../errors.ts';
-import { toKeyHash } from '../../services/virtual-key.ts';
+import { toKeyHash } from '../../lookups/virtual-key.ts';
 import { type AdminApi, queryBoolean } from './admin-api.ts';
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');

@@ -20,8 +20,8 @@ import {
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
 import { GatewayHttpError, isUniqueViolation } from '../../errors.ts';
-import { addDuration } from '../../services/duration.ts';
-import { displayKeyName, generateRawKey, hashKey } from '../../services/virtual-key.ts';
+import { displayKeyName, generateRawKey, hashKey } from '../../lookups/virtual-key.ts';
+import { addDuration } from '../../support/duration.ts';
 import type { AdminApi } from './admin-api.ts';
 import { type KeyFields, keyFields, keyJsonSchema, toKeyJson, toKeyPatch } from './key-fields.ts';
 

@@ -1,6 +1,7 @@
 import type { PriceResult } from '@gateway/pricing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Deployment } from '../config/gateway-config.ts';
+import { maxOutputTokensOf } from '../model-call/model-call.ts';
 import {
   admitCall,
   DEFAULT_MAX_OUTPUT_TOKENS,
@@ -13,9 +14,8 @@ import {
   UNPRICED_RESERVATION_NANOS,
   UNREAD_DOCUMENT_PAGES,
 } from './admission.ts';
-import { admissionLedgerContract } from './admission-ledger.contract.ts';
-import { InProcessAdmissionLedger } from './admission-ledger.ts';
-import { maxOutputTokensOf } from './model-call.ts';
+import { admissionLedgerContract } from './ledger.contract.ts';
+import { InProcessAdmissionLedger } from './ledger.ts';
 
 describe('InProcessAdmissionLedger, as every ledger', () => {
   admissionLedgerContract(async (timings) => new InProcessAdmissionLedger(timings));

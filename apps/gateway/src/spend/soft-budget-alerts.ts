@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { SoftBudgetCrossing } from './admission.ts';
+import type { SoftBudgetCrossing } from '../admission/admission.ts';
 
 /**
  * Reports a soft budget crossed: a log line, the `litellm_soft_budget_crossed_total` counter

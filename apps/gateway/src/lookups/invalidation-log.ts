@@ -1,8 +1,8 @@
 import { type Database, pruneInvalidations, readInvalidations } from '@gateway/db';
 import type { Logger } from 'pino';
+import { PeriodicJob } from '../support/periodic-job.ts';
 import type { CachedLookup } from './cached-lookup.ts';
 import type { InvalidationBus } from './invalidation-bus.ts';
-import { PeriodicJob } from './periodic-job.ts';
 
 /** How often every instance reads the log. */
 export const INVALIDATION_POLL_MS = 1_000;

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { type SoftBudgetCrossing, settleCall } from './admission.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import { type SoftBudgetCrossing, settleCall } from '../admission/admission.ts';
+import { redactKeys } from '../lookups/virtual-key.ts';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.ts';
+import type { SpendQueue } from '../spend/spend-writer.ts';
 import { type RequestEvent, toSpendRow } from './request-event.ts';
-import type { SpendQueue } from './spend-writer.ts';
-import { redactKeys } from './virtual-key.ts';
 
 export type FinishRequestEvent = (event: RequestEvent, status: number) => void;
 

@@ -19,10 +19,10 @@ import {
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { toAnthropicErrorBody } from '../errors.ts';
+import type { FinishRequestEvent } from '../request/finish-request-event.ts';
+import type { ModelCall } from '../request/request-event.ts';
 import { sseResponse } from '../routes/sse-response.ts';
-import type { FinishRequestEvent } from './finish-request-event.ts';
 import { meterCallStream, withRetries } from './model-call.ts';
-import type { ModelCall } from './request-event.ts';
 
 /** Response headers that belong to one hop and are not relayed. */
 const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);

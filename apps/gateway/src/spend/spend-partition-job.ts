@@ -1,6 +1,6 @@
 import { type Database, ensureSpendPartitions } from '@gateway/db';
 import type { Logger } from 'pino';
-import { PeriodicJob } from './periodic-job.ts';
+import { PeriodicJob } from '../support/periodic-job.ts';
 
 /** Days of spend-log partitions kept ready ahead of today (a day behind is made too). */
 const DAYS_AHEAD = 7;

@@ -14,10 +14,6 @@ import {
   upstreamOverrideFields,
 } from '@gateway/providers';
 import type { Context } from 'hono';
-import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
-import type { Deployment } from '../config/gateway-config.ts';
-import { GatewayHttpError, statusOf } from '../errors.ts';
-import { clientRequest } from '../middleware/client-request.ts';
 import {
   admissionHeaders,
   admissionScopes,
@@ -26,15 +22,19 @@ import {
   type CallEstimate,
   DEFAULT_MAX_OUTPUT_TOKENS,
   inputTokensAtMost,
-} from './admission.ts';
-import type { Reservation } from './admission-ledger.ts';
+} from '../admission/admission.ts';
+import type { Reservation } from '../admission/ledger.ts';
+import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
+import type { Deployment } from '../config/gateway-config.ts';
+import { GatewayHttpError, statusOf } from '../errors.ts';
+import type { TeamRecord, UserRecord } from '../lookups/lookups.ts';
+import { clientRequest } from '../middleware/client-request.ts';
+import type { FinishRequestEvent } from '../request/finish-request-event.ts';
+import { attemptClock, type ModelCall, producedOutput, type RequestEvent } from '../request/request-event.ts';
 import { authorizeModelCall } from './authorize-model-call.ts';
 import { checkClientApiBase } from './client-upstream.ts';
-import type { FinishRequestEvent } from './finish-request-event.ts';
-import type { TeamRecord, UserRecord } from './lookups.ts';
 import { type EventReader, meterStream } from './meter-stream.ts';
 import { resolveEndUser, resolveTags } from './request-attribution.ts';
-import { attemptClock, type ModelCall, producedOutput, type RequestEvent } from './request-event.ts';
 import { chatRequestMedia, chatRequestText, completeUsage, type PromptText } from './usage-estimate.ts';
 
 /** A model call ready to go: where, with what, recorded on the request's wide event. */

@@ -1,7 +1,7 @@
 import { ok, parseRetryAfter } from '@gateway/providers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ModelCall } from '../request/request-event.ts';
 import { type RetryableAnswer, withRetries } from './model-call.ts';
-import type { ModelCall } from './request-event.ts';
 
 interface Answer {
   status: number;

@@ -1,6 +1,6 @@
 import { type Database, dropSpendPartitionsBefore, pruneSpendLogs } from '@gateway/db';
 import type { Logger } from 'pino';
-import { PeriodicJob } from './periodic-job.ts';
+import { PeriodicJob } from '../support/periodic-job.ts';
 
 /** Rows deleted per statement: each is a short transaction that never holds the table long. */
 const BATCH_ROWS = 5_000;

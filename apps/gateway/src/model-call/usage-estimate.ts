@@ -1,6 +1,6 @@
 import type { ChatRequest, Usage } from '@gateway/providers';
-import { documentPages as countDocumentPages } from './admission.ts';
-import { type ModelCall, producedOutput } from './request-event.ts';
+import { documentPages as countDocumentPages } from '../admission/admission.ts';
+import { type ModelCall, producedOutput } from '../request/request-event.ts';
 
 type CountTokens = (text: string) => number;
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RedisOutage } from './redis-outage.ts';
-import { TurnBatch } from './turn-batch.ts';
+import type { RedisOutage } from '../support/redis-outage.ts';
+import { TurnBatch } from '../support/turn-batch.ts';
 
 /**
  * One thing a call counts against (a key, its team, an end user, a key's model) with its budget
@@ -383,208 +384,18 @@ function reservationOf(
   };
 }
 
-// Time in the scripts is Redis's own (TIME, in ms): instances with skewed clocks share one
-// window. Per scope, five keys: a hash (`spent`, `period`, `reserved`, `tokens`, `r:<id>` =
-// amount held, `t:<id>` = tokens of a settled call), the calls in flight (zset: id → lapse
-// time), the calls admitted (zset: id → time), the calls whose tokens count (zset: id → time)
-// and the calls whose reservation lapsed before they settled (zset: id → lapse time).
-const NOW = `
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-`;
-
-// Shared by both scripts: key expiries are set once per key at the end of a script (the longest
-// asked for), not once per call, since a batch touches the same keys many times. A key that
-// does not exist then is left alone by PEXPIRE.
-const KEEP = `
-local keepUntil = {}
-local function keepFor(key, ms)
-  if (keepUntil[key] or -1) < ms then keepUntil[key] = ms end
-end
-local function applyKeeps()
-  for key, ms in pairs(keepUntil) do redis.call('PEXPIRE', key, ms) end
-end
-`;
-
-// Checks several calls (those that arrived in one turn of the event loop), each as if alone,
-// in order. KEYS: five per scope of each call in turn. ARGV: reservation ttl, idle ttl, window,
-// then per call: its number of scopes, request id, amount, then per scope: has budget, limit,
-// seed, period, block-at-limit, keep until (ms), rpm, tpm, parallel (-1: none). Returns per
-// call {0, then per scope: requests left, tokens left, spent} or {index, reason, detail, retry ms}.
-// Every command run from a script costs Redis far more than in a pipeline, so a scope's expired
-// entries are cleared once per script (its time does not move), its hash is read in one HMGET,
-// and only what a call changes is written.
-const ADMIT_SCRIPT = `${NOW}${KEEP}
-local ttl, idle, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local tidied = {}
--- Reservations past their time lapse (their cost is added if they still settle); requests and
--- tokens leave the window.
-local function tidy(state, held, reqs, toks, lapsed, keep)
-  if tidied[state] then return end
-  tidied[state] = true
-  local expired = redis.call('ZRANGEBYSCORE', held, '-inf', now)
-  if #expired > 0 then
-    for _, rid in ipairs(expired) do
-      local amt = redis.call('HGET', state, 'r:' .. rid)
-      if amt then
-        redis.call('HINCRBY', state, 'reserved', -tonumber(amt))
-        redis.call('HDEL', state, 'r:' .. rid)
-      end
-      -- Its call may still end: its cost is added when it settles.
-      redis.call('ZADD', lapsed, now, rid)
-    end
-    keepFor(lapsed, keep)
-    redis.call('ZREMRANGEBYSCORE', held, '-inf', now)
-  end
-  redis.call('ZREMRANGEBYSCORE', lapsed, '-inf', now - idle)
-  redis.call('ZREMRANGEBYSCORE', reqs, '-inf', now - window)
-  local old = redis.call('ZRANGEBYSCORE', toks, '-inf', now - window)
-  if #old > 0 then
-    for _, rid in ipairs(old) do
-      local count = redis.call('HGET', state, 't:' .. rid)
-      if count then
-        redis.call('HINCRBY', state, 'tokens', -tonumber(count))
-        redis.call('HDEL', state, 't:' .. rid)
-      end
-    end
-    redis.call('ZREMRANGEBYSCORE', toks, '-inf', now - window)
-  end
-end
--- One call: its scopes' keys follow KEYS[k], their arguments ARGV[first].
-local function admit(k, first, n, id, amount)
-  local remaining = {0}
-  for i = 1, n do
-    local state, held, reqs, toks, lapsed = KEYS[k + 5 * i - 4], KEYS[k + 5 * i - 3], KEYS[k + 5 * i - 2], KEYS[k + 5 * i - 1], KEYS[k + 5 * i]
-    local a = first + (i - 1) * 9
-    local hasBudget, limit, seed, period = ARGV[a + 1] == '1', tonumber(ARGV[a + 2]), ARGV[a + 3], tonumber(ARGV[a + 4])
-    local atLimit, keep = ARGV[a + 5] == '1', math.max(idle, tonumber(ARGV[a + 6]) - now)
-    local rpm, tpm, parallel = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
-    tidy(state, held, reqs, toks, lapsed, keep)
-    if parallel >= 0 and redis.call('ZCARD', held) >= parallel then
-      return {i, 'max_parallel_requests', parallel, 1000}
-    end
-    local calls = 0
-    if rpm >= 0 then
-      calls = redis.call('ZCARD', reqs)
-      if calls >= rpm then
-        local oldest = redis.call('ZRANGE', reqs, 0, 0, 'WITHSCORES')
-        return {i, 'requests', rpm, tonumber(oldest[2] or now) + window - now}
-      end
-    end
-    local h = redis.call('HMGET', state, 'tokens', 'period', 'spent', 'reserved')
-    local tokens = tonumber(h[1] or '0')
-    if tpm >= 0 and tokens >= tpm then
-      local oldest = redis.call('ZRANGE', toks, 0, 0, 'WITHSCORES')
-      return {i, 'tokens', tpm, tonumber(oldest[2] or now) + window - now}
-    end
-    local spent = -1
-    if hasBudget then
-      if period > tonumber(h[2] or '-1') then
-        -- A new period: the database's spend for it starts the counter.
-        redis.call('HSET', state, 'spent', seed, 'period', period)
-        spent = tonumber(seed)
-      elseif not h[3] then
-        redis.call('HSET', state, 'spent', seed)
-        spent = tonumber(seed)
-      else
-        spent = tonumber(h[3])
-      end
-      keepFor(state, keep)
-      if amount > 0 then
-        local used = spent + tonumber(h[4] or '0')
-        if used > limit or (atLimit and used >= limit) then return {i, 'budget', spent, 0} end
-      end
-    end
-    remaining[#remaining + 1] = rpm >= 0 and (rpm - calls - 1) or -1
-    remaining[#remaining + 1] = tpm >= 0 and (tpm - tokens) or -1
-    remaining[#remaining + 1] = spent
-  end
-  for i = 1, n do
-    local state, held, reqs, toks = KEYS[k + 5 * i - 4], KEYS[k + 5 * i - 3], KEYS[k + 5 * i - 2], KEYS[k + 5 * i - 1]
-    local a = first + (i - 1) * 9
-    local keep = math.max(idle, tonumber(ARGV[a + 6]) - now)
-    -- Every call on a budget leaves r:<id> (even at 0): settling adds its cost only once.
-    if ARGV[a + 1] == '1' and redis.call('HSETNX', state, 'r:' .. id, amount) == 1 then
-      redis.call('HINCRBY', state, 'reserved', amount)
-    end
-    redis.call('ZADD', held, now + ttl, id)
-    if tonumber(ARGV[a + 7]) >= 0 then redis.call('ZADD', reqs, now, id) end
-    for _, key in ipairs({state, held, reqs, toks}) do keepFor(key, keep) end
-  end
-  return remaining
-end
-local replies = {}
-local k, a = 0, 4
-while a <= #ARGV do
-  local n = tonumber(ARGV[a])
-  replies[#replies + 1] = admit(k, a + 2, n, ARGV[a + 1], tonumber(ARGV[a + 2]))
-  k = k + 5 * n
-  a = a + 3 + 9 * n
-end
-applyKeeps()
-return replies
-`;
-
-// Settles several calls (those that ended in one turn of the event loop). KEYS: five per scope
-// of each call in turn, as above. ARGV: idle ttl, then per call: its number of scopes, request
-// id, actual cost, tokens, whether it was a call admitted ahead that never came (1/0: it leaves
-// the request window too), then per scope whether its tokens count (1/0). A call's cost and
-// tokens count once: while it is held or lapsed unsettled; a second settlement (sent again
-// after a lost reply) finds neither. Returns per call each scope's spend after (-1: no budget
-// counter). A scope whose tokens were counted lives at least `idle` longer, its token window too.
-const SETTLE_SCRIPT = `${NOW}${KEEP}
-local idle = tonumber(ARGV[1])
-local counted = {}
-local replies = {}
-local k, a = 0, 2
-while a <= #ARGV do
-  local scopes, id, actual, tokens = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local unused = ARGV[a + 4] == '1'
-  local after = {}
-  for i = 1, scopes do
-    local state, held, toks, lapsed = KEYS[k + 5 * i - 4], KEYS[k + 5 * i - 3], KEYS[k + 5 * i - 1], KEYS[k + 5 * i]
-    if unused then redis.call('ZREM', KEYS[k + 5 * i - 2], id) end
-    local open = redis.call('ZREM', held, id) == 1
-    if redis.call('ZREM', lapsed, id) == 1 then open = true end
-    local h = redis.call('HMGET', state, 'r:' .. id, 'spent')
-    if h[1] then
-      redis.call('HINCRBY', state, 'reserved', -tonumber(h[1]))
-      redis.call('HDEL', state, 'r:' .. id)
-    end
-    local spent = h[2] and tonumber(h[2]) or -1
-    if open then
-      if h[2] then spent = redis.call('HINCRBY', state, 'spent', actual) end
-      if ARGV[a + 4 + i] == '1' and tokens > 0 and redis.call('HSETNX', state, 't:' .. id, tokens) == 1 then
-        redis.call('HINCRBY', state, 'tokens', tokens)
-        redis.call('ZADD', toks, now, id)
-        counted[state] = toks
-      end
-    end
-    after[i] = spent
-  end
-  replies[#replies + 1] = after
-  k = k + 5 * scopes
-  a = a + 5 + scopes
-end
-for state, toks in pairs(counted) do
-  local keep = math.max(idle, redis.call('PTTL', state))
-  keepFor(state, keep)
-  keepFor(toks, keep)
-end
-applyKeeps()
-return replies
-`;
-
-// KEYS: a marker for this hand-back, then budget hashes. ARGV: the marker's lifetime, then an
-// amount per hash. Adds spend settled locally while Redis was away, once per marker: sent
-// again after a lost reply, it adds nothing.
-const ADD_SPEND_SCRIPT = `
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
-for i = 2, #KEYS do
-  if redis.call('HEXISTS', KEYS[i], 'spent') == 1 then redis.call('HINCRBY', KEYS[i], 'spent', tonumber(ARGV[i])) end
-end
-return 1
-`;
+/**
+ * The Lua scripts, in `lua/` beside this file (copied beside the bundle by the production
+ * build). Time in them is Redis's own (TIME, in ms): instances with skewed clocks share one
+ * window. `now.lua` and `keep.lua` open the admission and settlement scripts.
+ */
+function luaScript(name: string): string {
+  return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+}
+const PRELUDE = luaScript('now') + luaScript('keep');
+const ADMIT_SCRIPT = PRELUDE + luaScript('admit');
+const SETTLE_SCRIPT = PRELUDE + luaScript('settle');
+const ADD_SPEND_SCRIPT = luaScript('add-spend');
 
 type LedgerCommands = {
   gatewayAddSpend(numKeys: number, ...args: (string | number)[]): Promise<number>;

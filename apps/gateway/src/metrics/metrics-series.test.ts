@@ -1,6 +1,7 @@
 import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { LATENCY_BUCKETS, LatestGauge, SummedCounter, SummedHistogram } from './metrics.ts';
+import { LATENCY_BUCKETS } from './gateway-metrics.ts';
+import { LatestGauge, SummedCounter, SummedHistogram } from './summed-metrics.ts';
 
 const series = async (registry: Registry, name: string) =>
   (await registry.getSingleMetric(name)!.get()).values.map((v) => [v.labels, v.value]);

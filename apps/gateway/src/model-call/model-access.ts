@@ -1,5 +1,5 @@
 import type { GatewayError } from '@gateway/providers';
-import type { KeyRecord, TeamRecord } from './lookups.ts';
+import type { KeyRecord, TeamRecord } from '../lookups/lookups.ts';
 
 const ALL_PROXY_MODELS = 'all-proxy-models';
 const ALL_TEAM_MODELS = 'all-team-models';

@@ -2,9 +2,9 @@ import { hostname } from 'node:os';
 import type { NewSpendLogRow } from '@gateway/db';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RedisOutage } from './redis-outage.ts';
+import type { RedisOutage } from '../support/redis-outage.ts';
+import { TurnBatch } from '../support/turn-batch.ts';
 import type { SpendQueue, SpendWriter } from './spend-writer.ts';
-import { TurnBatch } from './turn-batch.ts';
 
 export interface RedisSpendBufferOptions {
   /**

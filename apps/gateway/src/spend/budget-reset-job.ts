@@ -1,8 +1,8 @@
 import { type Database, findDueBudgets, resetBudget } from '@gateway/db';
 import type { Logger } from 'pino';
-import { addDuration } from './duration.ts';
-import type { Lookups } from './lookups.ts';
-import { PeriodicJob } from './periodic-job.ts';
+import type { Lookups } from '../lookups/lookups.ts';
+import { addDuration } from '../support/duration.ts';
+import { PeriodicJob } from '../support/periodic-job.ts';
 
 /** The next period's start: the old one moved by whole durations until it is in the future. */
 export function nextResetAt(resetAt: Date, duration: string, now: Date): Date | undefined {

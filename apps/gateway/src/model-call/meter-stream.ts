@@ -1,6 +1,6 @@
 import type { ReadableStreamReadResult } from 'node:stream/web';
 import type { GatewayError, StreamEvent } from '@gateway/providers';
-import type { ModelCall } from './request-event.ts';
+import type { ModelCall } from '../request/request-event.ts';
 
 export type StreamOutcome =
   | { outcome: 'success' }

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { AdmissionLedger, AdmissionScope, LedgerTimings } from './admission-ledger.ts';
+import type { AdmissionLedger, AdmissionScope, LedgerTimings } from './ledger.ts';
 
 /**
  * What every admission ledger does, in process or on Redis: run by each ledger's own test file.

@@ -1,6 +1,6 @@
 import type { Caller } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
-import type { CustomerRecord, Lookups, TeamRecord, UserRecord } from './lookups.ts';
+import type { CustomerRecord, Lookups, TeamRecord, UserRecord } from '../lookups/lookups.ts';
 import { refuseModel } from './model-access.ts';
 
 async function fromCache<T>(read: () => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import type { StreamEvent } from '@gateway/providers';
 import { describe, expect, it } from 'vitest';
+import type { ModelCall } from '../request/request-event.ts';
 import { type EventReader, meterStream, type StreamOutcome } from './meter-stream.ts';
-import type { ModelCall } from './request-event.ts';
 
 const call = (): ModelCall =>
   ({ usage: {}, callType: 'acompletion', stream: true, tags: [] }) as unknown as ModelCall;

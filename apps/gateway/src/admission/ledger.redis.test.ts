@@ -3,14 +3,14 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testRedis } from '../../test/support/backing-services.ts';
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
-import { admissionLedgerContract } from './admission-ledger.contract.ts';
+import { admissionLedgerContract } from './ledger.contract.ts';
 import {
   type AdmissionScope,
   type AdmitResult,
   InProcessAdmissionLedger,
   type LedgerTimings,
   RedisAdmissionLedger,
-} from './admission-ledger.ts';
+} from './ledger.ts';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 

@@ -1,9 +1,9 @@
 import type { PriceResult } from '@gateway/pricing';
 import type { Caller } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
-import { type AdmissionLedger, type AdmissionScope, type Reservation, toNanos } from './admission-ledger.ts';
-import { addDuration, windowStart } from './duration.ts';
-import type { CustomerRecord, TagRecord, TeamRecord, UserRecord } from './lookups.ts';
+import type { CustomerRecord, TagRecord, TeamRecord, UserRecord } from '../lookups/lookups.ts';
+import { addDuration, windowStart } from '../support/duration.ts';
+import { type AdmissionLedger, type AdmissionScope, type Reservation, toNanos } from './ledger.ts';
 
 /** What a call may use at most: its prompt (estimated) and its output cap. */
 export interface CallEstimate {
