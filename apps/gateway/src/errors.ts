@@ -1,4 +1,35 @@
-import type { GatewayError } from '@gateway/providers';
+import type { ProviderError } from '@gateway/providers';
+
+/**
+ * The closed list of failures the gateway reports: a provider's (`ProviderError`) and the
+ * gateway's own. Each kind becomes an HTTP status in one place ({@link statusOf}) and is
+ * rendered in the caller's dialect.
+ */
+export type GatewayError =
+  | ProviderError
+  /** A body or query that does not match the endpoint's schema (admin API: FastAPI's 422). */
+  | { kind: 'validation_error'; message: string; param?: string }
+  | { kind: 'conflict'; message: string; param?: string }
+  /** A request body over the configured size (`general_settings.max_request_size_mb`). */
+  | { kind: 'payload_too_large'; message: string }
+  | {
+      kind: 'unauthenticated';
+      message: string;
+      /** LiteLLM's error `type` (`auth_error`, `expired_key`, ...). */
+      type?: string;
+      param?: string;
+    }
+  | { kind: 'forbidden'; message: string; type?: string; param?: string }
+  | { kind: 'not_found'; message: string; param?: string; type?: string }
+  | {
+      kind: 'rate_limited';
+      message: string;
+      retryAfterSeconds?: number;
+      type?: string;
+      /** Extra response headers that explain the refusal (`rate_limit_type`, `reset_at`). */
+      headers?: Record<string, string>;
+    }
+  | { kind: 'service_unavailable'; message: string; type?: string };
 
 /** Thrown by middleware and routes; the app's one error handler renders it. */
 export class GatewayHttpError extends Error {

@@ -16,6 +16,7 @@ export * from './queries/retention.ts';
 export * from './queries/spend.ts';
 export * from './queries/spend-logs.ts';
 export * from './queries/spend-partitions.ts';
+export * from './queries/spend-reports.ts';
 export * from './queries/tags.ts';
 export * from './queries/teams.ts';
 export * from './queries/users.ts';

@@ -1,4 +1,4 @@
-import type { GatewayError } from './errors.ts';
+import type { ProviderError } from './errors.ts';
 
 /**
  * The canonical model every translation goes through (vendor in -> canonical -> vendor out).
@@ -229,7 +229,7 @@ export type StreamEvent =
   | { type: 'finish'; choice: number; finishReason: FinishReason }
   /** Usage so far; a later usage event replaces an earlier one. */
   | { type: 'usage'; usage: Usage }
-  | { type: 'error'; error: GatewayError }
+  | { type: 'error'; error: ProviderError }
   /**
    * Upstream SSE text relayed to a client of the same dialect as it came (same-dialect relay);
    * the other events beside it only meter the call. Renderers of another dialect ignore it.

@@ -25,7 +25,7 @@ export { toAnthropicStream, toAnthropicStreamTransformer } from './anthropic/to-
 export { type AnthropicRequest, anthropicMessageSchema, anthropicRequestSchema } from './anthropic/wire.ts';
 export type * from './canonical.ts';
 export { adjustDeepSeekBody } from './deepseek/adjust-deepseek-body.ts';
-export { err, type GatewayError, isRetryableStatus, ok, type Result } from './errors.ts';
+export { err, isRetryableStatus, ok, type ProviderError, type Result } from './errors.ts';
 export { mapTransportError } from './http/map-transport-error.ts';
 export { bodyStream } from './http/post-json.ts';
 export { parseRetryAfter } from './http/upstream-error.ts';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { NewSpendLogRow } from '@gateway/db';
 import { addUsd } from '@gateway/pricing';
-import type { GatewayError } from '@gateway/providers';
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { GatewayError } from '../errors.ts';
 import { statusOf } from '../errors.ts';
 import type { RequestEvent } from '../request/request-event.ts';
 import type { SpendQueue } from '../spend/spend-writer.ts';

@@ -1,5 +1,6 @@
 import type { ReadableStreamReadResult } from 'node:stream/web';
-import type { GatewayError, StreamEvent } from '@gateway/providers';
+import type { StreamEvent } from '@gateway/providers';
+import type { GatewayError } from '../errors.ts';
 import type { ModelCall } from '../request/request-event.ts';
 
 export type StreamOutcome =

@@ -1,4 +1,4 @@
-import type { GatewayError } from '@gateway/providers';
+import type { GatewayError } from '../errors.ts';
 import type { KeyRecord, TeamRecord } from '../lookups/lookups.ts';
 
 const ALL_PROXY_MODELS = 'all-proxy-models';

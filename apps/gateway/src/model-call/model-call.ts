@@ -1,10 +1,9 @@
-import { modelMaxOutputTokens, type PriceResult, priceUsage } from '@gateway/pricing';
+import { modelMaxOutputTokens, type PriceResult, priceUsage, type UsageToPrice } from '@gateway/pricing';
 import {
   type CallTarget,
   type ChatRequest,
   type ChatResult,
   type ChatStreamResponse,
-  type GatewayError,
   type ProviderAdapter,
   type RelayedChat,
   type Result,
@@ -13,7 +12,6 @@ import {
   type Usage,
   upstreamOverrideFields,
 } from '@gateway/providers';
-import type { Context } from 'hono';
 import {
   admissionHeaders,
   admissionScopes,
@@ -23,12 +21,11 @@ import {
   DEFAULT_MAX_OUTPUT_TOKENS,
   inputTokensAtMost,
 } from '../admission/admission.ts';
-import type { Reservation } from '../admission/ledger.ts';
-import type { AppDeps, AppEnv, Caller } from '../app-env.ts';
+import type { AdmissionScope, Reservation } from '../admission/ledger.ts';
+import type { AppDeps, Caller } from '../app-env.ts';
 import type { Deployment } from '../config/gateway-config.ts';
-import { GatewayHttpError, statusOf } from '../errors.ts';
-import type { TeamRecord, UserRecord } from '../lookups/lookups.ts';
-import { clientRequest } from '../middleware/client-request.ts';
+import { type GatewayError, GatewayHttpError, statusOf } from '../errors.ts';
+import type { CustomerRecord, TeamRecord, UserRecord } from '../lookups/lookups.ts';
 import type { FinishRequestEvent } from '../request/finish-request-event.ts';
 import { attemptClock, type ModelCall, producedOutput, type RequestEvent } from '../request/request-event.ts';
 import { authorizeModelCall } from './authorize-model-call.ts';
@@ -37,8 +34,27 @@ import { type EventReader, meterStream } from './meter-stream.ts';
 import { resolveEndUser, resolveTags } from './request-attribution.ts';
 import { chatRequestMedia, chatRequestText, completeUsage, type PromptText } from './usage-estimate.ts';
 
+/**
+ * What a route hands the model call, whatever its dialect: who calls, for which model and kind
+ * of call, and the client's request (its headers and body are read for the end user, tags and
+ * a caller-chosen upstream; its signal aborts the upstream call).
+ */
+export interface CallInput {
+  caller: Caller;
+  /** The request's wide event: the call is recorded on it. */
+  event: RequestEvent;
+  modelName: string;
+  stream: boolean;
+  callType: ModelCall['callType'];
+  headers: Pick<Headers, 'get'>;
+  body: Record<string, unknown>;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal;
+}
+
 /** A model call ready to go: where, with what, recorded on the request's wide event. */
 export interface PreparedCall {
+  input: CallInput;
   deployment: Deployment;
   adapter: ProviderAdapter;
   call: ModelCall;
@@ -52,15 +68,13 @@ export interface PreparedChat extends PreparedCall {
   request: ChatRequest;
 }
 
-/** {@link prepareCall} for a chat request. */
-export async function prepareModelCall(
+/** {@link prepareCall} for a chat request in the canonical model. */
+export async function prepareChatCall(
   deps: AppDeps,
-  c: Context<AppEnv>,
+  input: CallInput,
   request: ChatRequest,
-  rawBody: Record<string, unknown>,
-  callType: ModelCall['callType'],
 ): Promise<PreparedChat> {
-  const prepared = await prepareCall(deps, c, request.model, request.stream, rawBody, callType, {
+  const prepared = await prepareCall(deps, input, {
     estimate: (deployment) => ({
       inputTokens: inputTokensAtMost({ ...chatRequestText(request), ...chatRequestMedia(request) }),
       outputTokens: request.maxOutputTokens ?? maxOutputTokensOf(deployment),
@@ -71,16 +85,12 @@ export async function prepareModelCall(
 
 /**
  * The steps every model route shares, whatever its dialect: refuse client-chosen upstreams,
- * resolve the public model name, run the access checks (key, team, end user), and open the
- * call on the wide event.
+ * resolve the public model name, run the access checks (key, team, end user), admit the call
+ * against its budgets and limits, and open the call on the wide event.
  */
 export async function prepareCall(
   deps: AppDeps,
-  c: Context<AppEnv>,
-  modelName: string,
-  stream: boolean,
-  rawBody: Record<string, unknown>,
-  callType: ModelCall['callType'],
+  input: CallInput,
   options: {
     /** The most the call may use, for its budget reservation; a token of input by default. */
     estimate?: (deployment: Deployment) => CallEstimate;
@@ -91,10 +101,10 @@ export async function prepareCall(
     check?: (deployment: Deployment) => void;
   } = {},
 ): Promise<PreparedCall> {
+  const { caller, event, modelName, body } = input;
   const estimate = options.estimate ?? (() => ({ inputTokens: 1, outputTokens: 0 }));
-  const caller = c.get('caller');
-  c.get('event').requestedModel = modelName;
-  const clientTarget = clientChosenUpstream(deps, caller, rawBody);
+  event.requestedModel = modelName;
+  const clientTarget = clientChosenUpstream(deps, caller, body);
   const deployment = deps.router.pick(modelName);
   if (!deployment) {
     throw new GatewayHttpError({
@@ -104,9 +114,7 @@ export async function prepareCall(
     });
   }
   options.check?.(deployment);
-  const client = clientRequest(c);
-  const headers = client.headers;
-  const endUser = resolveEndUser(headers, rawBody, deps.endUserHeaders);
+  const endUser = resolveEndUser(input.headers, body, deps.endUserHeaders);
   const { team, user, customer } = await authorizeModelCall(
     deps.lookups,
     caller,
@@ -114,23 +122,13 @@ export async function prepareCall(
     endUser,
   );
   const tags = resolveTags(
-    headers,
-    rawBody,
+    input.headers,
+    body,
     caller.kind === 'virtual' ? caller.key.metadata : {},
     team?.metadata,
   );
-  const event = c.get('event');
-  event.reservation = await admitCall({
-    ledger: deps.admission,
-    requestId: event.requestId,
-    scopes: admissionScopes(
-      caller,
-      team,
-      user,
-      customer,
-      deployment.modelName,
-      await budgetedTags(deps.lookups.tags, tags),
-    ),
+  await admitModelCall(deps, event, {
+    scopes: await callScopes(deps, caller, { team, user, customer }, deployment.modelName, tags),
     estimate: () => estimate(deployment),
     price: (usage) => priceCall(deployment, usage, event.startedAt),
   });
@@ -145,20 +143,21 @@ export async function prepareCall(
     });
   }
   const call: ModelCall = {
-    callType,
+    callType: input.callType,
     ...(clientTarget.apiBase !== undefined ? { callerChosenUpstream: true } : {}),
     modelGroup: deployment.modelName,
     deploymentId: deployment.deploymentId,
     provider: deployment.provider,
     apiBase: clientTarget.apiBase ?? deployment.apiBase,
     upstreamModel: deployment.upstreamModel,
-    stream,
+    stream: input.stream,
     usage: {},
     tags,
     ...(endUser ? { endUser } : {}),
   };
-  c.get('event').call = call;
+  event.call = call;
   return {
+    input,
     reservation: event.reservation,
     deployment,
     adapter,
@@ -167,11 +166,53 @@ export async function prepareCall(
       // A caller-chosen upstream gets the caller's key or none: never the operator's.
       apiBase: clientTarget.apiBase ?? deployment.apiBase,
       ...upstreamKey(clientTarget, deployment),
-      signal: client.signal,
+      signal: input.signal,
       ...(deployment.timeoutMs !== undefined ? { timeoutMs: deployment.timeoutMs } : {}),
       ...(deployment.streamTimeoutMs !== undefined ? { streamTimeoutMs: deployment.streamTimeoutMs } : {}),
     },
   };
+}
+
+/** The budgets and limits a call to `modelGroup` counts against, tags with a budget included. */
+export async function callScopes(
+  deps: AppDeps,
+  caller: Caller,
+  owners: {
+    team: TeamRecord | undefined;
+    user: UserRecord | undefined;
+    customer: CustomerRecord | undefined;
+  },
+  modelGroup: string,
+  tags: string[],
+): Promise<AdmissionScope[]> {
+  return admissionScopes(
+    caller,
+    owners.team,
+    owners.user,
+    owners.customer,
+    modelGroup,
+    await budgetedTags(deps.lookups.tags, tags),
+  );
+}
+
+/**
+ * Admits a call against its scopes (refusing it with LiteLLM's 429 when a budget or limit is
+ * spent) and records the reservation on the wide event, to be settled when the call ends.
+ */
+export async function admitModelCall(
+  deps: AppDeps,
+  event: RequestEvent,
+  admission: {
+    scopes: AdmissionScope[];
+    estimate: () => CallEstimate;
+    price: (usage: UsageToPrice) => PriceResult;
+  },
+): Promise<void> {
+  event.reservation = await admitCall({
+    ledger: deps.admission,
+    requestId: event.requestId,
+    ...admission,
+  });
 }
 
 /**
@@ -292,7 +333,7 @@ export function maxOutputTokensOf(deployment: Deployment): number {
 }
 
 export function priceCall(
-  deployment: Deployment,
+  deployment: Pick<Deployment, 'provider' | 'upstreamModel' | 'priceOverrides'>,
   usage: Usage,
   at: Date,
   callerChosenUpstream = false,
@@ -457,10 +498,9 @@ function recordAnswer(
  */
 export function runChatStream(
   prepared: PreparedChat,
-  c: Context<AppEnv>,
   finish: FinishRequestEvent,
 ): Promise<{ events: EventReader } & CallResponseInfo> {
-  return runStream(prepared, c, finish, {
+  return runStream(prepared, finish, {
     start: () => prepared.adapter.chatStream(prepared.request, prepared.target),
     prompt: () => chatRequestText(prepared.request),
   });
@@ -472,14 +512,13 @@ export function runChatStream(
  */
 export async function runStream(
   prepared: PreparedCall,
-  c: Context<AppEnv>,
   finish: FinishRequestEvent,
   options: { start: () => Promise<Result<ChatStreamResponse>>; prompt: () => PromptText },
 ): Promise<{ events: EventReader } & CallResponseInfo> {
   const response = await withRetries(prepared, options.start);
-  const { call, deployment } = prepared;
+  const { call, deployment, input } = prepared;
   call.droppedParams = response.droppedParams;
-  const events = meterCallStream(c, finish, {
+  const events = meterCallStream(input.event, input.signal, finish, {
     call,
     events: response.events,
     price: (usage, at) => priceCall(deployment, usage, at, call.callerChosenUpstream),
@@ -491,11 +530,12 @@ export async function runStream(
 /**
  * Meters a model call's stream: from here the stream owns the wide event. Usage, first token
  * and price are recorded, and the event is closed exactly once, whichever way the stream ends
- * (finished, failed, cut, or the client gone). `prompt` is what the call sent, counted only if
- * the provider never reported its usage.
+ * (finished, failed, cut, or the client gone: `signal`). `prompt` is what the call sent,
+ * counted only if the provider never reported its usage.
  */
 export function meterCallStream(
-  c: Context<AppEnv>,
+  event: RequestEvent,
+  signal: AbortSignal,
   finish: FinishRequestEvent,
   options: {
     call: ModelCall;
@@ -504,7 +544,6 @@ export function meterCallStream(
     prompt?: () => PromptText;
   },
 ): EventReader {
-  const event = c.get('event');
   const { call } = options;
   event.deferred = true;
   return meterStream(
@@ -523,7 +562,7 @@ export function meterCallStream(
         finish(event, 200);
       });
     },
-    clientRequest(c).signal,
+    signal,
   );
 }
 

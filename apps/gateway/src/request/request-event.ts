@@ -1,7 +1,8 @@
 import type { NewSpendLogRow } from '@gateway/db';
 import type { PriceResult } from '@gateway/pricing';
-import type { GatewayError, Usage } from '@gateway/providers';
+import type { Usage } from '@gateway/providers';
 import type { Reservation } from '../admission/ledger.ts';
+import type { GatewayError } from '../errors.ts';
 
 /** The model call part of a request, present once a deployment was chosen. */
 export interface ModelCall {

@@ -1,22 +1,16 @@
-import { modelMaxOutputTokens, priceUsage, type UsageToPrice } from '@gateway/pricing';
+import { modelMaxOutputTokens, type UsageToPrice } from '@gateway/pricing';
 import { Hono } from 'hono';
-import {
-  admissionHeaders,
-  admissionScopes,
-  admitCall,
-  budgetedTags,
-  DEFAULT_MAX_OUTPUT_TOKENS,
-  inputTokensAtMost,
-} from '../admission/admission.ts';
+import { admissionHeaders, DEFAULT_MAX_OUTPUT_TOKENS, inputTokensAtMost } from '../admission/admission.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
-import { relayAnthropic } from '../model-call/anthropic-relay.ts';
 import { authorizeModelCall } from '../model-call/authorize-model-call.ts';
+import { admitModelCall, callScopes, priceCall } from '../model-call/model-call.ts';
 import { resolveEndUser, resolveTags } from '../model-call/request-attribution.ts';
 import type { FinishRequestEvent } from '../request/finish-request-event.ts';
 import type { ModelCall } from '../request/request-event.ts';
+import { relayAnthropic } from './anthropic-relay.ts';
 import { checkModelBody, invalid, promptSize } from './model-body.ts';
 import { findJsonOffence } from './parse-json-body.ts';
 
@@ -106,23 +100,14 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
       // An operator prices a model the catalog does not know (yet) with a model_list entry.
       const overrides = model && deps.router.deploymentFor('anthropic', model)?.priceOverrides;
       const price = (usage: UsageToPrice, at: Date) =>
-        priceUsage({
-          provider: 'anthropic',
-          model: model ?? '',
+        priceCall(
+          { provider: 'anthropic', upstreamModel: model ?? '', priceOverrides: overrides || {} },
           usage,
           at,
-          ...(overrides ? { overrides } : {}),
-        });
+        );
       let call: ModelCall | undefined;
       if (method === 'POST' && url.pathname === '/anthropic/v1/messages' && model) {
-        const scopes = admissionScopes(
-          caller,
-          team,
-          user,
-          customer,
-          model,
-          await budgetedTags(deps.lookups.tags, tags),
-        );
+        const scopes = await callScopes(deps, caller, { team, user, customer }, model, tags);
         // The client picks any model id here: one nobody can price would spend nothing against
         // a budget, so a budgeted caller may not use it.
         const budgeted = scopes.filter((scope) => scope.budget).map((scope) => scope.id.split(':')[0]);
@@ -132,9 +117,7 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
             'model',
           );
         }
-        event.reservation = await admitCall({
-          ledger: deps.admission,
-          requestId: event.requestId,
+        await admitModelCall(deps, event, {
           scopes,
           estimate: () => ({
             inputTokens: inputTokensAtMost(promptSize(json ?? {})),

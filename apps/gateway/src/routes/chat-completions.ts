@@ -25,6 +25,7 @@ import {
   runStream,
 } from '../model-call/model-call.ts';
 import type { FinishRequestEvent } from '../request/finish-request-event.ts';
+import { callInput } from './call-input.ts';
 import { checkModelBody, maxTokensOf, promptSize } from './model-body.ts';
 import { modelJson, parseJsonBody, schemaRefusal } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
@@ -67,7 +68,13 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
     const stream = json.stream === true;
     // Set by `check` when the deployment does not speak OpenAI's format: the canonical request.
     let translated: ChatRequest | undefined;
-    const prepared = await prepareCall(deps, c, json.model as string, stream, json, 'acompletion', {
+    const input = callInput(c, {
+      modelName: json.model as string,
+      stream,
+      callType: 'acompletion',
+      body: json,
+    });
+    const prepared = await prepareCall(deps, input, {
       estimate: (deployment) => ({
         inputTokens: inputTokensAtMost(promptSize(json)),
         outputTokens: maxTokensOf(json) ?? maxOutputTokensOf(deployment),
@@ -103,7 +110,7 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
         });
       }
       const streamOptions = json.stream_options as { include_usage?: unknown } | undefined;
-      const { events, ...info } = await runStream(prepared, c, finish, {
+      const { events, ...info } = await runStream(prepared, finish, {
         start: () =>
           prepared.adapter.relayChatStream!(body, prepared.target, {
             includeUsage: streamOptions?.include_usage === true,
@@ -127,7 +134,7 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
       const { result, ...info } = await runChat(chat, event.startedAt);
       return modelJson(c, toOpenAIChatResponse(result), callHeaders(caller, chat, info, event.requestId));
     }
-    const { events, ...info } = await runChatStream(chat, c, finish);
+    const { events, ...info } = await runChatStream(chat, finish);
     const streamOptions = json.stream_options as { include_usage?: unknown } | undefined;
     return sseResponse(
       c,

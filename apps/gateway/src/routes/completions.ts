@@ -9,8 +9,9 @@ import type { AppDeps, AppEnv } from '../app-env.ts';
 import { toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
-import { callHeaders, prepareModelCall, runChat, runChatStream } from '../model-call/model-call.ts';
+import { callHeaders, prepareChatCall, runChat, runChatStream } from '../model-call/model-call.ts';
 import type { FinishRequestEvent } from '../request/finish-request-event.ts';
+import { callInput } from './call-input.ts';
 import { modelJson, parseModelRequest } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
@@ -24,12 +25,16 @@ export function completionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
   async function handleCompletion(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
     const { raw, body } = await parseModelRequest(clientRequest(c), openAICompletionRequestSchema);
-    const prepared = await prepareModelCall(
+    const request = fromOpenAICompletionRequest(body);
+    const prepared = await prepareChatCall(
       deps,
-      c,
-      fromOpenAICompletionRequest(body),
-      raw,
-      'atext_completion',
+      callInput(c, {
+        modelName: request.model,
+        stream: request.stream,
+        callType: 'atext_completion',
+        body: raw,
+      }),
+      request,
     );
     if (!prepared.request.stream) {
       const { result, ...info } = await runChat(prepared, event.startedAt);
@@ -39,7 +44,7 @@ export function completionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         callHeaders(c.get('caller'), prepared, info, event.requestId),
       );
     }
-    const { events, ...info } = await runChatStream(prepared, c, finish);
+    const { events, ...info } = await runChatStream(prepared, finish);
     return sseResponse(
       c,
       events,

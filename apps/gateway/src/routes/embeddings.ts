@@ -10,6 +10,7 @@ import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
 import { callHeaders, prepareCall, priceCall, withRetries } from '../model-call/model-call.ts';
+import { callInput } from './call-input.ts';
 import { modelJson, parseModelRequest } from './parse-json-body.ts';
 
 /** The input tokens of an embeddings call at most: token ids counted, text as any prompt. */
@@ -29,7 +30,13 @@ export function embeddingRoutes(deps: AppDeps) {
   async function handleEmbeddings(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
     const { raw, body: parsedBody } = await parseModelRequest(clientRequest(c), openAIEmbeddingRequestSchema);
-    const prepared = await prepareCall(deps, c, parsedBody.model, false, raw, 'aembedding', {
+    const input = callInput(c, {
+      modelName: parsedBody.model,
+      stream: false,
+      callType: 'aembedding',
+      body: raw,
+    });
+    const prepared = await prepareCall(deps, input, {
       estimate: () => ({ inputTokens: embeddingInputTokensAtMost(parsedBody.input), outputTokens: 0 }),
     });
     const embed = prepared.adapter.embed;

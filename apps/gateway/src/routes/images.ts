@@ -1,11 +1,11 @@
-import { priceUsage } from '@gateway/pricing';
 import { openAIImageRequestSchema } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
-import { callHeaders, prepareCall, withRetries } from '../model-call/model-call.ts';
+import { callHeaders, prepareCall, priceCall, withRetries } from '../model-call/model-call.ts';
+import { callInput } from './call-input.ts';
 import { modelJson, parseModelRequest } from './parse-json-body.ts';
 
 /**
@@ -17,7 +17,10 @@ export function imageRoutes(deps: AppDeps) {
   async function handleImages(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
     const { raw, body: parsedBody } = await parseModelRequest(clientRequest(c), openAIImageRequestSchema);
-    const prepared = await prepareCall(deps, c, parsedBody.model, false, raw, 'aimage_generation');
+    const prepared = await prepareCall(
+      deps,
+      callInput(c, { modelName: parsedBody.model, stream: false, callType: 'aimage_generation', body: raw }),
+    );
     const generate = prepared.adapter.generateImage;
     if (!generate) {
       throw new GatewayHttpError({
@@ -34,13 +37,11 @@ export function imageRoutes(deps: AppDeps) {
       value.providerCostUsd !== undefined &&
       prepared.deployment.provider === 'openrouter' &&
       !call.callerChosenUpstream
-        ? priceUsage({
-            provider: 'openrouter',
-            model: body.model,
-            usage: call.usage,
-            at: event.startedAt,
-            providerCostUsd: value.providerCostUsd,
-          })
+        ? priceCall(
+            prepared.deployment,
+            { ...call.usage, providerCostUsd: value.providerCostUsd },
+            event.startedAt,
+          )
         : {
             priced: false,
             reason: 'unknown_model',

@@ -14,7 +14,6 @@ import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError, toAnthropicErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
-import { relayAnthropic } from '../model-call/anthropic-relay.ts';
 import { authorizeModelCall } from '../model-call/authorize-model-call.ts';
 import {
   callHeaders,
@@ -27,6 +26,8 @@ import {
   runChatStream,
 } from '../model-call/model-call.ts';
 import type { FinishRequestEvent } from '../request/finish-request-event.ts';
+import { relayAnthropic } from './anthropic-relay.ts';
+import { callInput } from './call-input.ts';
 import { checkModelBody, promptSize } from './model-body.ts';
 import { modelJson, parseJsonBody, schemaRefusal } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
@@ -75,23 +76,21 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     checkModelBody(json);
     // Set by `check` when the deployment is not Anthropic's: the body in the canonical model.
     let translated: Translated | undefined;
-    const prepared = await prepareCall(
-      deps,
-      c,
-      json.model as string,
-      json.stream === true,
-      json,
-      'anthropic_messages',
-      {
-        estimate: (deployment) => ({
-          inputTokens: inputTokensAtMost(promptSize(json)),
-          outputTokens: typeof json.max_tokens === 'number' ? json.max_tokens : maxOutputTokensOf(deployment),
-        }),
-        check: (deployment) => {
-          if (deployment.provider !== 'anthropic') translated = toCanonical(json);
-        },
+    const input = callInput(c, {
+      modelName: json.model as string,
+      stream: json.stream === true,
+      callType: 'anthropic_messages',
+      body: json,
+    });
+    const prepared = await prepareCall(deps, input, {
+      estimate: (deployment) => ({
+        inputTokens: inputTokensAtMost(promptSize(json)),
+        outputTokens: typeof json.max_tokens === 'number' ? json.max_tokens : maxOutputTokensOf(deployment),
+      }),
+      check: (deployment) => {
+        if (deployment.provider !== 'anthropic') translated = toCanonical(json);
       },
-    );
+    });
     if (!translated) {
       // Anthropic in, Anthropic out: relayed (wire formats §5.1) with only the model name
       // replaced and our own fields removed, so hosted tools, citations, every block type, role
@@ -144,7 +143,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         callHeaders(c.get('caller'), chat, info, event.requestId),
       );
     }
-    const { events, ...info } = await runChatStream(chat, c, finish);
+    const { events, ...info } = await runChatStream(chat, finish);
     info.droppedParams = [...dropped, ...info.droppedParams];
     chat.call.droppedParams = info.droppedParams;
     return sseResponse(

@@ -1,4 +1,4 @@
-import { type GatewayError, isRetryableStatus } from '../errors.ts';
+import { isRetryableStatus, type ProviderError } from '../errors.ts';
 import { toUpstreamError } from '../http/upstream-error.ts';
 import { anthropicErrorBodySchema } from './wire.ts';
 
@@ -18,7 +18,7 @@ const statusOfErrorType: Record<string, number> = {
 };
 
 /**
- * An Anthropic error response -> a GatewayError (wire formats §2.5). As for OpenAI: a 4xx keeps
+ * An Anthropic error response -> a ProviderError (wire formats §2.5). As for OpenAI: a 4xx keeps
  * the vendor's message, a 401/403 (about the gateway's own key) and a 5xx get our own words.
  * 529 (overloaded) stays 529, retryable.
  */
@@ -26,7 +26,7 @@ export function fromAnthropicError(
   status: number,
   bodyText: string,
   headers: Record<string, string> = {},
-): GatewayError {
+): ProviderError {
   let vendorType: string | undefined;
   let vendorMessage: string | undefined;
   try {
@@ -41,8 +41,8 @@ export function fromAnthropicError(
   return toUpstreamError('anthropic', status, { message: vendorMessage, type: vendorType }, headers);
 }
 
-/** An `event: error` inside an Anthropic stream -> a GatewayError with the status its type stands for. */
-export function fromAnthropicStreamError(errorType: string | null | undefined): GatewayError {
+/** An `event: error` inside an Anthropic stream -> a ProviderError with the status its type stands for. */
+export function fromAnthropicStreamError(errorType: string | null | undefined): ProviderError {
   const status = (errorType && statusOfErrorType[errorType]) || 500;
   return {
     kind: 'upstream_error',

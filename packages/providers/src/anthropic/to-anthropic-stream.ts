@@ -1,13 +1,13 @@
 import type { Transformer } from 'node:stream/web';
 import type { StreamEvent, Usage } from '../canonical.ts';
-import type { GatewayError } from '../errors.ts';
+import type { ProviderError } from '../errors.ts';
 import { toAnthropicStopReason, toAnthropicUsage } from './to-anthropic-response.ts';
 
 export interface ToAnthropicStreamOptions {
   /** The model name reported to the client (the requested one, without provider prefix). */
   model: string;
   /** Renders an error in Anthropic's shape (`{"type":"error","error":{...}}`). */
-  renderError: (error: GatewayError) => unknown;
+  renderError: (error: ProviderError) => unknown;
 }
 
 type OpenBlock = { index: number; type: 'text' | 'thinking' | 'tool_use' } | undefined;

@@ -1,7 +1,7 @@
-import type { GatewayError } from '../errors.ts';
+import type { ProviderError } from '../errors.ts';
 
-/** A failure to talk to the upstream at all (no HTTP status) -> a GatewayError. */
-export function mapTransportError(provider: string, cause: unknown, signal?: AbortSignal): GatewayError {
+/** A failure to talk to the upstream at all (no HTTP status) -> a ProviderError. */
+export function mapTransportError(provider: string, cause: unknown, signal?: AbortSignal): ProviderError {
   const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String(cause.code) : '';
   const name = cause instanceof Error ? cause.name : '';
   if (signal?.aborted || name === 'AbortError' || code === 'UND_ERR_ABORTED') {

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { type CallTarget, requestControls } from '../adapter.ts';
-import { err, type GatewayError, ok, type Result } from '../errors.ts';
+import { err, ok, type ProviderError, type Result } from '../errors.ts';
 import { mapTransportError } from './map-transport-error.ts';
 import { malformedUpstream } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
@@ -23,8 +23,8 @@ export interface PostJsonOptions {
   headers: Record<string, string>;
   body: unknown;
   target: CallTarget;
-  /** The vendor's error body (any status from 400) -> a GatewayError. */
-  toError: (status: number, bodyText: string, headers: Record<string, string>) => GatewayError;
+  /** The vendor's error body (any status from 400) -> a ProviderError. */
+  toError: (status: number, bodyText: string, headers: Record<string, string>) => ProviderError;
 }
 
 /**

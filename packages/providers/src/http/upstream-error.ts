@@ -1,4 +1,4 @@
-import { type GatewayError, isRetryableStatus } from '../errors.ts';
+import { isRetryableStatus, type ProviderError } from '../errors.ts';
 
 const MAX_VENDOR_MESSAGE_CHARS = 500;
 
@@ -12,7 +12,7 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
 }
 
 /**
- * The GatewayError for an upstream's HTTP error, the same rules for every provider: a 4xx keeps
+ * The ProviderError for an upstream's HTTP error, the same rules for every provider: a 4xx keeps
  * the vendor's own message, trimmed (it is addressed to the caller: "max_tokens is too large");
  * a 401/403 is about the gateway's own provider key, and its text (which can name the key or
  * the organisation) is never passed on; a 5xx gets a generic message, the details go to the log.
@@ -28,7 +28,7 @@ export function toUpstreamError(
     param?: string | undefined;
   },
   headers: Record<string, string>,
-): GatewayError {
+): ProviderError {
   const message =
     status === 401 || status === 403
       ? `${provider} refused the gateway's provider credentials (HTTP ${status})`
@@ -53,7 +53,7 @@ export function toUpstreamError(
 }
 
 /** An upstream that sent something unreadable (`what`): a 502, not retried (it would again). */
-export function malformedUpstream(provider: string, what: string): GatewayError {
+export function malformedUpstream(provider: string, what: string): ProviderError {
   return {
     kind: 'upstream_error',
     provider,
@@ -67,7 +67,7 @@ export function malformedUpstream(provider: string, what: string): GatewayError 
  * A stream that ended before any choice finished: a 502 that must never look like a complete
  * answer; retryable, as a cut connection may not happen again.
  */
-export function streamEndedEarly(provider: string): GatewayError {
+export function streamEndedEarly(provider: string): ProviderError {
   return {
     kind: 'upstream_error',
     provider,

@@ -1,7 +1,7 @@
 import type { Transformer } from 'node:stream/web';
 import type { Dispatcher } from 'undici';
 import type { StreamEvent } from '../canonical.ts';
-import type { GatewayError } from '../errors.ts';
+import type { ProviderError } from '../errors.ts';
 import { collector } from '../sse/fuse.ts';
 
 /**
@@ -18,7 +18,7 @@ import { collector } from '../sse/fuse.ts';
 export function upstreamEvents(
   body: Dispatcher.ResponseData['body'],
   steps: Transformer<Uint8Array, StreamEvent>,
-  toError: (cause: unknown) => GatewayError,
+  toError: (cause: unknown) => ProviderError,
 ): ReadableStream<StreamEvent[]> {
   const chunks = body[Symbol.asyncIterator]();
   const out = collector<StreamEvent>();

@@ -1,9 +1,9 @@
-import type { GatewayError } from '../errors.ts';
+import type { ProviderError } from '../errors.ts';
 import { toUpstreamError } from '../http/upstream-error.ts';
 import { ollamaErrorBodySchema } from './wire.ts';
 
 /**
- * An Ollama error response (`{"error": "..."}`, wire formats §7.4) -> a GatewayError. As for
+ * An Ollama error response (`{"error": "..."}`, wire formats §7.4) -> a ProviderError. As for
  * OpenAI: a 4xx keeps Ollama's message, trimmed, since it is addressed to the caller
  * (`model "llama9" not found, try pulling it first`, `... does not support tools`); a 5xx gets a
  * generic message (load and runtime failures can name server paths); a 401/403 is about the
@@ -14,7 +14,7 @@ export function fromOllamaError(
   status: number,
   bodyText: string,
   headers: Record<string, string> = {},
-): GatewayError {
+): ProviderError {
   let vendorMessage: string | undefined;
   try {
     const parsed = ollamaErrorBodySchema.safeParse(JSON.parse(bodyText));
@@ -26,12 +26,12 @@ export function fromOllamaError(
 }
 
 /**
- * An `{"error": "..."}` line inside an Ollama stream -> a GatewayError. The line has no status;
+ * An `{"error": "..."}` line inside an Ollama stream -> a ProviderError. The line has no status;
  * it is a failure after the 200 (a runner crash, an out-of-memory), reported as a 502 and not
  * retried because part of the answer may already have reached the client. The upstream text
  * stays out of the message (it can hold server details).
  */
-export function fromOllamaStreamError(provider: string): GatewayError {
+export function fromOllamaStreamError(provider: string): ProviderError {
   return {
     kind: 'upstream_error',
     provider,

@@ -1,6 +1,6 @@
 import type { Transformer } from 'node:stream/web';
 import type { StreamEvent } from '../canonical.ts';
-import type { GatewayError } from '../errors.ts';
+import type { ProviderError } from '../errors.ts';
 import { malformedUpstream, streamEndedEarly } from '../http/upstream-error.ts';
 import { fromOllamaStreamError } from './errors.ts';
 import { createdSecondsOf, fromOllamaToolCall, newOllamaResponseId } from './from-ollama-response.ts';
@@ -37,7 +37,7 @@ export function fromOllamaStreamTransformer(
   let failed = false;
   let toolCalls = 0;
 
-  const fail = (controller: TransformStreamDefaultController<StreamEvent>, error: GatewayError) => {
+  const fail = (controller: TransformStreamDefaultController<StreamEvent>, error: ProviderError) => {
     failed = true;
     controller.enqueue({ type: 'error', error });
   };

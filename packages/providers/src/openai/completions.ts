@@ -1,7 +1,7 @@
 import type { Transformer } from 'node:stream/web';
 import { z } from 'zod';
 import type { ChatRequest, ChatResult, StreamEvent } from '../canonical.ts';
-import type { GatewayError } from '../errors.ts';
+import type { ProviderError } from '../errors.ts';
 import { malformedUpstream, streamEndedEarly } from '../http/upstream-error.ts';
 import type { EventSourceMessage } from '../sse/parse-sse.ts';
 import { fromOpenAIStreamError } from './errors.ts';
@@ -190,7 +190,7 @@ export function toOpenAICompletionResponse(result: ChatResult): Record<string, u
 
 export interface ToOpenAICompletionStreamOptions {
   includeUsage: boolean;
-  renderError: (error: GatewayError) => unknown;
+  renderError: (error: ProviderError) => unknown;
 }
 
 /** Canonical events -> `text_completion` SSE chunks ending in `data: [DONE]`. */

@@ -1,14 +1,14 @@
-import type { GatewayError } from '../errors.ts';
+import type { ProviderError } from '../errors.ts';
 import { toUpstreamError } from '../http/upstream-error.ts';
 import { openAIErrorBodySchema } from './wire.ts';
 
-/** An OpenAI-format error response -> a GatewayError, by the rules of {@link toUpstreamError}. */
+/** An OpenAI-format error response -> a ProviderError, by the rules of {@link toUpstreamError}. */
 export function fromOpenAIError(
   provider: string,
   status: number,
   bodyText: string,
   headers: Record<string, string> = {},
-): GatewayError {
+): ProviderError {
   let vendorMessage: string | undefined;
   let vendorType: string | undefined;
   let vendorCode: string | undefined;
@@ -32,8 +32,8 @@ export function fromOpenAIError(
   );
 }
 
-/** An `{"error": {...}}` event inside an OpenAI stream -> a GatewayError. */
-export function fromOpenAIStreamError(provider: string, payload: unknown): GatewayError {
+/** An `{"error": {...}}` event inside an OpenAI stream -> a ProviderError. */
+export function fromOpenAIStreamError(provider: string, payload: unknown): ProviderError {
   const parsed = openAIErrorBodySchema.safeParse(payload);
   const code = parsed.success ? parsed.data.error.code : undefined;
   const status = typeof code === 'number' ? code : Number(code) || 502;

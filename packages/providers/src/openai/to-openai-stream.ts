@@ -1,13 +1,13 @@
 import type { Transformer } from 'node:stream/web';
 import type { StreamEvent, Usage } from '../canonical.ts';
-import type { GatewayError } from '../errors.ts';
+import type { ProviderError } from '../errors.ts';
 import { toOpenAIUsage } from './map-openai-usage.ts';
 
 export interface ToOpenAIStreamOptions {
   /** The client asked for `stream_options.include_usage`: send one usage chunk at the end. */
   includeUsage: boolean;
   /** Renders an error in the gateway's OpenAI error shape (`{"error": {...}}`). */
-  renderError: (error: GatewayError) => unknown;
+  renderError: (error: ProviderError) => unknown;
   /** The call's cost in USD (decimal string) for its final usage, added as `usage.cost`. */
   costOf?: (usage: Usage) => string | undefined;
 }

@@ -1,6 +1,6 @@
 import type { Transformer } from 'node:stream/web';
 import type { StreamEvent } from '../canonical.ts';
-import type { GatewayError } from '../errors.ts';
+import type { ProviderError } from '../errors.ts';
 import type { EventSourceMessage } from './parse-sse.ts';
 
 /** One SSE event as text, framed as vendors frame theirs (`event:`, `id:`, one `data:` per line). */
@@ -17,7 +17,7 @@ export function sseFrame(message: Pick<EventSourceMessage, 'data'> & Partial<Eve
  * beside them render nothing.
  */
 export function toRelayTransformer(
-  frameError: (error: GatewayError) => string,
+  frameError: (error: ProviderError) => string,
 ): Transformer<StreamEvent, string> {
   let failed = false;
   return {

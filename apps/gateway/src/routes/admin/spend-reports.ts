@@ -1,3 +1,16 @@
+import {
+  apiKeyReportRows,
+  type DailyActivityTable,
+  type DailyMetricsRow,
+  dailyActivityRows,
+  globalSpendLast30Days,
+  groupReportRows,
+  keyAliasesAndTeams,
+  type ReportFilter,
+  type ReportGrouping,
+  teamAliases,
+  teamOrCustomerReportRows,
+} from '@gateway/db';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-env.ts';
 import { GatewayHttpError } from '../../errors.ts';
@@ -41,35 +54,19 @@ function requireDateRange(query: { start_date?: string | undefined; end_date?: s
  */
 const toUsdNumber = (exact: string | null): number => Number(exact ?? 0);
 
-/** The UTC day of a spend row, as the daily tables key it. */
-const SPEND_LOG_DAY = `to_char(sl."startTime" at time zone 'UTC', 'YYYY-MM-DD')`;
-
 // ---------------------------------------------------------------------------------------------
 // GET /global/spend/report
 
 /** LiteLLM's three groupings plus ours; ours share one flat per-day shape (`extensionGroups`). */
 const reportGroups = ['team', 'customer', 'api_key', 'model', 'provider', 'end_user', 'tag'] as const;
 
-/**
- * Our groupings of spend rows: the SQL giving each row's group value (NULL when the row has
- * none) and the names of the list and the value in the response.
- */
+/** Our groupings' response lists (`[{group_by_day, <list>: [...]}]`). */
 const extensionGroups = {
-  /** Provider-facing model name, as in the `metadata[].model` of LiteLLM's groupings. */
-  model: { expression: `nullif(sl.model, '')`, join: '', list: 'models' },
-  provider: { expression: `nullif(sl.custom_llm_provider, '')`, join: '', list: 'providers' },
-  /** The same column as `customer`, in the flat shape. */
-  end_user: { expression: `nullif(sl.end_user, '')`, join: '', list: 'end_users' },
-  // A request with several tags counts towards each; one without tags is grouped under null.
-  tag: {
-    expression: 'tag.name',
-    join: 'left join lateral jsonb_array_elements_text(sl.request_tags) as tag(name) on true',
-    list: 'tags',
-  },
-} as const satisfies Record<
-  Exclude<(typeof reportGroups)[number], 'team' | 'customer' | 'api_key'>,
-  { expression: string; join: string; list: string }
->;
+  model: { list: 'models' },
+  provider: { list: 'providers' },
+  end_user: { list: 'end_users' },
+  tag: { list: 'tags' },
+} as const satisfies Record<ReportGrouping, { list: string }>;
 type ExtensionGroup = keyof typeof extensionGroups;
 
 const groupByDay = z.string().describe('UTC day as `YYYY-MM-DDT00:00:00+00:00`');
@@ -142,67 +139,18 @@ const spendReportSchema = z.union([
   ...(Object.keys(extensionGroups) as ExtensionGroup[]).map(extensionReportSchema),
 ]);
 
-/**
- * Where a report reads: the complete daily aggregate (`gateway_daily_spend`, one row per day,
- * key, owner, team, end user, model and provider), or the spend rows themselves where a grouping
- * needs what the aggregate does not keep (tags). Both are aliased `sl`, with the same columns
- * summed, so one query serves either.
- */
-interface ReportSource {
-  from: string;
-  /** The UTC day, `YYYY-MM-DD`. */
-  day: string;
-  /** Spend rows counted. */
-  requests: string;
-  /** The inclusive day range over `$1` and `$2`. */
-  range: string[];
-}
-
-const FROM_DAILY: ReportSource = {
-  from: '"gateway_daily_spend" sl',
-  day: 'sl.date',
-  requests: 'coalesce(sum(sl.api_requests), 0)',
-  // `date` is `YYYY-MM-DD` text, so text order is day order.
-  range: ['sl.date >= $1', 'sl.date <= $2'],
-};
-
-const FROM_ROWS: ReportSource = {
-  from: '"LiteLLM_SpendLogs" sl',
-  day: SPEND_LOG_DAY,
-  requests: 'count(*)',
-  // The end date is inclusive, up to midnight after it, as in /spend/logs. LiteLLM filters
-  // `BETWEEN start::date AND end::date`, which drops all of the end day but its first instant;
-  // a report for 2025-12-01..2025-12-01 would be empty there.
-  range: [
-    `sl."startTime" >= $1::date::timestamp at time zone 'UTC'`,
-    `sl."startTime" < ($2::date + 1)::timestamp at time zone 'UTC'`,
-  ],
-};
-
-interface ReportFilters {
-  source: ReportSource;
-  where: string;
-  params: unknown[];
-}
-
-/** The WHERE clause over the source `sl` for a report's date range and filters. */
-function toReportFilters(
-  source: ReportSource,
+/** A report's date range and filters, the key given raw or hashed. */
+function toReportFilter(
   range: { start: string; end: string },
   query: { api_key?: string; internal_user_id?: string; team_id?: string; customer_id?: string },
-): ReportFilters {
-  const params: unknown[] = [range.start, range.end];
-  const filters = [...source.range];
-  const add = (column: string, value: string | undefined) => {
-    if (!value) return;
-    params.push(value);
-    filters.push(`${column} = $${params.length}`);
+): ReportFilter {
+  return {
+    ...range,
+    apiKeyHash: query.api_key && toKeyHash(query.api_key),
+    userId: query.internal_user_id,
+    teamId: query.team_id,
+    endUserId: query.customer_id,
   };
-  add('sl.api_key', query.api_key && toKeyHash(query.api_key));
-  add('sl."user"', query.internal_user_id);
-  add('sl.team_id', query.team_id);
-  add('sl.end_user', query.customer_id);
-  return { source, where: filters.join(' and '), params };
 }
 
 /** The map's value for `key`, made by `make` on first use. */
@@ -218,35 +166,8 @@ function entryOf<K, V>(map: Map<K, V>, key: K, make: () => V): V {
 const toGroupByDay = (day: string) => `${day}T00:00:00+00:00`;
 
 /** Per day, team (or customer), model and key; group totals summed by Postgres. */
-async function reportByTeamOrCustomer(
-  query: Query,
-  by: 'team' | 'customer',
-  { source, where, params }: ReportFilters,
-) {
-  const group = by === 'team' ? `coalesce(tt.team_alias, 'Unassigned Team')` : `nullif(sl.end_user, '')`;
-  const join = by === 'team' ? 'left join "LiteLLM_TeamTable" tt on tt.team_id = sl.team_id' : '';
-  const rows = await query<{
-    day: string;
-    name: string | null;
-    model: string;
-    api_key: string;
-    spend: string;
-    total_tokens: number;
-    group_spend: string;
-  }>(
-    `select g.day, g.name, g.model, g.api_key, g.spend_usd::text as spend, g.tokens::float8 as total_tokens,
-       (sum(g.spend_usd) over per_group)::text as group_spend
-     from (
-       select ${source.day} as day, ${group} as name, sl.model, sl.api_key,
-         coalesce(sum(sl.spend), 0) as spend_usd, coalesce(sum(sl.total_tokens), 0) as tokens
-       from ${source.from} ${join}
-       where ${where}
-       group by 1, 2, 3, 4
-     ) g
-     window per_group as (partition by g.day, g.name)
-     order by g.day, sum(g.spend_usd) over per_group desc, g.name nulls last, g.spend_usd desc, g.model, g.api_key`,
-    params,
-  );
+async function reportByTeamOrCustomer(query: Query, by: 'team' | 'customer', filter: ReportFilter) {
+  const rows = await teamOrCustomerReportRows(query, by, filter);
   const days = new Map<
     string,
     Map<string | null, { total_spend: number; metadata: z.output<typeof perModelAndKey>[] }>
@@ -283,33 +204,9 @@ async function reportByTeamOrCustomer(
 /** Per key and model, keys ordered by cost (most first); key totals summed by Postgres. */
 async function reportByApiKey(
   query: Query,
-  { source, where, params }: ReportFilters,
+  filter: ReportFilter,
 ): Promise<z.output<typeof apiKeyReportSchema>> {
-  const rows = await query<{
-    api_key: string;
-    model: string;
-    cost: string;
-    input_tokens: number;
-    output_tokens: number;
-    key_cost: string;
-    key_input_tokens: number;
-    key_output_tokens: number;
-  }>(
-    `select m.api_key, m.model, m.cost_usd::text as cost, m.input::float8 as input_tokens,
-       m.output::float8 as output_tokens, (sum(m.cost_usd) over per_key)::text as key_cost,
-       (sum(m.input) over per_key)::float8 as key_input_tokens,
-       (sum(m.output) over per_key)::float8 as key_output_tokens
-     from (
-       select sl.api_key, sl.model, coalesce(sum(sl.spend), 0) as cost_usd,
-         coalesce(sum(sl.prompt_tokens), 0) as input, coalesce(sum(sl.completion_tokens), 0) as output
-       from ${source.from}
-       where ${where}
-       group by 1, 2
-     ) m
-     window per_key as (partition by m.api_key)
-     order by sum(m.cost_usd) over per_key desc, m.api_key, m.cost_usd desc, m.model`,
-    params,
-  );
+  const rows = await apiKeyReportRows(query, filter);
   const keys = new Map<string, z.output<typeof apiKeyReportSchema>[number]>();
   for (const row of rows) {
     const entry = entryOf(keys, row.api_key, () => ({
@@ -330,29 +227,9 @@ async function reportByApiKey(
 }
 
 /** Per day and group value, for one of our groupings; groups ordered by spend (most first). */
-async function reportByExtensionGroup(
-  query: Query,
-  group: ExtensionGroup,
-  { source, where, params }: ReportFilters,
-) {
-  const { expression, join, list } = extensionGroups[group];
-  const rows = await query<{
-    day: string;
-    name: string | null;
-    total_spend: string;
-    total_input_tokens: number;
-    total_output_tokens: number;
-    api_requests: number;
-  }>(
-    `select ${source.day} as day, ${expression} as name, coalesce(sum(sl.spend), 0)::text as total_spend,
-       coalesce(sum(sl.prompt_tokens), 0)::float8 as total_input_tokens,
-       coalesce(sum(sl.completion_tokens), 0)::float8 as total_output_tokens, ${source.requests}::int as api_requests
-     from ${source.from} ${join}
-     where ${where}
-     group by 1, 2
-     order by 1, coalesce(sum(sl.spend), 0) desc, 2 nulls last`,
-    params,
-  );
+async function reportByExtensionGroup(query: Query, group: ExtensionGroup, filter: ReportFilter) {
+  const { list } = extensionGroups[group];
+  const rows = await groupReportRows(query, group, filter);
   const days = new Map<string, Record<string, unknown>[]>();
   for (const { day, name, total_spend, ...tokens } of rows) {
     entryOf(days, day, () => []).push({ [group]: name, total_spend: toUsdNumber(total_spend), ...tokens });
@@ -413,22 +290,9 @@ const dailyActivitySchema = z.object({
   }),
 });
 
-/** The sums of a set of daily rows; token and request counters are exact below 2^53. */
-const DAILY_METRICS = `coalesce(sum(spend), 0)::text as spend,
-  coalesce(sum(prompt_tokens), 0)::float8 as prompt_tokens,
-  coalesce(sum(completion_tokens), 0)::float8 as completion_tokens,
-  coalesce(sum(cache_read_input_tokens), 0)::float8 as cache_read_input_tokens,
-  coalesce(sum(cache_creation_input_tokens), 0)::float8 as cache_creation_input_tokens,
-  coalesce(sum(prompt_tokens + completion_tokens), 0)::float8 as total_tokens,
-  coalesce(sum(api_requests), 0)::float8 as api_requests,
-  coalesce(sum(successful_requests), 0)::float8 as successful_requests,
-  coalesce(sum(failed_requests), 0)::float8 as failed_requests`;
-
-type MetricsRow = Omit<Metrics, 'spend'> & { spend: string };
+type MetricsRow = DailyMetricsRow;
 
 const toMetrics = ({ spend, ...counts }: MetricsRow): Metrics => ({ spend: toUsdNumber(spend), ...counts });
-
-type BreakdownDimension = 'models' | 'providers' | 'api_keys' | 'entities';
 
 /** Breakdown entries kept per day and dimension by default (`breakdown_limit`). */
 const DEFAULT_BREAKDOWN_LIMIT = 100;
@@ -470,11 +334,9 @@ interface DailyActivityQuery {
 }
 
 /** One `LiteLLM_Daily*Spend` table (contract §3.8) behind a daily activity endpoint. */
-interface DailyActivityEndpoint {
+interface DailyActivityEndpoint extends DailyActivityTable {
   path: string;
   summary: string;
-  table: string;
-  entityColumn: string;
   /** Validates the query; the entity filter keeps LiteLLM's parameter name. */
   query: z.ZodType<DailyActivityQuery>;
 }
@@ -535,69 +397,15 @@ async function dailyActivity(
     breakdownLimit: number;
   },
 ): Promise<z.output<typeof dailyActivitySchema>> {
-  const entity = `"${endpoint.entityColumn}"`;
-  const params: unknown[] = [input.start, input.end];
-  // `date` is `YYYY-MM-DD` text, so text order is day order.
-  const filters = ['date >= $1', 'date <= $2'];
-  if (input.entityIds) {
-    params.push(input.entityIds);
-    filters.push(`${entity} = any($${params.length}::text[])`);
-  }
-  const where = filters.join(' and ');
-  const table = `"${endpoint.table}"`;
-
-  const [totals] = await query<MetricsRow & { days: number }>(
-    `select count(distinct date)::int as days, ${DAILY_METRICS} from ${table} where ${where}`,
-    params,
-  );
-  const pageDays = (
-    await query<{ date: string }>(
-      `select distinct date from ${table} where ${where} order by date desc
-       limit ${input.pageSize} offset ${(input.page - 1) * input.pageSize}`,
-      params,
-    )
-  ).map((row) => row.date);
-
+  const { totals, pageDays, rows: found } = await dailyActivityRows(query, endpoint, input);
   const results = new Map<string, z.output<typeof dailyActivitySchema>['results'][number]>();
   if (pageDays.length > 0) {
-    // The day totals and each breakdown's largest entries (by spend), one query per dimension,
-    // side by side on the pool: one grouping-sets pass sorted every group of every dimension
-    // together, each alone is hashed (`pnpm bench:reports`, 10,000 end users over 30 days:
-    // 3,982 ms before, 1,602-1,961 ms after, bench/RESULTS.md).
-    const dimensions: [BreakdownDimension | 'day', string | undefined][] = [
-      ['day', undefined],
-      ['models', 'model'],
-      ['providers', 'custom_llm_provider'],
-      ['api_keys', 'api_key'],
-      ['entities', entity],
-    ];
-    const perDimension = await Promise.all(
-      dimensions.map(([dimension, column]) =>
-        query<MetricsRow & { date: string; dimension: BreakdownDimension | 'day'; name: string | null }>(
-          column === undefined
-            ? `select date, 'day' as dimension, null as name, ${DAILY_METRICS}
-               from ${table} where ${where} and date = any($${params.length + 1}::text[]) group by date`
-            : `select date, dimension, name, spend, prompt_tokens, completion_tokens, cache_read_input_tokens,
-                 cache_creation_input_tokens, total_tokens, api_requests, successful_requests, failed_requests
-               from (
-                 select date, '${dimension}' as dimension, ${column} as name, ${DAILY_METRICS},
-                   row_number() over (partition by date order by coalesce(sum(spend), 0) desc, ${column}) as rank
-                 from ${table} where ${where} and date = any($${params.length + 1}::text[])
-                 group by date, ${column}
-               ) ranked
-               where rank <= ${input.breakdownLimit}`,
-          [...params, pageDays],
-        ),
-      ),
+    const rows = found.sort(
+      (a, b) =>
+        b.date.localeCompare(a.date) ||
+        Number(b.spend) - Number(a.spend) ||
+        (a.name ?? '').localeCompare(b.name ?? ''),
     );
-    const rows = perDimension
-      .flat()
-      .sort(
-        (a, b) =>
-          b.date.localeCompare(a.date) ||
-          Number(b.spend) - Number(a.spend) ||
-          (a.name ?? '').localeCompare(b.name ?? ''),
-      );
     for (const date of pageDays) {
       results.set(date, {
         date,
@@ -664,22 +472,13 @@ async function addBreakdownMetadata(
   teamIds: Set<string>,
 ): Promise<void> {
   const keys = new Map(
-    (
-      await query<{ token: string; key_alias: string | null; team_id: string | null }>(
-        'select token, key_alias, team_id from "LiteLLM_VerificationToken" where token = any($1::text[])',
-        [[...keyHashes]],
-      )
-    ).map((row) => [row.token, { key_alias: row.key_alias, team_id: row.team_id }]),
+    (await keyAliasesAndTeams(query, [...keyHashes])).map((row) => [
+      row.token,
+      { key_alias: row.key_alias, team_id: row.team_id },
+    ]),
   );
   const teams = new Map(
-    teamIds.size === 0
-      ? []
-      : (
-          await query<{ team_id: string; team_alias: string | null }>(
-            'select team_id, team_alias from "LiteLLM_TeamTable" where team_id = any($1::text[])',
-            [[...teamIds]],
-          )
-        ).map((row) => [row.team_id, { team_alias: row.team_alias }]),
+    (await teamAliases(query, [...teamIds])).map((row) => [row.team_id, { team_alias: row.team_alias }]),
   );
   for (const day of days) {
     for (const [hash, entry] of Object.entries(day.breakdown.api_keys)) {
@@ -717,13 +516,8 @@ export function registerSpendReportRoutes(api: AdminApi, deps: AppDeps): void {
       }),
     },
     async () => {
-      // As LiteLLM's MonthlyGlobalSpend view: rows since the start of the day 30 days ago, here
-      // summed from the complete daily aggregate.
-      const [row] = await query<{ spend: string }>(
-        `select coalesce(sum(spend), 0)::text as spend from "gateway_daily_spend"
-         where date >= to_char((now() at time zone 'UTC')::date - 30, 'YYYY-MM-DD')`,
-      );
-      return { spend: toUsdNumber(row?.spend ?? null), max_budget: null };
+      const spend = await globalSpendLast30Days(query);
+      return { spend: toUsdNumber(spend), max_budget: null };
     },
   );
 
@@ -753,7 +547,7 @@ export function registerSpendReportRoutes(api: AdminApi, deps: AppDeps): void {
     },
     async ({ query: q }) => {
       // Tags are kept per spend row only; every other grouping reads the daily aggregate.
-      const filters = toReportFilters(q.group_by === 'tag' ? FROM_ROWS : FROM_DAILY, requireDateRange(q), q);
+      const filters = toReportFilter(requireDateRange(q), q);
       // Not enterprise-gated here, unlike LiteLLM.
       if (q.group_by === 'team' || q.group_by === 'customer' || q.group_by === 'api_key') {
         // As in LiteLLM, an `api_key` or `internal_user_id` filter turns its groupings into the

@@ -19,10 +19,11 @@ import {
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { toAnthropicErrorBody } from '../errors.ts';
+import { clientRequest } from '../middleware/client-request.ts';
+import { meterCallStream, withRetries } from '../model-call/model-call.ts';
 import type { FinishRequestEvent } from '../request/finish-request-event.ts';
 import type { ModelCall } from '../request/request-event.ts';
-import { sseResponse } from '../routes/sse-response.ts';
-import { meterCallStream, withRetries } from './model-call.ts';
+import { sseResponse } from './sse-response.ts';
 
 /** Response headers that belong to one hop and are not relayed. */
 const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
@@ -114,7 +115,7 @@ export async function relayAnthropic(c: Context<AppEnv>, options: RelayOptions):
   // coerced still streams, and is metered as a stream.
   call.stream = (headers['content-type'] ?? '').toLowerCase().includes('text/event-stream');
   if (call.stream) {
-    const events = meterCallStream(c, options.finish, {
+    const events = meterCallStream(event, clientRequest(c).signal, options.finish, {
       call,
       events: upstreamEvents(body, fuse(sseMessages(), fromAnthropicRelayTransformer()), (cause) =>
         mapTransportError('anthropic', cause, options.target.signal),
