@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Deployment } from '../config/gateway-config.ts';
 import { maxOutputTokensOf } from '../model-call/model-call.ts';
 import {
+  admissionHeaders,
+  admissionScopes,
   admitCall,
   DEFAULT_MAX_OUTPUT_TOKENS,
   DOCUMENT_PAGE_TOKENS_AT_MOST,
@@ -15,7 +17,7 @@ import {
   UNREAD_DOCUMENT_PAGES,
 } from './admission.ts';
 import { admissionLedgerContract } from './ledger.contract.ts';
-import { InProcessAdmissionLedger } from './ledger.ts';
+import { InProcessAdmissionLedger, scopeId } from './ledger.ts';
 
 describe('InProcessAdmissionLedger, as every ledger', () => {
   admissionLedgerContract(async (timings) => new InProcessAdmissionLedger(timings));
@@ -223,5 +225,65 @@ describe('the input token bound', () => {
     expect(documentPages(base64)).toBe(3);
     expect(documentPages(`data:application/pdf;base64,${base64}`)).toBe(3);
     expect(documentPages(undefined)).toBe(UNREAD_DOCUMENT_PAGES);
+  });
+});
+
+describe('scopes and their owners', () => {
+  it('names every scope by its owner, and a refusal and the headers by the owner, not by parsing ids', async () => {
+    const caller = {
+      kind: 'virtual',
+      key: {
+        tokenHash: 'abc123',
+        maxBudget: '1',
+        spend: '0',
+        budgetResetAtMs: null,
+        softBudget: null,
+        rpmLimit: null,
+        tpmLimit: null,
+        maxParallelRequests: null,
+        metadata: { model_rpm_limit: { 'openai/gpt:mini': 5 } },
+        modelMaxBudget: {},
+      },
+    } as unknown as Parameters<typeof admissionScopes>[0];
+    const team = {
+      teamId: 'team:with:colons',
+      maxBudget: '0.000001',
+      spend: '0.5',
+      softBudget: null,
+      budgetResetAtMs: null,
+      rpmLimit: null,
+      tpmLimit: null,
+      maxParallelRequests: null,
+    } as unknown as Parameters<typeof admissionScopes>[1];
+    const scopes = admissionScopes(caller, team, undefined, undefined, 'openai/gpt:mini');
+    expect(scopes.map((scope) => [scope.id, scope.owner])).toEqual([
+      ['key:abc123', { kind: 'key', keyHash: 'abc123' }],
+      ['key:abc123:model:openai/gpt:mini', { kind: 'model', keyHash: 'abc123', model: 'openai/gpt:mini' }],
+      ['team:team:with:colons', { kind: 'team', id: 'team:with:colons' }],
+    ]);
+    for (const scope of scopes) expect(scope.id).toBe(scopeId(scope.owner!));
+
+    const ledger = new InProcessAdmissionLedger();
+    const refused = admitCall({
+      ledger,
+      requestId: 'r1',
+      scopes,
+      estimate: () => ({ inputTokens: 10, outputTokens: 10 }),
+      price: () => ({ priced: true, costUsd: '0.001' }) as PriceResult,
+    });
+    await expect(refused).rejects.toMatchObject({
+      error: { message: expect.stringContaining('Team=team:with:colons Current cost') },
+    });
+
+    const admitted = await admitCall({
+      ledger,
+      requestId: 'r2',
+      scopes: scopes.slice(0, 2),
+      estimate: () => ({ inputTokens: 10, outputTokens: 10 }),
+      price: () => ({ priced: true, costUsd: '0.001' }) as PriceResult,
+    });
+    expect(admissionHeaders(admitted)).toMatchObject({
+      'x-litellm-key-remaining-requests-openai-gpt-mini': '4',
+    });
   });
 });

@@ -3,7 +3,14 @@ import type { Caller } from '../app-env.ts';
 import { GatewayHttpError } from '../errors.ts';
 import type { CustomerRecord, TagRecord, TeamRecord, UserRecord } from '../lookups/lookups.ts';
 import { addDuration, windowStart } from '../support/duration.ts';
-import { type AdmissionLedger, type AdmissionScope, type Reservation, toNanos } from './ledger.ts';
+import {
+  type AdmissionLedger,
+  type AdmissionScope,
+  type Reservation,
+  type ScopeOwner,
+  scopeId,
+  toNanos,
+} from './ledger.ts';
 
 /** What a call may use at most: its prompt (estimated) and its output cap. */
 export interface CallEstimate {
@@ -111,27 +118,38 @@ const DESCRIPTORS: Record<string, string> = {
   model: 'model_per_key',
 };
 
-/** `key:<hash>:model-budget:<window start>:<model>`: a key's budget for one model. */
-const MODEL_BUDGET_SCOPE = /^key:([0-9a-f]+):model-budget:\d+:(.+)$/;
-/** `key:<hash>:model:<model>`: a key's limits on one model. */
-const MODEL_SCOPE = /^key:[0-9a-f]+:model:(.+)$/;
 /** Characters a model name may hold that a header name may not. */
 const NOT_IN_HEADER_NAME = /[/:]/g;
 
-function parseScopeId(id: string): { kind: string; value: string; key?: string } {
-  const modelBudget = MODEL_BUDGET_SCOPE.exec(id);
-  if (modelBudget) return { kind: 'model_budget', value: modelBudget[2]!, key: modelBudget[1]! };
-  const model = MODEL_SCOPE.exec(id);
-  if (model) return { kind: 'model', value: model[1]! };
-  const [kind = '', ...rest] = id.split(':');
-  return { kind, value: rest.join(':') };
+/** What a scope's owner is called in messages and headers. */
+function ownerName(owner: ScopeOwner | undefined): string {
+  if (!owner) return '';
+  switch (owner.kind) {
+    case 'key':
+      return owner.keyHash;
+    case 'model':
+    case 'model_budget':
+      return owner.model;
+    default:
+      return owner.id;
+  }
 }
+
+/** A scope made for its owner, its id derived from it. */
+const owned = (owner: ScopeOwner, scope: Omit<AdmissionScope, 'id' | 'owner'>): AdmissionScope => ({
+  id: scopeId(owner),
+  owner,
+  ...scope,
+});
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC, as LiteLLM prints reset times. */
 const utcTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 
 function budgetRefusal(scope: AdmissionScope, spentNanos: number): GatewayHttpError {
-  const { kind, value, key } = parseScopeId(scope.id);
+  const { owner } = scope;
+  const kind = owner?.kind ?? '';
+  const value = ownerName(owner);
+  const key = owner?.kind === 'model_budget' ? owner.keyHash : undefined;
   const spent = pythonFloat(spentNanos);
   const limit = pythonFloat(scope.budget!.limitNanos);
   // LiteLLM's message for each kind of budget (contract §5.1).
@@ -153,7 +171,8 @@ function limitRefusal(
   limit: number,
   retryAfterMs: number,
 ): GatewayHttpError {
-  const { kind, value } = parseScopeId(scope.id);
+  const kind = scope.owner?.kind ?? '';
+  const value = ownerName(scope.owner);
   const resetAt = Date.now() + Math.max(0, retryAfterMs);
   return new GatewayHttpError({
     kind: 'rate_limited',
@@ -210,63 +229,52 @@ export function admissionScopes(
   };
   if (caller.kind === 'virtual') {
     const key = caller.key;
-    add({
-      id: `key:${key.tokenHash}`,
-      ...budgetOf(key, true),
-      ...limitsFrom(key),
-    });
-    add({
-      id: `key:${key.tokenHash}:model:${modelGroup}`,
-      ...optional(
-        'limits',
-        limitsOf(
-          numberIn(key.metadata.model_rpm_limit, modelGroup),
-          numberIn(key.metadata.model_tpm_limit, modelGroup),
+    add(owned({ kind: 'key', keyHash: key.tokenHash }, { ...budgetOf(key, true), ...limitsFrom(key) }));
+    add(
+      owned(
+        { kind: 'model', keyHash: key.tokenHash, model: modelGroup },
+        optional(
+          'limits',
+          limitsOf(
+            numberIn(key.metadata.model_rpm_limit, modelGroup),
+            numberIn(key.metadata.model_tpm_limit, modelGroup),
+          ),
         ),
       ),
-    });
+    );
     const modelBudget = modelBudgetOf(key.modelMaxBudget, modelGroup, now);
     if (modelBudget) {
-      add({
-        id: `key:${key.tokenHash}:model-budget:${modelBudget.windowStart.getTime()}:${modelGroup}`,
-        // Counted from zero in each window, in Redis only (as LiteLLM): the window's counter
-        // is the model's spend on this key since the window began.
-        budget: {
-          limitNanos: modelBudget.limitNanos,
-          seedNanos: 0,
-          blockAtLimit: true,
-          keepUntilMs: modelBudget.windowEnd.getTime(),
-        },
-      });
+      const windowStartMs = modelBudget.windowStart.getTime();
+      add(
+        owned(
+          { kind: 'model_budget', keyHash: key.tokenHash, model: modelGroup, windowStartMs },
+          {
+            // Counted from zero in each window, in Redis only (as LiteLLM): the window's counter
+            // is the model's spend on this key since the window began.
+            budget: {
+              limitNanos: modelBudget.limitNanos,
+              seedNanos: 0,
+              blockAtLimit: true,
+              keepUntilMs: modelBudget.windowEnd.getTime(),
+            },
+          },
+        ),
+      );
     }
-    if (team) {
-      add({
-        id: `team:${team.teamId}`,
-        ...budgetOf(team, false),
-        ...limitsFrom(team),
-      });
-    }
+    if (team)
+      add(owned({ kind: 'team', id: team.teamId }, { ...budgetOf(team, false), ...limitsFrom(team) }));
   }
-  if (user) {
-    add({
-      id: `user:${user.userId}`,
-      ...budgetOf(user, true),
-      ...limitsFrom(user),
-    });
-  }
+  if (user) add(owned({ kind: 'user', id: user.userId }, { ...budgetOf(user, true), ...limitsFrom(user) }));
   if (customer) {
-    add({
-      id: `customer:${customer.userId}`,
-      ...budgetOf(customer, false),
-      ...limitsFrom(customer),
-    });
+    add(
+      owned(
+        { kind: 'customer', id: customer.userId },
+        { ...budgetOf(customer, false), ...limitsFrom(customer) },
+      ),
+    );
   }
   for (const tag of tags) {
-    add({
-      id: `tag:${tag.name}`,
-      ...budgetOf(tag, false),
-      ...limitsFrom(tag),
-    });
+    add(owned({ kind: 'tag', id: tag.name }, { ...budgetOf(tag, false), ...limitsFrom(tag) }));
   }
   return scopes;
 }
@@ -381,13 +389,12 @@ export async function settleCall(
   if (!reservation) return;
   const actual = costUsd === undefined ? 0 : toNanos(costUsd);
   const after = await reservation.ledger.settle(reservation, actual, tokens);
-  for (const [i, id] of reservation.scopeIds.entries()) {
+  for (const [i, owner] of reservation.owners.entries()) {
     const softNanos = reservation.softNanos[i];
     const spendNanos = after[i];
-    if (softNanos === undefined || spendNanos === undefined || actual <= 0) continue;
+    if (!owner || softNanos === undefined || spendNanos === undefined || actual <= 0) continue;
     if (spendNanos - actual < softNanos && spendNanos >= softNanos) {
-      const { kind, value } = parseScopeId(id);
-      onSoftBudgetCrossed({ entity: kind, id: value, spendNanos, softNanos });
+      onSoftBudgetCrossed({ entity: owner.kind, id: ownerName(owner), spendNanos, softNanos });
     }
   }
 }
@@ -402,10 +409,11 @@ export function admissionHeaders(reservation: Reservation | undefined): Record<s
   const headers: Record<string, string> = {};
   if (!reservation) return headers;
   const overSoftBudget: string[] = [];
-  for (const [i, id] of reservation.scopeIds.entries()) {
+  for (const [i, owner] of reservation.owners.entries()) {
     const left = reservation.remaining[i];
-    if (!left) continue;
-    const { kind, value } = parseScopeId(id);
+    if (!left || !owner) continue;
+    const { kind } = owner;
+    const value = ownerName(owner);
     const descriptor = DESCRIPTORS[kind] ?? kind;
     const softNanos = reservation.softNanos[i];
     if (softNanos !== undefined && left.spentNanos !== undefined && left.spentNanos >= softNanos)

@@ -9,9 +9,38 @@ import { TurnBatch } from '../support/turn-batch.ts';
  * One thing a call counts against (a key, its team, an end user, a key's model) with its budget
  * and its limits. Amounts are integer nano-dollars (USD × 1e9), exact below $9M.
  */
+/**
+ * Whom a scope's budget and limits belong to: a key (overall, on one model, or its budget for one
+ * model in its current window), a team, an internal user, an end user, or a request tag.
+ */
+export type ScopeOwner =
+  | { kind: 'key'; keyHash: string }
+  | { kind: 'model'; keyHash: string; model: string }
+  | { kind: 'model_budget'; keyHash: string; model: string; windowStartMs: number }
+  | { kind: 'team'; id: string }
+  | { kind: 'user'; id: string }
+  | { kind: 'customer'; id: string }
+  | { kind: 'tag'; id: string };
+
+/** The id a scope's counters are kept under: the one place it is made from its owner. */
+export function scopeId(owner: ScopeOwner): string {
+  switch (owner.kind) {
+    case 'key':
+      return `key:${owner.keyHash}`;
+    case 'model':
+      return `key:${owner.keyHash}:model:${owner.model}`;
+    case 'model_budget':
+      return `key:${owner.keyHash}:model-budget:${owner.windowStartMs}:${owner.model}`;
+    default:
+      return `${owner.kind}:${owner.id}`;
+  }
+}
+
 export interface AdmissionScope {
-  /** `key:<hash>`, `team:<id>`, `customer:<id>`, `key:<hash>:model:<model>`. */
+  /** Names the scope's counters; {@link scopeId} of its owner. */
   id: string;
+  /** Whom it belongs to, for refusals, headers and alerts (absent only in the ledger's own tests). */
+  owner?: ScopeOwner;
   budget?: {
     limitNanos: number;
     /** Spend the database last reported: the counter starts from it the first time. */
@@ -42,6 +71,8 @@ export type LimitKind = 'requests' | 'tokens' | 'max_parallel_requests';
 export interface Reservation {
   requestId: string;
   scopeIds: string[];
+  /** Per scope (same order): whom it belongs to. */
+  owners: (ScopeOwner | undefined)[];
   /** Scopes whose tokens count against a tpm limit. */
   tokenScopeIds: string[];
   amountNanos: number;
@@ -375,6 +406,7 @@ function reservationOf(
   return {
     requestId,
     scopeIds: scopes.map((s) => s.id),
+    owners: scopes.map((s) => s.owner),
     tokenScopeIds: scopes.filter((s) => s.limits?.tpm !== undefined).map((s) => s.id),
     amountNanos,
     remaining,

@@ -21,7 +21,7 @@ import {
   DEFAULT_MAX_OUTPUT_TOKENS,
   inputTokensAtMost,
 } from '../admission/admission.ts';
-import type { AdmissionScope, Reservation } from '../admission/ledger.ts';
+import { type AdmissionScope, type Reservation, scopeId } from '../admission/ledger.ts';
 import type { AppDeps, Caller } from '../app-env.ts';
 import type { Deployment } from '../config/gateway-config.ts';
 import { type GatewayError, GatewayHttpError, statusOf } from '../errors.ts';
@@ -248,12 +248,13 @@ function noteBudgetsAndLimits(
     });
   };
   if (caller.kind === 'virtual') {
-    note('key', `key:${caller.key.tokenHash}`, caller.key);
-    const left = remainingOf(`key:${caller.key.tokenHash}:model:${modelGroup}`);
+    const keyHash = caller.key.tokenHash;
+    note('key', scopeId({ kind: 'key', keyHash }), caller.key);
+    const left = remainingOf(scopeId({ kind: 'model', keyHash, model: modelGroup }));
     if (left) event.keyModelRemaining = left;
   }
-  if (team) note('team', `team:${team.teamId}`, team);
-  if (user) note('user', `user:${user.userId}`, user);
+  if (team) note('team', scopeId({ kind: 'team', id: team.teamId }), team);
+  if (user) note('user', scopeId({ kind: 'user', id: user.userId }), user);
   if (budgets.length > 0) event.budgets = budgets;
 }
 
