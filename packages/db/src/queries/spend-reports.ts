@@ -187,6 +187,16 @@ export interface DailyActivityTable {
   entityColumn: 'user_id' | 'team_id' | 'tag' | 'end_user_id';
 }
 
+/** A daily activity request: its days (inclusive), entities (all when undefined) and page. */
+export interface DailyActivityPage {
+  start: string;
+  end: string;
+  entityIds: string[] | undefined;
+  page: number;
+  pageSize: number;
+  breakdownLimit: number;
+}
+
 /** A set of daily rows summed. */
 export interface DailyMetricsRow {
   spend: string;
@@ -220,14 +230,7 @@ const DAILY_METRICS = `coalesce(sum(spend), 0)::text as spend,
 export async function dailyActivityRows(
   query: Query,
   { table, entityColumn }: DailyActivityTable,
-  input: {
-    start: string;
-    end: string;
-    entityIds: string[] | undefined;
-    page: number;
-    pageSize: number;
-    breakdownLimit: number;
-  },
+  input: DailyActivityPage,
 ) {
   const entity = `"${entityColumn}"`;
   const from = `"${table}"`;

@@ -1,5 +1,6 @@
 import {
   apiKeyReportRows,
+  type DailyActivityPage,
   type DailyActivityTable,
   type DailyMetricsRow,
   dailyActivityRows,
@@ -388,14 +389,7 @@ const dailyActivityEndpoints: DailyActivityEndpoint[] = [
 async function dailyActivity(
   query: Query,
   endpoint: DailyActivityEndpoint,
-  input: {
-    start: string;
-    end: string;
-    entityIds: string[] | undefined;
-    page: number;
-    pageSize: number;
-    breakdownLimit: number;
-  },
+  input: DailyActivityPage,
 ): Promise<z.output<typeof dailyActivitySchema>> {
   const { totals, pageDays, rows: found } = await dailyActivityRows(query, endpoint, input);
   const results = new Map<string, z.output<typeof dailyActivitySchema>['results'][number]>();
