@@ -239,6 +239,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** What authentication answers when it cannot read a key, team or user: 503, `no_db_connection`. */
+export const authDatabaseUnavailable: GatewayError = {
+  kind: 'service_unavailable',
+  type: 'no_db_connection',
+  message:
+    'Service Unavailable, the authentication database is temporarily unreachable. Please retry shortly.',
+};
+
 /** What a route answers when the database is away: 503, as LiteLLM's `no_db_connection`. */
 export const databaseUnavailable: GatewayError = {
   kind: 'service_unavailable',

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.ts';
-import { GatewayHttpError } from '../errors.ts';
+import { authDatabaseUnavailable, GatewayHttpError } from '../errors.ts';
 import type { KeyRecord } from '../lookups/lookups.ts';
 import { displayKeyName, maskKey } from '../lookups/virtual-key.ts';
 import { clientRequest } from './client-request.ts';
@@ -71,12 +71,7 @@ export function authenticate(deps: Pick<AppDeps, 'masterKeyHash' | 'lookups'>): 
     try {
       key = await deps.lookups.keys.get(tokenHash);
     } catch {
-      throw new GatewayHttpError({
-        kind: 'service_unavailable',
-        type: 'no_db_connection',
-        message:
-          'Service Unavailable, the authentication database is temporarily unreachable. Please retry shortly.',
-      });
+      throw new GatewayHttpError(authDatabaseUnavailable);
     }
     const now = Date.now();
     // An old key past its regeneration grace period is as unknown as any other.

@@ -1,5 +1,5 @@
 import type { Caller } from '../app-env.ts';
-import { GatewayHttpError } from '../errors.ts';
+import { authDatabaseUnavailable, GatewayHttpError } from '../errors.ts';
 import type { CustomerRecord, Lookups, TeamRecord, UserRecord } from '../lookups/lookups.ts';
 import { refuseModel } from './model-access.ts';
 
@@ -7,12 +7,7 @@ async function fromCache<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch {
-    throw new GatewayHttpError({
-      kind: 'service_unavailable',
-      type: 'no_db_connection',
-      message:
-        'Service Unavailable, the authentication database is temporarily unreachable. Please retry shortly.',
-    });
+    throw new GatewayHttpError(authDatabaseUnavailable);
   }
 }
 

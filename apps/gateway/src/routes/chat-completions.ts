@@ -8,14 +8,12 @@ import {
   toRelayTransformer,
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
-import { inputTokensAtMost } from '../admission/admission.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { toErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
 import { clientRequest } from '../middleware/client-request.ts';
 import {
   callHeaders,
-  maxOutputTokensOf,
   type PreparedChat,
   prepareCall,
   priceCall,
@@ -26,7 +24,7 @@ import {
 } from '../model-call/model-call.ts';
 import type { FinishRequestEvent } from '../request/finish-request-event.ts';
 import { callInput } from './call-input.ts';
-import { checkModelBody, maxTokensOf, promptSize } from './model-body.ts';
+import { bodyEstimate, checkModelBody, promptSize } from './model-body.ts';
 import { modelJson, parseJsonBody, schemaRefusal } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
@@ -75,10 +73,7 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
       body: json,
     });
     const prepared = await prepareCall(deps, input, {
-      estimate: (deployment) => ({
-        inputTokens: inputTokensAtMost(promptSize(json)),
-        outputTokens: maxTokensOf(json) ?? maxOutputTokensOf(deployment),
-      }),
+      estimate: bodyEstimate(json),
       check: (deployment) => {
         if (!deps.adapters.get(deployment.provider)?.relayChat)
           translated = toCanonical(json, clientRequest(c).headers.get('anthropic-beta'));

@@ -9,7 +9,7 @@ import {
 } from '@gateway/providers';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import { admissionHeaders, inputTokensAtMost } from '../admission/admission.ts';
+import { admissionHeaders } from '../admission/admission.ts';
 import type { AppDeps, AppEnv } from '../app-env.ts';
 import { GatewayHttpError, toAnthropicErrorBody } from '../errors.ts';
 import { authenticate } from '../middleware/authenticate.ts';
@@ -18,7 +18,6 @@ import { authorizeModelCall } from '../model-call/authorize-model-call.ts';
 import {
   callHeaders,
   headerSafe,
-  maxOutputTokensOf,
   type PreparedChat,
   prepareCall,
   priceCall,
@@ -28,7 +27,7 @@ import {
 import type { FinishRequestEvent } from '../request/finish-request-event.ts';
 import { relayAnthropic } from './anthropic-relay.ts';
 import { callInput } from './call-input.ts';
-import { checkModelBody, promptSize } from './model-body.ts';
+import { bodyEstimate, checkModelBody } from './model-body.ts';
 import { modelJson, parseJsonBody, schemaRefusal } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
@@ -83,10 +82,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
       body: json,
     });
     const prepared = await prepareCall(deps, input, {
-      estimate: (deployment) => ({
-        inputTokens: inputTokensAtMost(promptSize(json)),
-        outputTokens: typeof json.max_tokens === 'number' ? json.max_tokens : maxOutputTokensOf(deployment),
-      }),
+      estimate: bodyEstimate(json),
       check: (deployment) => {
         if (deployment.provider !== 'anthropic') translated = toCanonical(json);
       },

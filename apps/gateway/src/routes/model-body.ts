@@ -1,5 +1,12 @@
-import { documentPages, type PromptSize } from '../admission/admission.ts';
+import {
+  type CallEstimate,
+  documentPages,
+  inputTokensAtMost,
+  type PromptSize,
+} from '../admission/admission.ts';
+import type { Deployment } from '../config/gateway-config.ts';
 import { GatewayHttpError } from '../errors.ts';
+import { maxOutputTokensOf } from '../model-call/model-call.ts';
 import { CONTROL_CHARACTER } from './parse-json-body.ts';
 
 /** The largest `max_tokens` accepted; larger values could not be reserved for exactly. */
@@ -90,4 +97,15 @@ export function promptSize(json: Record<string, unknown>): PromptSize {
     images,
     documentPages: pages,
   };
+}
+
+/**
+ * The most a call with this body may use, for its budget reservation: its prompt's bound, and
+ * its output cap or else the deployment's.
+ */
+export function bodyEstimate(json: Record<string, unknown>): (deployment: Deployment) => CallEstimate {
+  return (deployment) => ({
+    inputTokens: inputTokensAtMost(promptSize(json)),
+    outputTokens: maxTokensOf(json) ?? maxOutputTokensOf(deployment),
+  });
 }
