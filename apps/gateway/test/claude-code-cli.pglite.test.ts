@@ -10,8 +10,8 @@ import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 /**
  * The Claude Code CLI (npm `@anthropic-ai/claude-code`, its native binary, offline) as a client:
- * `claude -p` through `/v1/messages` to an Anthropic deployment (relayed) and to OpenAI-format
- * and Ollama deployments (translated), and through `/anthropic`. Each run asserts the reply it
+ * `claude -p` through `/v1/messages` to an Anthropic deployment (relayed) and to OpenAI-format,
+ * DeepSeek and Ollama deployments (translated), and through `/anthropic`. Each run asserts the reply it
  * printed and the spend row the gateway wrote for its key. The model names are ones Claude Code
  * knows, so it sends what it sends to Anthropic: adaptive thinking, `output_config.effort`,
  * `context_management`, deferred tools and its beta headers.
@@ -54,6 +54,14 @@ beforeAll(async () => {
           provider: 'openai',
           upstreamModel: 'gpt-4o-mini',
           apiBase: mock.openaiBaseUrl,
+        },
+        {
+          ...base,
+          modelName: 'claude-haiku-4-5',
+          deploymentId: 'cc-deepseek',
+          provider: 'deepseek',
+          upstreamModel: 'deepseek-chat',
+          apiBase: mock.deepseekBaseUrl,
         },
         {
           ...base,
@@ -130,6 +138,7 @@ describe('Claude Code CLI through the gateway', () => {
   it.each([
     ['an Anthropic deployment (relayed)', 'claude-opus-4-6', 'anthropic'],
     ['an OpenAI-format deployment (translated)', 'claude-opus-4-7', 'openai'],
+    ['a DeepSeek deployment (translated)', 'claude-haiku-4-5', 'deepseek'],
     ['an Ollama deployment (translated)', 'claude-sonnet-4-6', 'ollama_chat'],
   ])(
     'claude -p via /v1/messages to %s prints the reply and leaves one priced row',
