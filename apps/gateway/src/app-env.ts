@@ -62,6 +62,8 @@ export interface AppDeps {
   logger: Logger;
   /** Request headers that name the end user (lower case, first match wins). */
   endUserHeaders: readonly string[];
+  /** A stream's final usage chunk carries `usage.cost` (LiteLLM's `include_cost_in_streaming_usage`). */
+  includeCostInStreamingUsage?: boolean;
   /** Who may choose an upstream in the request body, and which upstreams. */
   clientUpstreams: { allowAllKeys: boolean; allowlist: string[] };
   /** The native `/anthropic/*` pass-through: where it goes and with which key. */

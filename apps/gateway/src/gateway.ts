@@ -272,6 +272,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     logger,
     clientUpstreams: config.clientUpstreams,
     endUserHeaders: config.endUserHeaders,
+    includeCostInStreamingUsage: config.includeCostInStreamingUsage,
     anthropicPassthrough: {
       client: createAnthropicPassthrough({ pools }),
       apiBase: config.anthropicPassthrough.apiBase,

@@ -84,23 +84,22 @@ async function startUpstream(): Promise<Upstream> {
   return upstream;
 }
 
+const RELAYED_DEPLOYMENT = {
+  modelName: 'relayed',
+  deploymentId: 'relayed-1',
+  provider: 'openai' as const,
+  upstreamModel: 'gpt-4o-mini',
+  apiKey: 'sk-upstream',
+  priceOverrides: {},
+};
+
 let t: TestGateway;
 let upstream: Upstream;
 let key: string;
 beforeAll(async () => {
   upstream = await startUpstream();
   t = await startTestGateway('pglite', {
-    extraDeployments: () => [
-      {
-        modelName: 'relayed',
-        deploymentId: 'relayed-1',
-        provider: 'openai',
-        upstreamModel: 'gpt-4o-mini',
-        apiBase: upstream.url,
-        apiKey: 'sk-upstream',
-        priceOverrides: {},
-      },
-    ],
+    extraDeployments: () => [{ ...RELAYED_DEPLOYMENT, apiBase: upstream.url }],
   });
   key = await t.createKey();
 });
@@ -192,16 +191,33 @@ describe('/v1/chat/completions relayed to an OpenAI-format deployment', () => {
     expect(row).toMatchObject({ status: 'success', prompt_tokens: 1000, completion_tokens: 100 });
   });
 
-  it('passes the usage chunk on with its cost when the client asked for usage', async () => {
+  it('passes the usage chunk on as it came when the client asked for usage', async () => {
     upstream.next = { sse: [...CONTENT, USAGE_CHUNK, DONE] };
     const response = await send({ ...CLIENT_BODY, stream: true, stream_options: { include_usage: true } });
-    const text = await response.text();
-    const events = text.split('\n\n').filter(Boolean);
-    expect(events.slice(0, 3).map((e) => `${e}\n\n`)).toEqual(CONTENT);
-    const usage = JSON.parse(events[3]!.slice('data: '.length)).usage;
-    const row = await t.spendRow<{ spend: string }>(response.headers.get('x-litellm-call-id'));
-    expect(usage).toEqual({ ...USAGE, cost: Number(row.spend) });
-    expect(events[4]).toBe('data: [DONE]');
+    expect(await response.text()).toBe([...CONTENT, USAGE_CHUNK, DONE].join(''));
+  });
+
+  it('adds the cost to the usage chunk where include_cost_in_streaming_usage asks for it', async () => {
+    const withCost = await startTestGateway('pglite', {
+      includeCostInStreamingUsage: true,
+      extraDeployments: () => [{ ...RELAYED_DEPLOYMENT, apiBase: upstream.url }],
+    });
+    try {
+      upstream.next = { sse: [...CONTENT, USAGE_CHUNK, DONE] };
+      const response = await fetch(`${withCost.gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${withCost.masterKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...CLIENT_BODY, stream: true, stream_options: { include_usage: true } }),
+      });
+      const events = (await response.text()).split('\n\n').filter(Boolean);
+      expect(events.slice(0, 3).map((e) => `${e}\n\n`)).toEqual(CONTENT);
+      const usage = JSON.parse(events[3]!.slice('data: '.length)).usage;
+      const row = await withCost.spendRow<{ spend: string }>(response.headers.get('x-litellm-call-id'));
+      expect(usage).toEqual({ ...USAGE, cost: Number(row.spend) });
+      expect(events[4]).toBe('data: [DONE]');
+    } finally {
+      await withCost.close();
+    }
   });
 
   it('keeps the finish of a last content chunk that carries the usage, without its usage', async () => {

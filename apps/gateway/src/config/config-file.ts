@@ -75,6 +75,8 @@ export const configFileSchema = z.looseObject({
       prometheus_disable_key_labels: z.boolean().optional(),
       /** Ours: distinct values kept per high-cardinality metric label before folding into `other`. */
       prometheus_max_label_values: z.number().int().positive().optional(),
+      /** A stream's final usage chunk carries the call's cost as `usage.cost` (LiteLLM's setting; off by default). */
+      include_cost_in_streaming_usage: z.boolean().optional(),
     })
     .default({}),
   router_settings: z

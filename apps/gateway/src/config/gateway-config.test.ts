@@ -101,6 +101,14 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ ...env, CONFIG_FILE: writeConfig(off) }).endUserHeaders).toEqual([]);
   });
 
+  it("reads litellm_settings.include_cost_in_streaming_usage, off by default as LiteLLM's", () => {
+    expect(
+      loadGatewayConfig({ CONFIG_FILE: writeConfig('model_list: []\n') }).includeCostInStreamingUsage,
+    ).toBe(false);
+    const on = writeConfig('model_list: []\nlitellm_settings:\n  include_cost_in_streaming_usage: true\n');
+    expect(loadGatewayConfig({ CONFIG_FILE: on }).includeCostInStreamingUsage).toBe(true);
+  });
+
   it('runs more than one worker only on Postgres and Redis, which the workers share', () => {
     const file = { CONFIG_FILE: writeConfig('model_list: []\n') };
     expect(loadGatewayConfig(file).workers).toBe(1);

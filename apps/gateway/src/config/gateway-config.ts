@@ -61,6 +61,8 @@ export interface GatewayConfig {
   clientUpstreams: { allowAllKeys: boolean; allowlist: string[] };
   /** Request headers that name the end user, lower case, first match wins. */
   endUserHeaders: string[];
+  /** A stream's final usage chunk carries `usage.cost` (`litellm_settings.include_cost_in_streaming_usage`). */
+  includeCostInStreamingUsage: boolean;
   /** OpenRouter's optional attribution headers (`HTTP-Referer`, `X-Title`). */
   openRouterHeaders: Record<string, string>;
   /** The sliding window of rpm and tpm limits. */
@@ -249,6 +251,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
       allowlist: general.client_api_base_allowlist ?? [],
     },
     endUserHeaders: endUserHeadersOf(general),
+    includeCostInStreamingUsage: litellm.include_cost_in_streaming_usage === true,
     openRouterHeaders: {
       ...(e.OR_SITE_URL ? { 'HTTP-Referer': e.OR_SITE_URL } : {}),
       ...(e.OR_APP_NAME ? { 'X-Title': e.OR_APP_NAME } : {}),

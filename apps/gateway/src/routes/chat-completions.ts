@@ -80,7 +80,10 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
       },
     });
     const caller = c.get('caller');
+    // The call's cost in a stream's final usage chunk, when the operator asks for it (LiteLLM's
+    // `include_cost_in_streaming_usage`).
     const costOf = (usage: Parameters<typeof priceCall>[1]) => {
+      if (!deps.includeCostInStreamingUsage) return undefined;
       const price = priceCall(
         prepared.deployment,
         usage,

@@ -71,6 +71,8 @@ export async function startTestGateway(
     reportTimeoutMs?: number;
     /** Where `/anthropic/*` goes (default: the mock's Anthropic API). */
     anthropicPassthroughBase?: string;
+    /** `litellm_settings.include_cost_in_streaming_usage` (default off, as LiteLLM). */
+    includeCostInStreamingUsage?: boolean;
     /** More `model_list` entries, after the standard ones. */
     extraDeployments?: (mock: MockProvider) => Deployment[];
   } = {},
@@ -160,6 +162,7 @@ export async function startTestGateway(
     },
     clientUpstreams: { allowAllKeys: false, allowlist: [mock.deepseekBaseUrl] },
     endUserHeaders: ['x-litellm-customer-id', 'x-litellm-end-user-id'],
+    includeCostInStreamingUsage: options.includeCostInStreamingUsage ?? false,
     openRouterHeaders: {},
     logLevel: 'silent',
   };
