@@ -215,6 +215,26 @@ describe('/v1/chat/completions relayed to an OpenAI-format deployment', () => {
       const row = await withCost.spendRow<{ spend: string }>(response.headers.get('x-litellm-call-id'));
       expect(usage).toEqual({ ...USAGE, cost: Number(row.spend) });
       expect(events[4]).toBe('data: [DONE]');
+
+      // And on the translated path (OpenAI in, Anthropic out).
+      const translated = await fetch(`${withCost.gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${withCost.masterKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'claude-sonnet',
+          stream: true,
+          stream_options: { include_usage: true },
+          messages: [{ role: 'user', content: 'Hi' }],
+        }),
+      });
+      const last = (await translated.text())
+        .split('\n\n')
+        .filter((event) => event.includes('"usage":{'))
+        .at(-1)!;
+      const translatedRow = await withCost.spendRow<{ spend: string }>(
+        translated.headers.get('x-litellm-call-id'),
+      );
+      expect(JSON.parse(last.slice('data: '.length)).usage.cost).toBe(Number(translatedRow.spend));
     } finally {
       await withCost.close();
     }

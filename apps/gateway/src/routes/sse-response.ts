@@ -10,8 +10,9 @@ import type { EventReader } from '../model-call/meter-stream.ts';
 /**
  * A streamed answer: batches of events rendered as SSE text by `render` (synchronous), each
  * batch written as one chunk, so that what arrived together from the upstream goes out in one
- * write. Served by Node, it is written straight to Node's response (no web stream), what arrived
- * in one turn of the event loop in one write, the last text with the end of the body.
+ * write. Served by Node, it is written straight to Node's response (no web stream): the first
+ * text at once, then what arrived in one turn of the event loop in one write, the last text with
+ * the end of the body.
  */
 export function sseResponse(
   c: Context<AppEnv>,
@@ -69,18 +70,22 @@ async function writeSse(
   const stop = () => {
     reader.cancel().catch(() => {});
   };
-  // Text is written once the event loop's turn has read all that arrived: chunks that came
-  // together leave in one write (the first with the headers), and when nothing came yet the
-  // headers leave alone, so a client waiting for a slow first token knows the call was taken.
+  // The first text is written as soon as it is rendered; after it, text is written once the
+  // event loop's turn has read all that arrived, so chunks that came together leave in one
+  // write. When nothing came in the first turn the headers leave alone, so a client waiting for
+  // a slow first token knows the call was taken.
   let pending = '';
   let wrote = false;
+  let wroteText = false;
   let turn: NodeJS.Immediate | undefined;
   const writeOut = () => {
     turn = undefined;
     if (outgoing.destroyed) return;
     // (`headersSent` turns true at writeHead, before anything is sent.)
-    if (pending.length > 0) outgoing.write(pending);
-    else if (!wrote) outgoing.flushHeaders();
+    if (pending.length > 0) {
+      outgoing.write(pending);
+      wroteText = true;
+    } else if (!wrote) outgoing.flushHeaders();
     wrote = true;
     pending = '';
   };
@@ -100,7 +105,12 @@ async function writeSse(
         break;
       }
       pending += text.of(next.value);
-      if (pending.length >= WRITE_AT_ONCE) {
+      if (!wroteText && pending.length > 0) {
+        // The first text leaves at once: a stream's first byte does not wait for the end of the
+        // turn (and the upstream's first read yields its first event alone).
+        clearImmediate(turn);
+        writeOut();
+      } else if (pending.length >= WRITE_AT_ONCE) {
         // A turn that brought this much does not wait for its end: it would all sit in memory.
         clearImmediate(turn);
         writeOut();

@@ -23,6 +23,9 @@ export function upstreamEvents(
   const chunks = body[Symbol.asyncIterator]();
   const out = collector<StreamEvent>();
   let cancelled = false;
+  let first = true;
+  /** The part of the first read after its first event, translated on the next pull. */
+  let rest: Uint8Array | undefined;
   return new ReadableStream<StreamEvent[]>({
     start() {
       steps.start?.(out.controller);
@@ -31,15 +34,32 @@ export function upstreamEvents(
       try {
         // A chunk may hold only part of an event: read on until one yields something.
         for (;;) {
-          const next = await chunks.next();
-          if (next.done) {
-            steps.flush?.(out.controller);
-            const rest = out.take();
-            if (rest.length > 0) controller.enqueue(rest);
-            controller.close();
-            return;
+          let bytes: Uint8Array;
+          if (rest) {
+            bytes = rest;
+            rest = undefined;
+          } else {
+            const next = await chunks.next();
+            if (next.done) {
+              steps.flush?.(out.controller);
+              const left = out.take();
+              if (left.length > 0) controller.enqueue(left);
+              controller.close();
+              return;
+            }
+            bytes = next.value as Uint8Array;
           }
-          steps.transform?.(next.value as Uint8Array, out.controller);
+          if (first) {
+            // The first event of the first read goes out before the rest of that read is
+            // worked through: its first byte waits for one event, not for all that came.
+            first = false;
+            const end = firstEventEnd(bytes);
+            if (end > 0 && end < bytes.length) {
+              rest = bytes.subarray(end);
+              bytes = bytes.subarray(0, end);
+            }
+          }
+          steps.transform?.(bytes, out.controller);
           if (out.pending() > 0) {
             controller.enqueue(out.take());
             return;
@@ -59,4 +79,15 @@ export function upstreamEvents(
       await chunks.return?.();
     },
   });
+}
+
+/** Where the first SSE event of `bytes` ends (after its blank line), or -1 without one. */
+function firstEventEnd(bytes: Uint8Array): number {
+  for (let i = 1; i < bytes.length; i++) {
+    if (bytes[i] !== 10) continue;
+    if (bytes[i - 1] === 10) return i + 1;
+    if (bytes[i - 1] === 13 && bytes[i - 2] === 10) return i + 1;
+    if (bytes[i - 1] === 13 && bytes[i - 2] === 13) return i + 1;
+  }
+  return -1;
 }
