@@ -10,6 +10,7 @@ import {
   createAnthropicPassthrough,
   createOllamaAdapter,
   createOpenAICompatibleAdapter,
+  openAICompatibleProviders,
   type ProviderAdapter,
   UpstreamPools,
 } from '@gateway/providers';
@@ -155,8 +156,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     ? await (await import('@gateway/mock-provider')).startMockProvider({ keepRequests: 0 })
     : undefined;
   const deployments = mock ? demoDeployments(mock.openaiBaseUrl) : config.deployments;
+  for (const warning of config.warnings ?? []) logger.warn(`config: ${warning}`);
   const adapters = new Map<string, ProviderAdapter>([
     ['openai', createOpenAICompatibleAdapter({ pools })],
+    ...openAICompatibleProviders.map(
+      (id) => [id, createOpenAICompatibleAdapter({ pools }, { id })] as [string, ProviderAdapter],
+    ),
     ['anthropic', createAnthropicAdapter({ pools })],
     [
       'deepseek',

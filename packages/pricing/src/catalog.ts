@@ -19,6 +19,14 @@ const catalogProviderIds = {
   anthropic: 'anthropic',
   deepseek: 'deepseek',
   openrouter: 'openrouter',
+  // LiteLLM's OpenAI-compatible prefixes the catalog prices (the others are priced in config).
+  groq: 'groq',
+  mistral: 'mistral',
+  xai: 'x-ai',
+  together_ai: 'together',
+  fireworks_ai: 'fireworks',
+  perplexity: 'perplexity',
+  cerebras: 'cerebras',
 } satisfies Record<string, string>;
 
 function toCatalogProviderId(provider: string): string | undefined {

@@ -64,7 +64,7 @@ export interface PriceUsageInput {
 
 const LONG_CONTEXT_THRESHOLD_TOKENS = 200_000;
 /** Self-hosted runtimes cost nothing unless the operator prices them. */
-const freeProviders = new Set(['ollama', 'ollama_chat']);
+const freeProviders = new Set(['ollama', 'ollama_chat', 'hosted_vllm', 'lm_studio']);
 
 /**
  * Prices one request's usage exactly: each token bucket times its unit price, in decimal

@@ -58,7 +58,13 @@ export { toOpenAIStream, toOpenAIStreamTransformer } from './openai/to-openai-st
 export { type OpenAIChatRequest, openAIChatRequestSchema } from './openai/wire.ts';
 export { adjustOpenRouterBody } from './openrouter/adjust-openrouter-body.ts';
 export { type OpenAIImageRequest, openAIImageRequestSchema } from './openrouter/images.ts';
-export { isKnownProvider, knownProviders, type ProviderId, parseProviderModel } from './routing.ts';
+export {
+  isKnownProvider,
+  knownProviders,
+  openAICompatibleProviders,
+  type ProviderId,
+  parseProviderModel,
+} from './routing.ts';
 export { collector, fuse } from './sse/fuse.ts';
 export { parseSse, sseMessages } from './sse/parse-sse.ts';
 export { sseFrame, toRelayTransformer } from './sse/relay.ts';

@@ -1,3 +1,24 @@
+/**
+ * Providers that speak OpenAI Chat Completions at `{api_base}/chat/completions` with a Bearer
+ * key, by LiteLLM's prefix: served by the OpenAI-compatible adapter and relayed from
+ * `/v1/chat/completions` (responses-and-cloud-providers §6).
+ */
+export const openAICompatibleProviders = [
+  'groq',
+  'mistral',
+  'xai',
+  'together_ai',
+  'fireworks_ai',
+  'perplexity',
+  'deepinfra',
+  'cerebras',
+  'nvidia_nim',
+  'sambanova',
+  'hosted_vllm',
+  'lm_studio',
+  'openai_like',
+] as const;
+
 /** Provider prefixes the gateway understands in a `provider/model` string. */
 export const knownProviders = [
   'openai',
@@ -6,6 +27,7 @@ export const knownProviders = [
   'openrouter',
   'ollama',
   'ollama_chat',
+  ...openAICompatibleProviders,
 ] as const;
 export type ProviderId = (typeof knownProviders)[number];
 

@@ -101,6 +101,91 @@ describe('loadGatewayConfig', () => {
     expect(loadGatewayConfig({ ...env, CONFIG_FILE: writeConfig(off) }).endUserHeaders).toEqual([]);
   });
 
+  it("serves LiteLLM's OpenAI-compatible prefixes with their default bases and key variables", () => {
+    const file = writeConfig(
+      [
+        'model_list:',
+        '  - model_name: fast',
+        '    litellm_params: { model: groq/llama-3.1-8b-instant }',
+        '  - model_name: together',
+        '    litellm_params: { model: together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo }',
+        '  - model_name: local',
+        '    litellm_params: { model: hosted_vllm/qwen, api_base: http://vllm:8000/v1 }',
+        '  - model_name: perplexity',
+        '    litellm_params: { model: perplexity/sonar }',
+      ].join('\n'),
+    );
+    const config = loadGatewayConfig({
+      CONFIG_FILE: file,
+      GROQ_API_KEY: 'gsk-1',
+      TOGETHERAI_API_KEY: 'tg-1',
+      PERPLEXITY_API_KEY: 'pplx-1',
+    });
+    expect(
+      config.deployments.map(({ provider, upstreamModel, apiBase, apiKey }) => ({
+        provider,
+        upstreamModel,
+        apiBase,
+        apiKey,
+      })),
+    ).toEqual([
+      {
+        provider: 'groq',
+        upstreamModel: 'llama-3.1-8b-instant',
+        apiBase: 'https://api.groq.com/openai/v1',
+        apiKey: 'gsk-1',
+      },
+      {
+        provider: 'together_ai',
+        upstreamModel: 'meta-llama/Llama-3.3-70B-Instruct-Turbo',
+        apiBase: 'https://api.together.xyz/v1',
+        apiKey: 'tg-1',
+      },
+      { provider: 'hosted_vllm', upstreamModel: 'qwen', apiBase: 'http://vllm:8000/v1', apiKey: undefined },
+      {
+        provider: 'perplexity',
+        upstreamModel: 'sonar',
+        apiBase: 'https://api.perplexity.ai',
+        apiKey: 'pplx-1',
+      },
+    ]);
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('serves an unknown prefix with an api_base as OpenAI-compatible, with a warning; without one it stops the start', () => {
+    const withBase = writeConfig(
+      'model_list:\n  - model_name: acme\n    litellm_params: { model: acme/llama-3, api_base: https://llm.acme.test/v1 }\n',
+    );
+    const config = loadGatewayConfig({ CONFIG_FILE: withBase });
+    expect(config.deployments[0]).toMatchObject({
+      provider: 'openai_like',
+      upstreamModel: 'acme/llama-3',
+      apiBase: 'https://llm.acme.test/v1',
+    });
+    expect(config.warnings).toEqual([
+      expect.stringMatching(
+        /^model_list\.0\.litellm_params\.model: unknown provider prefix in "acme\/llama-3"; served as an OpenAI-compatible upstream/,
+      ),
+    ]);
+    const without = writeConfig(
+      'model_list:\n  - model_name: acme\n    litellm_params: { model: acme/llama-3 }\n',
+    );
+    expect(() => loadGatewayConfig({ CONFIG_FILE: without })).toThrow(
+      /unknown provider prefix in "acme\/llama-3"/,
+    );
+    const vllm = writeConfig(
+      'model_list:\n  - model_name: v\n    litellm_params: { model: hosted_vllm/qwen }\n',
+    );
+    expect(() => loadGatewayConfig({ CONFIG_FILE: vllm })).toThrow(
+      /api_base: hosted_vllm\/ has no default base; set api_base or HOSTED_VLLM_API_BASE/,
+    );
+    expect(
+      loadGatewayConfig({ CONFIG_FILE: vllm, HOSTED_VLLM_API_BASE: 'http://v:8000/v1' }).deployments[0],
+    ).toMatchObject({
+      apiBase: 'http://v:8000/v1',
+    });
+  });
+
   it("reads litellm_settings.include_cost_in_streaming_usage, off by default as LiteLLM's", () => {
     expect(
       loadGatewayConfig({ CONFIG_FILE: writeConfig('model_list: []\n') }).includeCostInStreamingUsage,

@@ -42,6 +42,8 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   redisKeyPrefix: string;
   deployments: Deployment[];
+  /** What the config asks for that the gateway serves differently, to warn about at start. */
+  warnings?: string[];
   /** No config file was given: main.ts serves the demo model list from the built-in mock. */
   demo: boolean;
   spendFlushIntervalMs: number;
@@ -136,8 +138,15 @@ const envSchema = z.object({
   OPENAI_API_BASE: z.string().optional(),
 });
 
-/** The default base URL and key variable of each provider, as in LiteLLM. */
-const providerDefaults: Record<ProviderId, { apiBase: string; apiKeyEnv?: string; apiBaseEnv?: string }> = {
+/**
+ * The default base URL and key variables of each provider, as in LiteLLM (the first key variable
+ * that is set wins). A provider without a default base (`hosted_vllm`, `openai_like`) needs
+ * `api_base` or its base variable.
+ */
+const providerDefaults: Record<
+  ProviderId,
+  { apiBase?: string; apiKeyEnv?: string | string[]; apiBaseEnv?: string }
+> = {
   openai: {
     apiBase: 'https://api.openai.com/v1',
     apiKeyEnv: 'OPENAI_API_KEY',
@@ -161,14 +170,69 @@ const providerDefaults: Record<ProviderId, { apiBase: string; apiKeyEnv?: string
   },
   ollama: { apiBase: 'http://localhost:11434', apiBaseEnv: 'OLLAMA_API_BASE' },
   ollama_chat: { apiBase: 'http://localhost:11434', apiBaseEnv: 'OLLAMA_API_BASE' },
+  groq: { apiBase: 'https://api.groq.com/openai/v1', apiKeyEnv: 'GROQ_API_KEY', apiBaseEnv: 'GROQ_API_BASE' },
+  mistral: {
+    apiBase: 'https://api.mistral.ai/v1',
+    apiKeyEnv: 'MISTRAL_API_KEY',
+    apiBaseEnv: 'MISTRAL_API_BASE',
+  },
+  xai: { apiBase: 'https://api.x.ai/v1', apiKeyEnv: 'XAI_API_KEY', apiBaseEnv: 'XAI_API_BASE' },
+  together_ai: {
+    apiBase: 'https://api.together.xyz/v1',
+    apiKeyEnv: ['TOGETHER_API_KEY', 'TOGETHER_AI_API_KEY', 'TOGETHERAI_API_KEY', 'TOGETHER_AI_TOKEN'],
+    apiBaseEnv: 'TOGETHER_AI_API_BASE',
+  },
+  fireworks_ai: {
+    apiBase: 'https://api.fireworks.ai/inference/v1',
+    apiKeyEnv: ['FIREWORKS_API_KEY', 'FIREWORKS_AI_API_KEY', 'FIREWORKSAI_API_KEY', 'FIREWORKS_AI_TOKEN'],
+    apiBaseEnv: 'FIREWORKS_AI_API_BASE',
+  },
+  perplexity: {
+    apiBase: 'https://api.perplexity.ai',
+    apiKeyEnv: ['PERPLEXITYAI_API_KEY', 'PERPLEXITY_API_KEY'],
+    apiBaseEnv: 'PERPLEXITY_API_BASE',
+  },
+  deepinfra: {
+    apiBase: 'https://api.deepinfra.com/v1/openai',
+    apiKeyEnv: 'DEEPINFRA_API_KEY',
+    apiBaseEnv: 'DEEPINFRA_API_BASE',
+  },
+  cerebras: {
+    apiBase: 'https://api.cerebras.ai/v1',
+    apiKeyEnv: 'CEREBRAS_API_KEY',
+    apiBaseEnv: 'CEREBRAS_API_BASE',
+  },
+  nvidia_nim: {
+    apiBase: 'https://integrate.api.nvidia.com/v1',
+    apiKeyEnv: 'NVIDIA_NIM_API_KEY',
+    apiBaseEnv: 'NVIDIA_NIM_API_BASE',
+  },
+  sambanova: {
+    apiBase: 'https://api.sambanova.ai/v1',
+    apiKeyEnv: 'SAMBANOVA_API_KEY',
+    apiBaseEnv: 'SAMBANOVA_API_BASE',
+  },
+  hosted_vllm: { apiKeyEnv: 'HOSTED_VLLM_API_KEY', apiBaseEnv: 'HOSTED_VLLM_API_BASE' },
+  lm_studio: {
+    apiBase: 'http://localhost:1234/v1',
+    apiKeyEnv: 'LM_STUDIO_API_KEY',
+    apiBaseEnv: 'LM_STUDIO_API_BASE',
+  },
+  openai_like: { apiKeyEnv: 'OPENAI_LIKE_API_KEY', apiBaseEnv: 'OPENAI_LIKE_API_BASE' },
 };
+
+/** The first of a provider's key variables that is set. */
+function keyFromEnv(names: string | string[] | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  for (const name of typeof names === 'string' ? [names] : (names ?? [])) if (env[name]) return env[name];
+  return undefined;
+}
 
 /** Every environment variable the gateway reads (config, provider keys and bases, migrations folder). */
 export const GATEWAY_ENV_NAMES: readonly string[] = [
   ...new Set([
     ...Object.keys(envSchema.shape),
     ...Object.values(providerDefaults).flatMap((d) =>
-      [d.apiKeyEnv, d.apiBaseEnv].filter((n) => n !== undefined),
+      [d.apiKeyEnv, d.apiBaseEnv].flat().filter((n) => n !== undefined),
     ),
     'MIGRATIONS_DIR',
   ]),
@@ -207,6 +271,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
   const litellm = file?.litellm_settings ?? {};
   const databaseUrl = e.DATABASE_URL ?? general.database_url;
   const dataDir = resolve(e.GATEWAY_DATA_DIR);
+  const warnings: string[] = [];
   return {
     port: e.PORT,
     host: e.HOST,
@@ -218,8 +283,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, argv: string[] = []): 
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     deployments: (file?.model_list ?? []).map((entry, index) =>
-      toDeployment(entry, index, env, file?.router_settings ?? {}),
+      toDeployment(entry, index, env, file?.router_settings ?? {}, warnings),
     ),
+    warnings,
     demo: file === undefined,
     spendFlushIntervalMs: Math.round((general.proxy_batch_write_at ?? 1) * 1000),
     ...retentionOf(general),
@@ -269,16 +335,34 @@ export function toDeployment(
     stream_timeout?: number | undefined;
     num_retries?: number | undefined;
   } = {},
+  /** Collects what the start should warn about (an unknown prefix served as OpenAI-compatible). */
+  warnings?: string[],
 ): Deployment {
   const params = entry.litellm_params;
-  const parsed = parseProviderModel(params.model);
+  const where = `model_list.${index}.litellm_params`;
+  let parsed = parseProviderModel(params.model);
   if (!parsed) {
-    throw new ConfigError(
-      `model_list.${index}.litellm_params.model: unknown provider prefix in "${params.model}"`,
+    // An upstream of a prefix LiteLLM knows and this gateway does not, at a base the operator
+    // gives: spoken to as OpenAI-compatible, the model sent as written (warned at start).
+    if (!params.api_base) {
+      throw new ConfigError(
+        `${where}.model: unknown provider prefix in "${params.model}" (with an api_base it is served as OpenAI-compatible)`,
+      );
+    }
+    warnings?.push(
+      `${where}.model: unknown provider prefix in "${params.model}"; served as an OpenAI-compatible upstream at ${params.api_base}, the model sent as written`,
     );
+    parsed = { provider: 'openai_like', model: params.model };
   }
   const defaults = providerDefaults[parsed.provider];
-  const apiKey = params.api_key ?? (defaults.apiKeyEnv ? env[defaults.apiKeyEnv] : undefined);
+  const apiKey = params.api_key ?? keyFromEnv(defaults.apiKeyEnv, env);
+  const apiBase =
+    params.api_base ?? (defaults.apiBaseEnv ? env[defaults.apiBaseEnv] : undefined) ?? defaults.apiBase;
+  if (apiBase === undefined) {
+    throw new ConfigError(
+      `${where}.api_base: ${parsed.provider}/ has no default base; set api_base${defaults.apiBaseEnv ? ` or ${defaults.apiBaseEnv}` : ''}`,
+    );
+  }
   const priceOverrides: PriceOverrides = {};
   for (const field of priceOverrideFields) {
     const value = params[field];
@@ -289,8 +373,7 @@ export function toDeployment(
     deploymentId: entry.model_info?.id ?? `${entry.model_name}#${index}`,
     provider: parsed.provider,
     upstreamModel: parsed.model,
-    apiBase:
-      params.api_base ?? (defaults.apiBaseEnv ? env[defaults.apiBaseEnv] : undefined) ?? defaults.apiBase,
+    apiBase,
     ...(apiKey !== undefined ? { apiKey } : {}),
     priceOverrides,
     ...((entry.model_info?.max_output_tokens ?? entry.model_info?.max_tokens) !== undefined
