@@ -22,11 +22,17 @@ const modelEntrySchema = z.object({
     stream_timeout: z.coerce.number().positive().optional(),
     /** Retries of a retryable failure (429, 5xx, unreachable) before any output was sent. */
     num_retries: z.coerce.number().int().nonnegative().optional(),
+    /** The model whose catalog prices apply (after `model_info.base_model`). */
+    base_model: z.string().min(1).optional(),
     ...priceFields,
   }),
   model_info: z
     .looseObject({
       id: z.string().optional(),
+      /** The model whose catalog prices apply (LiteLLM's field; `openai/gpt-4.1-mini` or `gpt-4.1-mini`). */
+      base_model: z.string().min(1).optional(),
+      // Prices here too, LiteLLM's documented place; `litellm_params` wins where both set one.
+      ...priceFields,
       /** The most a call can output (LiteLLM's field); reserves the worst case on budgets. */
       max_output_tokens: z.number().int().positive().optional(),
       max_tokens: z.number().int().positive().optional(),

@@ -186,6 +186,33 @@ describe('loadGatewayConfig', () => {
     });
   });
 
+  it('reads prices from model_info as from litellm_params, litellm_params winning, and base_model for the catalog', () => {
+    const file = writeConfig(
+      [
+        'model_list:',
+        '  - model_name: claude',
+        '    litellm_params: { model: anthropic/claude-sonnet-4-5, input_cost_per_token: 4.0e-6 }',
+        '    model_info:',
+        '      input_cost_per_token: 9.0e-6',
+        '      cache_read_input_token_cost: 5.0e-7',
+        '      cache_creation_input_token_cost_above_1hr: 6.0e-6',
+        '  - model_name: tuned',
+        '    litellm_params: { model: openai_like/my-finetune, api_base: http://ft.test/v1 }',
+        '    model_info: { base_model: openai/gpt-4o-mini }',
+        '  - model_name: bare-base',
+        '    litellm_params: { model: groq/my-llama, base_model: llama-3.1-8b-instant }',
+      ].join('\n'),
+    );
+    const [claude, tuned, bare] = loadGatewayConfig({ CONFIG_FILE: file }).deployments;
+    expect(claude!.priceOverrides).toEqual({
+      input_cost_per_token: 4e-6,
+      cache_read_input_token_cost: 5e-7,
+      cache_creation_input_token_cost_above_1hr: 6e-6,
+    });
+    expect(tuned!.pricedAs).toEqual({ provider: 'openai', model: 'gpt-4o-mini' });
+    expect(bare!.pricedAs).toEqual({ provider: 'groq', model: 'llama-3.1-8b-instant' });
+  });
+
   it("reads litellm_settings.include_cost_in_streaming_usage, off by default as LiteLLM's", () => {
     expect(
       loadGatewayConfig({ CONFIG_FILE: writeConfig('model_list: []\n') }).includeCostInStreamingUsage,

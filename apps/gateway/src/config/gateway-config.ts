@@ -23,6 +23,11 @@ export interface Deployment {
   apiBase: string;
   apiKey?: string;
   priceOverrides: PriceOverrides;
+  /**
+   * The provider and model whose catalog prices apply, from `model_info.base_model` (else
+   * `litellm_params.base_model`); the deployment's own otherwise.
+   */
+  pricedAs?: { provider: string; model: string };
   /** `model_info.max_output_tokens` (or `max_tokens`): the most a call can output. */
   maxOutputTokens?: number;
   /** Per-call upstream time limits, ms (the pools' defaults otherwise). */
@@ -363,11 +368,19 @@ export function toDeployment(
       `${where}.api_base: ${parsed.provider}/ has no default base; set api_base${defaults.apiBaseEnv ? ` or ${defaults.apiBaseEnv}` : ''}`,
     );
   }
+  // Prices from model_info, then litellm_params over them (LiteLLM copies litellm_params' into
+  // model_info, so they win).
   const priceOverrides: PriceOverrides = {};
   for (const field of priceOverrideFields) {
-    const value = params[field];
+    const value = params[field] ?? entry.model_info?.[field];
     if (value !== undefined) priceOverrides[field] = value;
   }
+  const baseModel = entry.model_info?.base_model ?? params.base_model;
+  const pricedAs = baseModel === undefined ? undefined : (parseProviderModel(baseModel) ?? undefined);
+  if (baseModel !== undefined && !pricedAs)
+    warnings?.push(
+      `model_list.${index}.model_info.base_model: unknown provider prefix in "${baseModel}"; priced as ${params.model} instead`,
+    );
   return {
     modelName: entry.model_name,
     deploymentId: entry.model_info?.id ?? `${entry.model_name}#${index}`,
@@ -376,6 +389,15 @@ export function toDeployment(
     apiBase,
     ...(apiKey !== undefined ? { apiKey } : {}),
     priceOverrides,
+    // A base model with a prefix names its provider; a bare one is the deployment's own provider's.
+    ...(pricedAs
+      ? {
+          pricedAs: {
+            provider: baseModel!.includes('/') ? pricedAs.provider : parsed.provider,
+            model: pricedAs.model,
+          },
+        }
+      : {}),
     ...((entry.model_info?.max_output_tokens ?? entry.model_info?.max_tokens) !== undefined
       ? { maxOutputTokens: entry.model_info?.max_output_tokens ?? entry.model_info?.max_tokens }
       : {}),

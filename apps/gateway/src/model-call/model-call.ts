@@ -334,14 +334,14 @@ export function maxOutputTokensOf(deployment: Deployment): number {
 }
 
 export function priceCall(
-  deployment: Pick<Deployment, 'provider' | 'upstreamModel' | 'priceOverrides'>,
+  deployment: Pick<Deployment, 'provider' | 'upstreamModel' | 'priceOverrides' | 'pricedAs'>,
   usage: Usage,
   at: Date,
   callerChosenUpstream = false,
 ): PriceResult {
   return priceUsage({
-    provider: deployment.provider,
-    model: deployment.upstreamModel,
+    provider: deployment.pricedAs?.provider ?? deployment.provider,
+    model: deployment.pricedAs?.model ?? deployment.upstreamModel,
     usage,
     at,
     overrides: deployment.priceOverrides,

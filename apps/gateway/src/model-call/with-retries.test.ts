@@ -1,7 +1,7 @@
 import { ok, parseRetryAfter } from '@gateway/providers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ModelCall } from '../request/request-event.ts';
-import { type RetryableAnswer, withRetries } from './model-call.ts';
+import { priceCall, type RetryableAnswer, withRetries } from './model-call.ts';
 
 interface Answer {
   status: number;
@@ -58,5 +58,35 @@ describe('withRetries on relayed answers', () => {
     expect(await result).toEqual({ status: 529 });
     expect(attempt).toHaveBeenCalledTimes(2);
     expect(call).toMatchObject({ attemptedRetries: 1, failedAttempts: [{ status: 429 }] });
+  });
+});
+
+describe('priceCall', () => {
+  it("prices a deployment as its base model's catalog entry, with its own overrides on top", () => {
+    vi.useRealTimers();
+    const usage = { inputTokens: 1_000_000, outputTokens: 1_000_000, cacheReadTokens: 0 };
+    const at = new Date();
+    const asCatalog = priceCall(
+      { provider: 'openai', upstreamModel: 'gpt-4o-mini', priceOverrides: {} },
+      usage,
+      at,
+    );
+    const tuned = priceCall(
+      {
+        provider: 'openai_like',
+        upstreamModel: 'my-finetune',
+        priceOverrides: {},
+        pricedAs: { provider: 'openai', model: 'gpt-4o-mini' },
+      },
+      usage,
+      at,
+    );
+    expect(asCatalog.priced && tuned.priced && tuned.costUsd).toBe(asCatalog.priced && asCatalog.costUsd);
+    const unpriced = priceCall(
+      { provider: 'openai_like', upstreamModel: 'my-finetune', priceOverrides: {} },
+      usage,
+      at,
+    );
+    expect(unpriced.priced).toBe(false);
   });
 });
