@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Deployment } from '../src/config/gateway-config.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
 /**
@@ -23,15 +24,31 @@ beforeAll(async () => {
           // What an unknown prefix with an api_base becomes: openai_like, the model as written.
           ['acme-llama', 'openai_like', 'acme/llama-3'],
         ] as const
-      ).map(([modelName, provider, upstreamModel]) => ({
-        modelName,
-        deploymentId: `test-${modelName}`,
-        provider,
-        upstreamModel,
-        apiBase: mock.openaiBaseUrl,
-        apiKey: 'sk-upstream-secret',
-        priceOverrides: {},
-      })),
+      )
+        .map(
+          ([modelName, provider, upstreamModel]): Deployment => ({
+            modelName,
+            deploymentId: `test-${modelName}`,
+            provider,
+            upstreamModel,
+            apiBase: mock.openaiBaseUrl,
+            apiKey: 'sk-upstream-secret',
+            priceOverrides: {},
+            extraHeaders: { 'x-tenant': `tenant-of-${modelName}` },
+          }),
+        )
+        .concat([
+          {
+            modelName: 'claude-extra',
+            deploymentId: 'test-claude-extra',
+            provider: 'anthropic',
+            upstreamModel: 'claude-sonnet-4-5-20250929',
+            apiBase: mock.anthropicBaseUrl,
+            apiKey: 'sk-upstream-secret',
+            priceOverrides: {},
+            extraHeaders: { 'x-tenant': 'tenant-of-claude-extra' },
+          },
+        ]),
   });
   key = await t.createKey();
 });
@@ -84,5 +101,23 @@ describe('OpenAI-compatible prefixes', () => {
       type: 'text',
       text: expect.stringContaining('deterministic reply'),
     });
+  });
+
+  it.each([
+    ['/v1/chat/completions', 'groq-fast', 'relayed'],
+    ['/v1/messages', 'groq-fast', 'translated'],
+    ['/v1/messages', 'claude-extra', 'relayed'],
+    ['/v1/chat/completions', 'claude-extra', 'translated'],
+  ])("%s to %s (%s) carries the deployment's extra_headers upstream", async (path, model) => {
+    const before = t.mock.requests.length;
+    const response = await fetch(`${t.gateway.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, max_tokens: 16, messages: [{ role: 'user', content: 'Hello' }] }),
+    });
+    expect(response.status, await response.text()).toBe(200);
+    const sent = t.mock.requests.slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.headers['x-tenant']).toBe(`tenant-of-${model}`);
   });
 });

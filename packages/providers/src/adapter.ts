@@ -22,6 +22,8 @@ export interface CallTarget {
   timeoutMs?: number;
   /** Longest silence allowed between two body chunks, ms. */
   streamTimeoutMs?: number;
+  /** Headers the operator adds to every request to this upstream (`litellm_params.extra_headers`). */
+  extraHeaders?: Record<string, string>;
 }
 
 /**

@@ -22,6 +22,8 @@ const modelEntrySchema = z.object({
     stream_timeout: z.coerce.number().positive().optional(),
     /** Retries of a retryable failure (429, 5xx, unreachable) before any output was sent. */
     num_retries: z.coerce.number().int().nonnegative().optional(),
+    /** Headers added to every request to this deployment's upstream. */
+    extra_headers: z.record(z.string(), z.string()).optional(),
     /** The model whose catalog prices apply (after `model_info.base_model`). */
     base_model: z.string().min(1).optional(),
     ...priceFields,

@@ -200,7 +200,7 @@ describe('loadGatewayConfig', () => {
         '    litellm_params: { model: openai_like/my-finetune, api_base: http://ft.test/v1 }',
         '    model_info: { base_model: openai/gpt-4o-mini }',
         '  - model_name: bare-base',
-        '    litellm_params: { model: groq/my-llama, base_model: llama-3.1-8b-instant }',
+        '    litellm_params: { model: groq/my-llama, base_model: llama-3.1-8b-instant, extra_headers: { x-team: ml } }',
       ].join('\n'),
     );
     const [claude, tuned, bare] = loadGatewayConfig({ CONFIG_FILE: file }).deployments;
@@ -211,6 +211,7 @@ describe('loadGatewayConfig', () => {
     });
     expect(tuned!.pricedAs).toEqual({ provider: 'openai', model: 'gpt-4o-mini' });
     expect(bare!.pricedAs).toEqual({ provider: 'groq', model: 'llama-3.1-8b-instant' });
+    expect(bare!.extraHeaders).toEqual({ 'x-team': 'ml' });
   });
 
   it("reads litellm_settings.include_cost_in_streaming_usage, off by default as LiteLLM's", () => {

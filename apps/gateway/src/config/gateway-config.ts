@@ -28,6 +28,8 @@ export interface Deployment {
    * `litellm_params.base_model`); the deployment's own otherwise.
    */
   pricedAs?: { provider: string; model: string };
+  /** Headers added to every upstream request (`litellm_params.extra_headers`). */
+  extraHeaders?: Record<string, string>;
   /** `model_info.max_output_tokens` (or `max_tokens`): the most a call can output. */
   maxOutputTokens?: number;
   /** Per-call upstream time limits, ms (the pools' defaults otherwise). */
@@ -389,6 +391,7 @@ export function toDeployment(
     apiBase,
     ...(apiKey !== undefined ? { apiKey } : {}),
     priceOverrides,
+    ...(params.extra_headers ? { extraHeaders: params.extra_headers } : {}),
     // A base model with a prefix names its provider; a bare one is the deployment's own provider's.
     ...(pricedAs
       ? {

@@ -169,6 +169,10 @@ export async function prepareCall(
       signal: input.signal,
       ...(deployment.timeoutMs !== undefined ? { timeoutMs: deployment.timeoutMs } : {}),
       ...(deployment.streamTimeoutMs !== undefined ? { streamTimeoutMs: deployment.streamTimeoutMs } : {}),
+      // Never to a caller-chosen upstream: they may hold the operator's credentials.
+      ...(deployment.extraHeaders && clientTarget.apiBase === undefined
+        ? { extraHeaders: deployment.extraHeaders }
+        : {}),
     },
   };
 }

@@ -152,6 +152,7 @@ export function createAnthropicPassthrough(deps: AdapterDeps) {
       }
       headers['anthropic-version'] ??= ANTHROPIC_VERSION;
       if (target.apiKey) headers['x-api-key'] = target.apiKey;
+      Object.assign(headers, target.extraHeaders);
       try {
         const response = await deps.pools.forUrl(url).request({
           method: request.method as Dispatcher.HttpMethod,

@@ -38,7 +38,8 @@ export async function postJson(options: PostJsonOptions): Promise<Result<Dispatc
     const response = await options.pools.forUrl(url).request({
       method: 'POST',
       path: url.pathname + url.search,
-      headers: options.headers,
+      // The operator's own headers go last: a proxy in front of the upstream may need its own.
+      headers: target.extraHeaders ? { ...options.headers, ...target.extraHeaders } : options.headers,
       body: JSON.stringify(options.body),
       ...requestControls(target),
     });
