@@ -8,7 +8,7 @@ import type {
 } from './canonical.ts';
 import type { Result } from './errors.ts';
 import type { UpstreamPools } from './http/upstream-pools.ts';
-import type { OpenAIRelayStreamOptions } from './openai/relay-stream.ts';
+import type { OpenAIRelayStreamOptions } from './openai/from-openai-stream.ts';
 import type { OpenAIImageRequest } from './openrouter/images.ts';
 
 /** Where and how to reach one deployment, resolved by the gateway from its config. */

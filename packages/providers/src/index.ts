@@ -52,7 +52,7 @@ export {
   gatewayOwnedFields,
   upstreamOverrideFields,
 } from './openai/from-openai-request.ts';
-export type { OpenAIRelayStreamOptions } from './openai/relay-stream.ts';
+export type { OpenAIRelayStreamOptions } from './openai/from-openai-stream.ts';
 export { toOpenAIChatResponse } from './openai/to-openai-response.ts';
 export { toOpenAIStream, toOpenAIStreamTransformer } from './openai/to-openai-stream.ts';
 export { type OpenAIChatRequest, openAIChatRequestSchema } from './openai/wire.ts';

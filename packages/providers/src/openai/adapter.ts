@@ -39,7 +39,6 @@ import { fromOpenAIError } from './errors.ts';
 import { fromOpenAIChatResponse } from './from-openai-response.ts';
 import { fromOpenAIStreamTransformer } from './from-openai-stream.ts';
 import { fromOpenAIUsage } from './map-openai-usage.ts';
-import { fromOpenAIRelayTransformer } from './relay-stream.ts';
 import { type ToOpenAIRequestOptions, toOpenAIChatRequest } from './to-openai-request.ts';
 import { type OpenAIUsage, openAIChatResponseSchema } from './wire.ts';
 
@@ -221,7 +220,7 @@ export function createOpenAICompatibleAdapter(
       const response = sent.value;
       const events = upstreamEvents(
         response.body,
-        fuse(sseMessages(), fromOpenAIRelayTransformer(id, relayOptions)),
+        fuse(sseMessages(), fromOpenAIStreamTransformer(id, relayOptions)),
         (cause) => mapTransportError(id, cause, target.signal),
       );
       return ok({

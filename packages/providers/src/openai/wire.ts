@@ -216,44 +216,6 @@ export const openAIChatResponseSchema = z.looseObject({
 });
 export type OpenAIChatResponse = z.infer<typeof openAIChatResponseSchema>;
 
-export const openAIChatChunkSchema = z.looseObject({
-  id: z.string(),
-  object: z.literal('chat.completion.chunk').optional(),
-  created: z.number(),
-  model: z.string(),
-  system_fingerprint: z.string().nullish(),
-  choices: z.array(
-    z.looseObject({
-      index: z.number().int(),
-      delta: z
-        .looseObject({
-          role: z.string().nullish(),
-          content: z.string().nullish(),
-          refusal: z.string().nullish(),
-          reasoning_content: z.string().nullish(),
-          reasoning: z.string().nullish(),
-          tool_calls: z
-            .array(
-              z.looseObject({
-                index: z.number().int(),
-                id: z.string().nullish(),
-                type: z.literal('function').nullish(),
-                function: z
-                  .looseObject({ name: z.string().nullish(), arguments: z.string().nullish() })
-                  .nullish(),
-              }),
-            )
-            .nullish(),
-        })
-        .nullish(),
-      finish_reason: finishReason.nullish(),
-      logprobs: z.unknown().optional(),
-    }),
-  ),
-  usage: openAIUsageSchema.nullish(),
-});
-export type OpenAIChatChunk = z.infer<typeof openAIChatChunkSchema>;
-
 export const openAIErrorBodySchema = z.looseObject({
   error: z.looseObject({
     message: z.string().nullish(),
