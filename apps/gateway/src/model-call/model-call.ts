@@ -414,22 +414,21 @@ export async function withRetries<T>(
     // A stream's answer is complete only when it ends (its end is the request's).
     if (!call?.stream || !result.ok || again) clock.answered();
     const last = n >= retries || signal?.aborted === true;
-    if (result.ok && (!again || last)) {
-      if (call) noteUpstreamRemaining(call, result.value);
-      return result.value;
+    let hinted: number | undefined;
+    if (result.ok) {
+      if (!again || last) {
+        if (call) noteUpstreamRemaining(call, result.value);
+        return result.value;
+      }
+      clock.retrying(again.status);
+      await again.discard();
+      hinted = again.retryAfterSeconds;
+    } else {
+      if (last || !isRetryable(result.error)) throw new GatewayHttpError(result.error);
+      clock.retrying(statusOf(result.error), result.error);
+      if (result.error.kind === 'upstream_error') hinted = result.error.retryAfterSeconds;
     }
-    if (!result.ok && (last || !isRetryable(result.error))) throw new GatewayHttpError(result.error);
-    clock.retrying(
-      again ? again.status : statusOf((result as { error: GatewayError }).error),
-      result.ok ? undefined : result.error,
-    );
     if (call) call.attemptedRetries = n + 1;
-    await again?.discard();
-    const hinted = again
-      ? again.retryAfterSeconds
-      : !result.ok && result.error.kind === 'upstream_error'
-        ? result.error.retryAfterSeconds
-        : undefined;
     const delayMs = Math.min(hinted !== undefined ? hinted * 1000 : 250 * 2 ** n, MAX_RETRY_DELAY_MS);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }

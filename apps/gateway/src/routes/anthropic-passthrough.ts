@@ -151,7 +151,7 @@ export function anthropicPassthroughRoutes(deps: AppDeps, finish: FinishRequestE
         call,
         finish,
         price,
-        extraHeaders: admissionHeaders(event.reservation),
+        responseHeaders: admissionHeaders(event.reservation),
       });
     },
   );

@@ -58,7 +58,7 @@ export interface RelayOptions {
   /** Prices the call's usage (the deployment's overrides apply on `/v1/messages`). */
   price: (usage: Usage, at: Date) => PriceResult;
   /** Headers of ours to add to the relayed answer. */
-  extraHeaders?: Record<string, string>;
+  responseHeaders?: Record<string, string>;
   /** Retries of a retryable answer (429, 5xx) before anything was relayed (`num_retries`). */
   retries?: number;
 }
@@ -97,7 +97,7 @@ export async function relayAnthropic(c: Context<AppEnv>, options: RelayOptions):
     retryableAnswer,
   );
   const { status, headers, body } = forwarded;
-  const outHeaders = { ...relayHeaders(headers, event.requestId), ...options.extraHeaders };
+  const outHeaders = { ...relayHeaders(headers, event.requestId), ...options.responseHeaders };
   if (!call || status >= 400) {
     // Relayed as Anthropic sent it; recorded as the upstream's failure.
     if (call)

@@ -24,8 +24,8 @@ import {
 } from '../model-call/model-call.ts';
 import type { FinishRequestEvent } from '../request/finish-request-event.ts';
 import { callInput } from './call-input.ts';
-import { bodyEstimate, checkModelBody, promptSize } from './model-body.ts';
-import { modelJson, parseJsonBody, schemaRefusal } from './parse-json-body.ts';
+import { anthropicBetas, bodyEstimate, parseModelBody, promptSize } from './model-body.ts';
+import { modelJson, schemaRefusal } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
 /** An OpenAI Chat Completions body checked against the full schema, in the canonical model. */
@@ -34,11 +34,8 @@ function toCanonical(json: Record<string, unknown>, anthropicBeta: string | null
   if (!parsed.success) throw schemaRefusal(parsed.error);
   const request = fromOpenAIChatRequest(parsed.data);
   // Anthropic betas asked for on the OpenAI route reach Anthropic deployments (merged with ours).
-  if (anthropicBeta)
-    request.anthropicBeta = anthropicBeta
-      .split(',')
-      .map((value) => value.trim())
-      .filter(Boolean);
+  const betas = anthropicBetas(anthropicBeta);
+  if (betas) request.anthropicBeta = betas;
   return request;
 }
 
@@ -59,11 +56,10 @@ function relayBody(json: Record<string, unknown>, upstreamModel: string): Record
 export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) {
   async function handleChatCompletion(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const raw = await parseJsonBody(clientRequest(c));
-    const json =
-      raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
-    checkModelBody(json);
+    const json = await parseModelBody(clientRequest(c));
     const stream = json.stream === true;
+    const includeUsage =
+      (json.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     // Set by `check` when the deployment does not speak OpenAI's format: the canonical request.
     let translated: ChatRequest | undefined;
     const input = callInput(c, {
@@ -107,13 +103,8 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
           },
         });
       }
-      const streamOptions = json.stream_options as { include_usage?: unknown } | undefined;
       const { events, ...info } = await runStream(prepared, finish, {
-        start: () =>
-          prepared.adapter.relayChatStream!(body, prepared.target, {
-            includeUsage: streamOptions?.include_usage === true,
-            costOf,
-          }),
+        start: () => prepared.adapter.relayChatStream!(body, prepared.target, { includeUsage, costOf }),
         prompt: () => promptSize(json),
       });
       return sseResponse(
@@ -133,11 +124,10 @@ export function chatCompletionRoutes(deps: AppDeps, finish: FinishRequestEvent) 
       return modelJson(c, toOpenAIChatResponse(result), callHeaders(caller, chat, info, event.requestId));
     }
     const { events, ...info } = await runChatStream(chat, finish);
-    const streamOptions = json.stream_options as { include_usage?: unknown } | undefined;
     return sseResponse(
       c,
       events,
-      toOpenAIStreamTransformer({ includeUsage: streamOptions?.include_usage === true, renderError, costOf }),
+      toOpenAIStreamTransformer({ includeUsage, renderError, costOf }),
       callHeaders(caller, chat, info, event.requestId),
     );
   }

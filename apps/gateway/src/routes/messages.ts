@@ -25,9 +25,9 @@ import {
   runChatStream,
 } from '../model-call/model-call.ts';
 import type { FinishRequestEvent } from '../request/finish-request-event.ts';
-import { relayAnthropic } from './anthropic-relay.ts';
+import { anthropicRequestHeaders, relayAnthropic } from './anthropic-relay.ts';
 import { callInput } from './call-input.ts';
-import { bodyEstimate, checkModelBody } from './model-body.ts';
+import { anthropicBetas, bodyEstimate, parseModelBody } from './model-body.ts';
 import { modelJson, parseJsonBody, schemaRefusal } from './parse-json-body.ts';
 import { sseResponse } from './sse-response.ts';
 
@@ -35,14 +35,6 @@ import { sseResponse } from './sse-response.ts';
 const ANTHROPIC_ENDPOINT_SUFFIX = /\/v1(\/messages)?\/?$/;
 
 const countTokensSchema = z.looseObject({ model: z.string().min(1), messages: z.array(z.unknown()).min(1) });
-
-function pickAnthropicHeaders(headers: Headers): Record<string, string> {
-  const picked: Record<string, string> = {};
-  headers.forEach((value, name) => {
-    if (name.startsWith('anthropic-')) picked[name] = value;
-  });
-  return picked;
-}
 
 type Translated = { request: ChatRequest; dropped: string[] };
 
@@ -66,13 +58,10 @@ function toCanonical(json: Record<string, unknown>): Translated {
 export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
   async function handleMessages(c: Context<AppEnv>): Promise<Response> {
     const event = c.get('event');
-    const raw = await parseJsonBody(clientRequest(c));
-    const json =
-      raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
     // What the gateway itself needs, whichever road the call takes: relayed to Anthropic the
     // rest is Anthropic's to judge (clients send roles, blocks and settings we need not know);
     // translated, the full schema checks it below.
-    checkModelBody(json);
+    const json = await parseModelBody(clientRequest(c));
     // Set by `check` when the deployment is not Anthropic's: the body in the canonical model.
     let translated: Translated | undefined;
     const input = callInput(c, {
@@ -106,7 +95,7 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
         finish,
         price: (usage, at) => priceCall(deployment, usage, at, call.callerChosenUpstream),
         ...(deployment.numRetries !== undefined ? { retries: deployment.numRetries } : {}),
-        extraHeaders: {
+        responseHeaders: {
           ...admissionHeaders(event.reservation),
           'x-litellm-model-group': headerSafe(deployment.modelName),
           'x-litellm-model-id': deployment.deploymentId,
@@ -116,12 +105,8 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
     }
     // Content without a canonical form is reported with what the provider could not honour.
     const { request: canonical, dropped } = translated;
-    const beta = clientRequest(c).headers.get('anthropic-beta');
-    if (beta)
-      canonical.anthropicBeta = beta
-        .split(',')
-        .map((value) => value.trim())
-        .filter(Boolean);
+    const betas = anthropicBetas(clientRequest(c).headers.get('anthropic-beta'));
+    if (betas) canonical.anthropicBeta = betas;
     const chat: PreparedChat = {
       ...prepared,
       request: { ...canonical, model: prepared.deployment.upstreamModel },
@@ -180,12 +165,13 @@ export function messagesRoutes(deps: AppDeps, finish: FinishRequestEvent) {
       {
         method: 'POST',
         path: '/v1/messages/count_tokens',
-        headers: { 'content-type': 'application/json', ...pickAnthropicHeaders(c.req.raw.headers) },
+        headers: { ...anthropicRequestHeaders(c.req.raw.headers), 'content-type': 'application/json' },
         body: JSON.stringify({ ...body, model: deployment.upstreamModel }),
       },
       {
         apiBase: deployment.apiBase.replace(ANTHROPIC_ENDPOINT_SUFFIX, ''),
         ...(deployment.apiKey ? { apiKey: deployment.apiKey } : {}),
+        ...(deployment.extraHeaders ? { extraHeaders: deployment.extraHeaders } : {}),
         signal: clientRequest(c).signal,
       },
     );

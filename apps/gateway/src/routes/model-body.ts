@@ -7,13 +7,34 @@ import {
 import type { Deployment } from '../config/gateway-config.ts';
 import { GatewayHttpError } from '../errors.ts';
 import { maxOutputTokensOf } from '../model-call/model-call.ts';
-import { CONTROL_CHARACTER } from './parse-json-body.ts';
+import { CONTROL_CHARACTER, parseJsonBody } from './parse-json-body.ts';
 
 /** The largest `max_tokens` accepted; larger values could not be reserved for exactly. */
 const MAX_TOKENS_LIMIT = 2 ** 31 - 1;
 
 export function invalid(message: string, param?: string): GatewayHttpError {
   return new GatewayHttpError({ kind: 'invalid_request', message, ...(param ? { param } : {}) });
+}
+
+/**
+ * A model call's body read and checked ({@link checkModelBody}): a 400 in the caller's dialect
+ * when it is not JSON, not an object, or lacks what the gateway needs.
+ */
+export async function parseModelBody(request: Pick<Request, 'text'>): Promise<Record<string, unknown>> {
+  const raw = await parseJsonBody(request);
+  const json =
+    raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+  checkModelBody(json);
+  return json;
+}
+
+/** The `anthropic-beta` values a client asked for (comma-separated), when it asked for any. */
+export function anthropicBetas(header: string | null): string[] | undefined {
+  if (!header) return undefined;
+  return header
+    .split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
 }
 
 /**

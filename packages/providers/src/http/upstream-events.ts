@@ -81,13 +81,14 @@ export function upstreamEvents(
   });
 }
 
-/** Where the first SSE event of `bytes` ends (after its blank line), or -1 without one. */
+/**
+ * Where the first SSE event of `bytes` ends (after its blank line, `\n\n` or `\r\n\r\n`), or
+ * -1 without one. Any cut is safe: the framing step reads across chunks.
+ */
 function firstEventEnd(bytes: Uint8Array): number {
   for (let i = 1; i < bytes.length; i++) {
-    if (bytes[i] !== 10) continue;
-    if (bytes[i - 1] === 10) return i + 1;
-    if (bytes[i - 1] === 13 && bytes[i - 2] === 10) return i + 1;
-    if (bytes[i - 1] === 13 && bytes[i - 2] === 13) return i + 1;
+    if (bytes[i] === 10 && (bytes[i - 1] === 10 || (bytes[i - 1] === 13 && bytes[i - 2] === 10)))
+      return i + 1;
   }
   return -1;
 }
